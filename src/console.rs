@@ -1,0 +1,78 @@
+//! The console transport: the intake in a terminal, as readable text or as
+//! JSON lines for scripts and tests. Same engine, same store as Discord.
+
+use crate::engine::Input;
+use crate::output::Output;
+use crate::service::{waits_for_user, Intake, Reply};
+use crate::text::Lang;
+use chrono::{DateTime, Utc};
+use std::io::{BufRead, Write};
+
+/// How outputs are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Readable text with numbered options.
+    Text,
+    /// One JSON object per output, flushed at once.
+    Jsonl,
+}
+
+/// Runs the conversation until it ends or input runs out. State is committed
+/// after every line, so EOF or a kill loses nothing.
+pub fn run(
+    intake: &Intake,
+    user: &str,
+    lang: Option<Lang>,
+    format: Format,
+    input: impl BufRead,
+    mut out: impl Write,
+    clock: impl Fn() -> DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let reply = intake.resume_or_start(user, lang, clock())?;
+    print(&reply, format, &mut out)?;
+    if !waits_for_user(reply.conversation.status) {
+        return Ok(());
+    }
+    for line in input.lines() {
+        let line = line?;
+        let reply = intake.handle(user, Input::Text(line), clock())?;
+        print(&reply, format, &mut out)?;
+        if !waits_for_user(reply.conversation.status) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn print(reply: &Reply, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    for o in &reply.outputs {
+        match format {
+            Format::Jsonl => writeln!(out, "{}", serde_json::to_string(o)?)?,
+            Format::Text => writeln!(out, "{}\n", render_text(o))?,
+        }
+        out.flush()?;
+    }
+    if format == Format::Text && waits_for_user(reply.conversation.status) {
+        write!(out, "> ")?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Plain-text rendering of one output.
+pub fn render_text(o: &Output) -> String {
+    match o {
+        Output::Question(q) => {
+            let mut s = q.text.clone();
+            for (i, c) in q.choices.iter().enumerate() {
+                if q.numbered || q.multi {
+                    s.push_str(&format!("\n  {}) {}", i + 1, c.label));
+                } else {
+                    s.push_str(&format!("\n  - {}", c.label));
+                }
+            }
+            s
+        }
+        other => other.text().to_string(),
+    }
+}

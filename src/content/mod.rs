@@ -1,0 +1,509 @@
+//! Content as data: everything the bot says and knows, loaded from `intents/`.
+//!
+//! A content directory holds any number of `*.toml` files. Every file may
+//! contain any of the sections below; lists are concatenated and message maps
+//! merged, in directory order, so a deployment can add a directory with its own
+//! contacts or override a sentence without touching the shipped files.
+//!
+//! Loading parses; [`check`] validates; [`Content::compile`] builds the
+//! matchers. A `Content` value is only handed out after validation, so the
+//! engine may rely on every reference resolving.
+
+pub mod check;
+
+use crate::text::{PerLang, Text};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use check::{Problem, Severity};
+
+/// The content directory shipped with the crate.
+pub fn default_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("intents")
+}
+
+/// One TOML file as written by a content editor.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentFile {
+    /// Free-form sentences the engine uses by key (`welcome_back`, `help`, ...).
+    #[serde(default)]
+    pub messages: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub concern: Vec<Concern>,
+    #[serde(default)]
+    pub intent: Vec<Intent>,
+    #[serde(default)]
+    pub negation: Option<Negation>,
+    #[serde(default)]
+    pub script: Option<ScriptSettings>,
+    #[serde(default)]
+    pub step: Vec<Step>,
+    #[serde(default)]
+    pub sector: Vec<Sector>,
+    #[serde(default)]
+    pub size: Vec<Size>,
+    /// Spelled-out numbers ("twaalf" = 12), used when a size is typed in words.
+    #[serde(default)]
+    pub number_words: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub province: Vec<Province>,
+    #[serde(default)]
+    pub postcode: Vec<PostcodeRange>,
+    #[serde(default)]
+    pub route: Vec<Route>,
+    #[serde(default)]
+    pub contact: Vec<Contact>,
+}
+
+/// A staff-related worry the classifier can detect. Ids are stable: exports
+/// and statistics rely on them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Concern {
+    pub id: String,
+    /// Short name shown in choice lists ("personeel vinden").
+    pub label: Text,
+    /// How the bot reflects it back ("je lastig aan goede mensen komt").
+    pub reflect: Text,
+    /// Regexes on folded text, per language. A leading word boundary is added.
+    #[serde(default)]
+    pub patterns: PerLang,
+}
+
+/// A conversation intent that works at any step (or, for yes/no/skip, at the
+/// steps that ask for them). Patterns must match the whole message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intent {
+    pub id: String,
+    #[serde(default)]
+    pub patterns: PerLang,
+}
+
+/// Cues that take back a concern inside the same clause
+/// ("personeel vinden lukt wel").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Negation {
+    /// Regex that splits a message into clauses (punctuation, "maar", ...).
+    pub clause_split: String,
+    #[serde(default)]
+    pub patterns: PerLang,
+}
+
+/// Script-wide settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptSettings {
+    /// The first step of a new conversation.
+    pub start: String,
+    /// Where "opnieuw"/"restart" goes back to (answers are cleared).
+    pub restart_at: String,
+}
+
+/// What kind of question a step asks, and so how its answer is understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Ja/nee. Goes to `on_yes` or `on_no`.
+    YesNo,
+    /// Free text. With `classify`, concerns are detected from it.
+    Open,
+    /// Reflects detected concerns back; the user accepts or picks.
+    ConfirmConcerns,
+    /// One option from `source` (sectors, sizes, regions) or inline `options`.
+    Choice,
+    /// Shows ranked routes and contacts, then continues to `next`.
+    Recommendations,
+    /// Says something and continues to `next`.
+    Message,
+    /// Says something and ends the conversation (see `action`).
+    End,
+}
+
+/// One step of the intake script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: String,
+    pub kind: StepKind,
+    pub prompt: Text,
+    /// The answer slot (`consent`, `concerns_text`, `sector`, ...). Defaults to the step id.
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub next: Option<String>,
+    #[serde(default)]
+    pub on_yes: Option<String>,
+    #[serde(default)]
+    pub on_no: Option<String>,
+    /// Where the options of a `choice` step come from: `sectors`, `sizes` or `regions`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Inline options of a `choice` step.
+    #[serde(default)]
+    pub options: Vec<ChoiceOption>,
+    /// Choice id -> next step, overriding `next`.
+    #[serde(default)]
+    pub branches: BTreeMap<String, String>,
+    /// `open` only: detect concerns in the answer.
+    #[serde(default)]
+    pub classify: bool,
+    /// `open` only: the user may skip it.
+    #[serde(default)]
+    pub optional: bool,
+    /// `end` only: `handoff` (ask for a coach) or `decline` (store nothing).
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+impl Step {
+    pub fn field(&self) -> &str {
+        self.field.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn is_interactive(&self) -> bool {
+        matches!(
+            self.kind,
+            StepKind::YesNo | StepKind::Open | StepKind::ConfirmConcerns | StepKind::Choice
+        )
+    }
+}
+
+/// An inline option of a `choice` step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub id: String,
+    pub label: Text,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sector {
+    pub id: String,
+    pub label: Text,
+    /// Words that name the sector, any language. A trailing `*` allows any ending.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A company-size band. A number typed by the user falls in `min..=max`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Size {
+    pub id: String,
+    pub label: Text,
+    pub min: u32,
+    #[serde(default)]
+    pub max: Option<u32>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Province {
+    pub id: String,
+    pub name: String,
+    pub capital: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Municipalities and towns that lie in this province.
+    #[serde(default)]
+    pub cities: Vec<String>,
+}
+
+/// First-two-digit postcode prefixes. More than one province means "ask".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostcodeRange {
+    pub from: u32,
+    pub to: u32,
+    pub provinces: Vec<String>,
+}
+
+/// Whether a route can be offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteStatus {
+    Open,
+    Ended,
+    Uncertain,
+}
+
+/// A way forward: a subsidy, a regional desk, a sector fund, a peer network.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub id: String,
+    /// `subsidy`, `desk`, `fund`, `network`, `loan`, `info`, `peer`.
+    pub kind: String,
+    pub title: Text,
+    pub summary: Text,
+    #[serde(default)]
+    pub concerns: Vec<String>,
+    /// Empty: every sector.
+    #[serde(default)]
+    pub sectors: Vec<String>,
+    /// Empty: every size.
+    #[serde(default)]
+    pub sizes: Vec<String>,
+    /// Province ids, or `national`.
+    pub regions: Vec<String>,
+    pub url: String,
+    pub source_url: String,
+    /// ISO date (YYYY-MM-DD) the facts were last checked against the source.
+    pub checked: String,
+    pub status: RouteStatus,
+    #[serde(default)]
+    pub windows: Option<Text>,
+    #[serde(default)]
+    pub successor: Option<String>,
+    /// Regexes (folded text) that recognise the user naming this route.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+}
+
+impl Route {
+    pub fn is_national(&self) -> bool {
+        self.regions.iter().any(|r| r == "national")
+    }
+    pub fn is_peer(&self) -> bool {
+        self.kind == "peer"
+    }
+}
+
+/// An organisation an entrepreneur can reach. Never a person, phone number or
+/// e-mail address: deployments add their own coaches in their own directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// Province ids, or `national`.
+    pub regions: Vec<String>,
+    /// Empty: every sector.
+    #[serde(default)]
+    pub sectors: Vec<String>,
+    pub about: Text,
+}
+
+impl Contact {
+    pub fn is_national(&self) -> bool {
+        self.regions.iter().any(|r| r == "national")
+    }
+}
+
+/// Where an item came from, for error messages.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub file: PathBuf,
+}
+
+/// All content directories merged, with the file each item came from.
+#[derive(Debug, Default)]
+pub struct RawContent {
+    pub files: Vec<(PathBuf, ContentFile)>,
+}
+
+/// Merged, validated content. Build with [`Content::load`].
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub messages: BTreeMap<String, Text>,
+    pub concerns: Vec<Concern>,
+    pub intents: Vec<Intent>,
+    pub negation: Negation,
+    pub script: Option<ScriptSettings>,
+    pub steps: Vec<Step>,
+    pub sectors: Vec<Sector>,
+    pub sizes: Vec<Size>,
+    pub number_words: BTreeMap<String, u32>,
+    pub provinces: Vec<Province>,
+    pub postcodes: Vec<PostcodeRange>,
+    pub routes: Vec<Route>,
+    pub contacts: Vec<Contact>,
+    /// item kind + id -> file, for messages that name the file.
+    pub origins: BTreeMap<String, PathBuf>,
+}
+
+/// Content that could not be used. Every problem names its file and key.
+#[derive(Debug, thiserror::Error)]
+#[error("content has {} error(s):\n{}", .problems.iter().filter(|p| p.severity == Severity::Error).count(), render(.problems))]
+pub struct ContentError {
+    pub problems: Vec<Problem>,
+}
+
+fn render(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl RawContent {
+    /// Reads every `*.toml` file in the given directories (sorted by name).
+    /// Syntax errors are collected, not fatal, so `check` can report them all.
+    pub fn read(dirs: &[PathBuf]) -> (RawContent, Vec<Problem>) {
+        let mut raw = RawContent::default();
+        let mut problems = Vec::new();
+        for dir in dirs {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(e) => e,
+                Err(e) => {
+                    problems.push(Problem::error(
+                        dir,
+                        "",
+                        format!("cannot read directory: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+            if paths.is_empty() {
+                problems.push(Problem::error(dir, "", "no .toml files in this directory"));
+            }
+            for path in paths {
+                match std::fs::read_to_string(&path) {
+                    Err(e) => problems.push(Problem::error(&path, "", format!("cannot read: {e}"))),
+                    Ok(src) => match toml::from_str::<ContentFile>(&src) {
+                        Ok(file) => raw.files.push((path, file)),
+                        Err(e) => problems.push(Problem::error(
+                            &path,
+                            "",
+                            format!("invalid TOML: {}", e.to_string().trim()),
+                        )),
+                    },
+                }
+            }
+        }
+        (raw, problems)
+    }
+
+    /// Merges the files into one [`Content`] (not yet validated).
+    pub fn merge(self) -> Content {
+        let mut c = Content::default();
+        for (path, f) in self.files {
+            let mut note = |kind: &str, id: &str| {
+                c.origins
+                    .entry(format!("{kind}.{id}"))
+                    .or_insert_with(|| path.clone());
+            };
+            for k in f.messages.keys() {
+                note("messages", k);
+            }
+            for x in &f.concern {
+                note("concern", &x.id);
+            }
+            for x in &f.intent {
+                note("intent", &x.id);
+            }
+            for x in &f.step {
+                note("step", &x.id);
+            }
+            for x in &f.sector {
+                note("sector", &x.id);
+            }
+            for x in &f.size {
+                note("size", &x.id);
+            }
+            for x in &f.province {
+                note("province", &x.id);
+            }
+            for x in &f.route {
+                note("route", &x.id);
+            }
+            for x in &f.contact {
+                note("contact", &x.id);
+            }
+            if f.script.is_some() {
+                note("script", "");
+            }
+            if f.negation.is_some() {
+                note("negation", "");
+            }
+            if !f.postcode.is_empty() {
+                note("postcode", "");
+            }
+            c.messages.extend(f.messages);
+            c.concerns.extend(f.concern);
+            c.intents.extend(f.intent);
+            if let Some(n) = f.negation {
+                c.negation = n;
+            }
+            if f.script.is_some() {
+                c.script = f.script;
+            }
+            c.steps.extend(f.step);
+            c.sectors.extend(f.sector);
+            c.sizes.extend(f.size);
+            c.number_words.extend(f.number_words);
+            c.provinces.extend(f.province);
+            c.postcodes.extend(f.postcode);
+            c.routes.extend(f.route);
+            c.contacts.extend(f.contact);
+        }
+        c
+    }
+}
+
+impl Content {
+    /// Loads and validates content. Warnings are returned alongside; errors fail.
+    pub fn load(dirs: &[PathBuf]) -> Result<(Content, Vec<Problem>), ContentError> {
+        let (raw, mut problems) = RawContent::read(dirs);
+        let content = raw.merge();
+        problems.extend(check::check(&content));
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            return Err(ContentError { problems });
+        }
+        Ok((content, problems))
+    }
+
+    /// Loads the shipped content. For tests and benchmarks.
+    pub fn load_default() -> Result<Content, ContentError> {
+        Content::load(&[default_dir()]).map(|(c, _)| c)
+    }
+
+    /// The file an item came from (for messages).
+    pub fn origin(&self, kind: &str, id: &str) -> &Path {
+        self.origins
+            .get(&format!("{kind}.{id}"))
+            .map(|p| p.as_path())
+            .unwrap_or(Path::new("<content>"))
+    }
+
+    pub fn msg(&self, key: &str) -> Option<&Text> {
+        self.messages.get(key)
+    }
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+    pub fn concern(&self, id: &str) -> Option<&Concern> {
+        self.concerns.iter().find(|s| s.id == id)
+    }
+    pub fn sector(&self, id: &str) -> Option<&Sector> {
+        self.sectors.iter().find(|s| s.id == id)
+    }
+    pub fn size(&self, id: &str) -> Option<&Size> {
+        self.sizes.iter().find(|s| s.id == id)
+    }
+    pub fn province(&self, id: &str) -> Option<&Province> {
+        self.provinces.iter().find(|s| s.id == id)
+    }
+    pub fn route(&self, id: &str) -> Option<&Route> {
+        self.routes.iter().find(|s| s.id == id)
+    }
+    pub fn contact(&self, id: &str) -> Option<&Contact> {
+        self.contacts.iter().find(|s| s.id == id)
+    }
+}

@@ -1,0 +1,34 @@
+//! llo-intake: an intake bot for Dutch regional lifelong-learning (LLO)
+//! networks. It asks small-business owners about their staff worries first,
+//! reflects them back, and points to routes, regional contacts and peers.
+//!
+//! # Layout
+//! * [`text`]: languages, bilingual strings, text folding for matching.
+//! * [`content`]: everything the bot says and knows, loaded from `intents/`
+//!   (TOML), and [`content::check`], which validates it with file and key.
+//! * [`classify`]: concern detection (`RegexSet` per language, negation).
+//! * [`matcher`]: choice answers (id, number, label, alias, postcode) and
+//!   conversation intents (stop, terug, coach, ...).
+//! * [`knowledge`]: content plus compiled matchers, built once.
+//! * [`engine`]: the pure intake state machine. No I/O, time passed in.
+//! * [`recommend`]: ranking routes and picking contacts.
+//! * [`output`]: the transport-neutral output model.
+//! * [`store`]: sled persistence; one flushed transaction per turn.
+//! * [`service`]: the one path every transport takes (engine + store).
+//! * [`console`]: the terminal transport (text or JSON lines).
+//! * [`eval`]: scoring the classifier on labelled data.
+//! * [`config`]: the operator's configuration file.
+
+pub mod classify;
+pub mod config;
+pub mod console;
+pub mod content;
+pub mod engine;
+pub mod eval;
+pub mod knowledge;
+pub mod matcher;
+pub mod output;
+pub mod recommend;
+pub mod service;
+pub mod store;
+pub mod text;

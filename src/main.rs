@@ -1,0 +1,263 @@
+//! The `llo-intake` command line. Exit codes: 0 ok, 1 runtime error, 2 usage
+//! or content error.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use llo_intake::content::Severity;
+use llo_intake::knowledge::Knowledge;
+use llo_intake::service::Intake;
+use llo_intake::store::Store;
+use llo_intake::text::Lang;
+use llo_intake::{console, content, eval};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "llo-intake",
+    version,
+    about = "Intake bot for regional lifelong-learning networks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Hold the intake conversation in this terminal.
+    Console {
+        /// Database directory (created when missing).
+        #[arg(long, default_value = "data")]
+        db: PathBuf,
+        /// Content directory; repeat to add a deployment's own content.
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        /// Who is talking (each user has their own conversation).
+        #[arg(long, default_value = "local")]
+        user: String,
+        /// Language of a new conversation: nl or en.
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+        /// Print every bot output as one JSON object per line.
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Validate the content files.
+    Check {
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+    },
+    /// Show the concerns detected in TEXT (or in each line of stdin).
+    Classify {
+        text: Option<String>,
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+        /// Show which pattern matched which span, and what negated it.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Score the classifier on a labelled JSONL file.
+    Eval {
+        file: PathBuf,
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// List the utterances that were not classified right.
+        #[arg(long)]
+        errors: bool,
+    },
+}
+
+/// A failure that maps to an exit code.
+enum Failure {
+    Usage(anyhow::Error),
+    Runtime(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Runtime(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LLO_INTAKE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
+    if given.is_empty() {
+        vec![content::default_dir()]
+    } else {
+        given
+    }
+}
+
+/// Loads content; problems are a usage error (exit 2). Warnings go to stderr.
+fn knowledge(dirs: &[PathBuf]) -> Result<Knowledge, Failure> {
+    match Knowledge::load(dirs) {
+        Ok((k, warnings)) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+            Ok(k)
+        }
+        Err(e) => Err(Failure::Usage(anyhow::anyhow!(e))),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Console {
+            db,
+            intents,
+            user,
+            lang,
+            jsonl,
+        } => {
+            let k = knowledge(&dirs(intents))?;
+            let store = Store::open(&db)?;
+            let intake = Intake::new(Arc::new(k), store, lang);
+            let format = if jsonl {
+                console::Format::Jsonl
+            } else {
+                console::Format::Text
+            };
+            let stdin = std::io::stdin();
+            console::run(
+                &intake,
+                &user,
+                Some(lang),
+                format,
+                stdin.lock(),
+                std::io::stdout(),
+                chrono::Utc::now,
+            )?;
+            intake.store.flush()?;
+            Ok(())
+        }
+        Command::Check { intents } => {
+            let dirs = dirs(intents);
+            let (raw, mut problems) = content::RawContent::read(&dirs);
+            let merged = raw.merge();
+            problems.extend(content::check::check(&merged));
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
+            let warnings = problems.len() - errors;
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if errors > 0 {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "content check failed: {errors} error(s), {warnings} warning(s)"
+                )));
+            }
+            println!(
+                "content ok: {} concerns, {} steps, {} routes, {} contacts, {} provinces ({warnings} warning(s))",
+                merged.concerns.len(),
+                merged.steps.len(),
+                merged.routes.len(),
+                merged.contacts.len(),
+                merged.provinces.len()
+            );
+            Ok(())
+        }
+        Command::Classify {
+            text,
+            intents,
+            lang,
+            explain,
+        } => {
+            let k = knowledge(&dirs(intents))?;
+            let one = |t: &str| -> serde_json::Value {
+                if explain {
+                    serde_json::json!({"text": t, "explain": k.classifier.explain(&k.content, t, lang)})
+                } else {
+                    serde_json::json!({"text": t, "concerns": k.classify(t, lang)})
+                }
+            };
+            let mut out = std::io::stdout().lock();
+            match text {
+                Some(t) => {
+                    let v = one(&t);
+                    if explain {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                    } else {
+                        writeln!(out, "{}", v["concerns"])?;
+                    }
+                }
+                None => {
+                    for line in std::io::stdin().lock().lines() {
+                        let line = line?;
+                        writeln!(out, "{}", one(&line))?;
+                        out.flush()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Eval {
+            file,
+            intents,
+            json,
+            errors,
+        } => {
+            let k = knowledge(&dirs(intents))?;
+            let src = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let items = eval::parse(&src)
+                .map_err(|e| Failure::Usage(anyhow::anyhow!("{}: {e}", file.display())))?;
+            let report = eval::evaluate(&k, &items);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(());
+            }
+            println!(
+                "{:<18} {:>9} {:>7} {:>7}   tp  fp  fn",
+                "concern", "precision", "recall", "f1"
+            );
+            for c in &report.per_concern {
+                println!(
+                    "{:<18} {:>9.3} {:>7.3} {:>7.3}  {:>3} {:>3} {:>3}",
+                    c.concern, c.precision, c.recall, c.f1, c.tp, c.fp, c.fn_
+                );
+            }
+            println!("items: {}  macro-F1: {:.3}", report.items, report.macro_f1);
+            if errors {
+                for (t, want, got) in &report.errors {
+                    println!("  {t:?}\n      want {want:?} got {got:?}");
+                }
+            }
+            Ok(())
+        }
+    }
+}

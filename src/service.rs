@@ -1,0 +1,194 @@
+//! The one path every transport takes: load the user's conversation, run the
+//! engine, commit the turn (state + transcript, flushed), return the outputs.
+//!
+//! Callers serialise work per user (the Discord adapter holds a per-user lock;
+//! the console is single-threaded), so a load-modify-commit here never races.
+
+use crate::engine::{self, Conversation, Event, Input, Status};
+use crate::knowledge::Knowledge;
+use crate::output::Output;
+use crate::store::{Entry, Role, Store, StoreError};
+use crate::text::Lang;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Longest input kept, in characters. Longer input is cut and the user told.
+pub const MAX_INPUT_CHARS: usize = 1500;
+
+/// What a transport shows after a turn.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub conversation: Conversation,
+    pub outputs: Vec<Output>,
+    pub events: Vec<Event>,
+    /// This input started a new conversation.
+    pub started: bool,
+}
+
+/// The intake service: knowledge plus store.
+#[derive(Clone, Debug)]
+pub struct Intake {
+    pub knowledge: Arc<Knowledge>,
+    pub store: Store,
+    pub default_lang: Lang,
+}
+
+impl Intake {
+    pub fn new(knowledge: Arc<Knowledge>, store: Store, default_lang: Lang) -> Self {
+        Intake {
+            knowledge,
+            store,
+            default_lang,
+        }
+    }
+
+    /// Starts a conversation for `user`, or resumes their active one with a
+    /// short welcome back and the pending question.
+    pub fn resume_or_start(
+        &self,
+        user: &str,
+        lang: Option<Lang>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, StoreError> {
+        match self.store.active_conversation(user)? {
+            Some(conv) => self.apply(conv, Input::Resume, None, now, false),
+            None => self.start(user, lang, now),
+        }
+    }
+
+    /// Starts a fresh conversation (any active one is left as it is).
+    pub fn start(
+        &self,
+        user: &str,
+        lang: Option<Lang>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, StoreError> {
+        let id = self.store.new_conversation_id()?;
+        let turn = engine::start(
+            &self.knowledge,
+            &id,
+            user,
+            lang.unwrap_or(self.default_lang),
+            now,
+        );
+        let entries = bot_entries(&turn.outputs, now);
+        self.store.commit_turn(&turn.conversation, &entries)?;
+        Ok(Reply {
+            conversation: turn.conversation,
+            outputs: turn.outputs,
+            events: turn.events,
+            started: true,
+        })
+    }
+
+    /// Handles input from `user`: continues their active conversation, or
+    /// starts a new one when they have none (the first message only opens it).
+    pub fn handle(
+        &self,
+        user: &str,
+        input: Input,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, StoreError> {
+        match self.store.active_conversation(user)? {
+            Some(conv) => {
+                let text = user_text(&input);
+                self.apply(conv, input, text, now, false)
+            }
+            None => self.start(user, None, now),
+        }
+    }
+
+    /// Applies an input to a known conversation (hand-back, moderator hand-off).
+    pub fn act(
+        &self,
+        conversation: &str,
+        input: Input,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Reply>, StoreError> {
+        match self.store.conversation(conversation)? {
+            Some(conv) => self.apply(conv, input, None, now, false).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn apply(
+        &self,
+        conv: Conversation,
+        input: Input,
+        user_text: Option<String>,
+        now: DateTime<Utc>,
+        started: bool,
+    ) -> Result<Reply, StoreError> {
+        let (input, cut) = cap(input);
+        let mut turn = engine::handle(&self.knowledge, &conv, input, now);
+        if cut {
+            let text = self.knowledge.msg("too_long", conv.lang);
+            turn.outputs.insert(
+                0,
+                Output::Message {
+                    step: conv.step.clone(),
+                    text,
+                },
+            );
+        }
+        let mut entries = Vec::new();
+        // Nothing the person types is kept before they consent.
+        if turn.conversation.answers.consent == Some(true) {
+            if let Some(t) = user_text {
+                entries.push(Entry::new(now, Role::User, t));
+            }
+        }
+        entries.extend(bot_entries(&turn.outputs, now));
+        for e in &turn.events {
+            if let Event::HandoffRequested { reason } = e {
+                let reason = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                entries.push(Entry::new(
+                    now,
+                    Role::System,
+                    format!("handoff requested: {reason}"),
+                ));
+            }
+        }
+        self.store.commit_turn(&turn.conversation, &entries)?;
+        Ok(Reply {
+            conversation: turn.conversation,
+            outputs: turn.outputs,
+            events: turn.events,
+            started,
+        })
+    }
+}
+
+/// Whether a status means the bot waits for the user.
+pub fn waits_for_user(status: Status) -> bool {
+    status == Status::Active
+}
+
+fn bot_entries(outputs: &[Output], now: DateTime<Utc>) -> Vec<Entry> {
+    outputs
+        .iter()
+        .map(|o| Entry::new(now, Role::Bot, o.text()))
+        .collect()
+}
+
+fn user_text(input: &Input) -> Option<String> {
+    match input {
+        Input::Text(t) => Some(t.chars().take(MAX_INPUT_CHARS).collect()),
+        Input::Choice(id) => Some(format!("[{id}]")),
+        Input::Choices(ids) => Some(format!("[{}]", ids.join(", "))),
+        _ => None,
+    }
+}
+
+/// Cuts overlong text input to [`MAX_INPUT_CHARS`].
+fn cap(input: Input) -> (Input, bool) {
+    match input {
+        Input::Text(t) if t.chars().count() > MAX_INPUT_CHARS => {
+            (Input::Text(t.chars().take(MAX_INPUT_CHARS).collect()), true)
+        }
+        other => (other, false),
+    }
+}
