@@ -158,14 +158,30 @@ impl Matchers {
         })
     }
 
-    /// The intent the whole message expresses, among `allowed`.
+    /// The intent the whole message expresses, among `allowed`. For yes, no
+    /// and skip, when the whole message does not match, its first part before
+    /// a comma or full stop is tried ("yes, that's right", "nee, dat klopt
+    /// niet"). Global intents need the whole message, so "help, ik kan geen
+    /// personeel vinden" is an answer, not a call for help.
     pub fn intent(&self, text: &str, allowed: &[&str]) -> Option<String> {
         let folded = fold(text);
-        self.intents
-            .iter()
-            .filter(|(id, _)| allowed.contains(&id.as_str()))
-            .find(|(_, res)| res.iter().any(|r| r.is_match(&folded)))
-            .map(|(id, _)| id.clone())
+        let find = |s: &str| {
+            self.intents
+                .iter()
+                .filter(|(id, _)| allowed.contains(&id.as_str()))
+                .find(|(_, res)| res.iter().any(|r| r.is_match(s)))
+                .map(|(id, _)| id.clone())
+        };
+        let short_answers = allowed.iter().all(|a| ["yes", "no", "skip"].contains(a));
+        find(&folded).or_else(|| {
+            if !short_answers {
+                return None;
+            }
+            let first = folded.split([',', '.', '!', ';']).next().unwrap_or("");
+            (first.len() < folded.len() && !first.trim().is_empty())
+                .then(|| find(first))
+                .flatten()
+        })
     }
 
     /// Routes the user names in `text` ("kan ik nog STAP aanvragen?").

@@ -121,15 +121,44 @@ fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+/// The file that marks a directory as an llo-intake database. It is written
+/// before sled creates anything, so a directory with sled files but without
+/// this marker, or with the marker but no data, is reported, not reused.
+pub const MARKER: &str = "LLO-INTAKE-DATABASE";
+
+/// Creates the directory when needed. Returns true for a new database.
+fn prepare_dir(dir: &Path) -> Result<bool, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        path: dir.to_path_buf(),
+        detail,
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| corrupt(format!("cannot create the directory: {e}")))?;
+    let marker = dir.join(MARKER);
+    if marker.exists() {
+        return Ok(false);
+    }
+    let empty = std::fs::read_dir(dir)
+        .map_err(|e| corrupt(format!("cannot read the directory: {e}")))?
+        .next()
+        .is_none();
+    if !empty {
+        return Err(corrupt(format!(
+            "the directory is not empty but has no {MARKER} file, so it is not an llo-intake database"
+        )));
+    }
+    std::fs::write(
+        &marker,
+        "This directory is an llo-intake sled database. Do not edit its files.\n",
+    )
+    .map_err(|e| corrupt(format!("cannot write {MARKER}: {e}")))?;
+    Ok(true)
+}
+
 impl Store {
     /// Opens (or creates) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return Err(StoreError::Corrupt {
-                path: dir.to_path_buf(),
-                detail: format!("cannot create the directory: {e}"),
-            });
-        }
+        let fresh = prepare_dir(dir)?;
         let config = sled::Config::new()
             .path(dir)
             .cache_capacity(64 << 20)
@@ -165,14 +194,22 @@ impl Store {
             seen: tree("seen")?,
             db,
         };
-        store.check_schema()?;
+        store.check_schema(fresh)?;
         Ok(store)
     }
 
-    fn check_schema(&self) -> Result<(), StoreError> {
+    fn check_schema(&self, fresh: bool) -> Result<(), StoreError> {
         match self.meta.get("schema_version")? {
             None => {
                 let empty = self.conversations.is_empty() && self.transcript.is_empty();
+                if !fresh {
+                    // The marker says this database was set up before, yet sled
+                    // finds nothing: its files are damaged. Never start empty.
+                    return Err(StoreError::Corrupt {
+                        path: self.path.clone(),
+                        detail: "it was set up before, but its data cannot be found".into(),
+                    });
+                }
                 if !empty {
                     return Err(StoreError::Schema {
                         path: self.path.clone(),
