@@ -472,3 +472,86 @@ fn empty_and_odd_input_is_handled() {
     let t = say(&base, "@everyone **help** 😅 ik vind geen _personeel_");
     assert_eq!(pending(&t).as_deref(), Some("confirm"));
 }
+
+/// The script is data: a network can add a step, a branch and a message
+/// without touching Rust.
+#[test]
+fn added_steps_and_branches_come_from_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("intents");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = llo_intake::content::default_dir();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    let script = dir.join("script.toml");
+    let text = std::fs::read_to_string(&script).unwrap().replacen(
+        "source = \"sectors\"\nnext = \"size\"",
+        "source = \"sectors\"\nnext = \"size\"\nbranches = { agri = \"seasonal\" }",
+        1,
+    );
+    let extra = r#"
+[[step]]
+id = "seasonal"
+kind = "choice"
+field = "seasonal"
+next = "seasonal_note"
+prompt = { nl = "Werk je met seizoenskrachten?", en = "Do you work with seasonal staff?" }
+options = [
+  { id = "ja", label = { nl = "Ja, elk jaar", en = "Yes, every year" }, aliases = ["seizoen*"] },
+  { id = "nee", label = { nl = "Nee", en = "No" } },
+]
+
+[[step]]
+id = "seasonal_note"
+kind = "message"
+next = "size"
+prompt = { nl = "Goed om te weten.", en = "Good to know." }
+"#;
+    std::fs::write(&script, format!("{text}\n{extra}")).unwrap();
+    let (k, _) = Knowledge::load(&[dir]).expect("extended content is valid");
+    let mut t = engine::start(&k, "c", "u", Lang::Nl, now());
+    for a in [
+        "ja",
+        "geen personeel te vinden",
+        "ja",
+        "we hebben een kwekerij",
+    ] {
+        t = engine::handle(&k, &t.conversation, Input::Text(a.into()), now());
+    }
+    assert_eq!(
+        pending(&t).as_deref(),
+        Some("seasonal"),
+        "agri branches to the added step"
+    );
+    let t = engine::handle(
+        &k,
+        &t.conversation,
+        Input::Text("ja, in het seizoen".into()),
+        now(),
+    );
+    assert_eq!(
+        t.conversation
+            .answers
+            .extra
+            .get("seasonal")
+            .map(String::as_str),
+        Some("ja")
+    );
+    assert!(
+        t.outputs.iter().any(|o| o.text() == "Goed om te weten."),
+        "message step spoke"
+    );
+    assert_eq!(
+        pending(&t).as_deref(),
+        Some("size"),
+        "and the script carried on"
+    );
+    // Other sectors skip it.
+    let mut t = engine::start(&k, "c", "u", Lang::Nl, now());
+    for a in ["ja", "geen personeel te vinden", "ja", "bouw"] {
+        t = engine::handle(&k, &t.conversation, Input::Text(a.into()), now());
+    }
+    assert_eq!(pending(&t).as_deref(), Some("size"));
+}
