@@ -24,6 +24,8 @@ pub enum ConfigError {
 pub struct Config {
     #[serde(default)]
     pub intake: IntakeConfig,
+    #[serde(default)]
+    pub discord: DiscordConfig,
 }
 
 /// Settings every transport shares.
@@ -60,6 +62,169 @@ impl Default for IntakeConfig {
     }
 }
 
+/// Where the Discord conversation happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// In direct messages with the bot (needs no privileged intent).
+    #[default]
+    Dm,
+    /// In a private thread per user under the intake channel.
+    Thread,
+}
+
+/// The `[discord]` section. Holds no secret: the token comes from
+/// `DISCORD_TOKEN` or from the file `token_file` names, and is read by
+/// [`DiscordConfig::token`] into a [`Token`] that never prints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// `dm` or `thread`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The server: slash commands are registered there (instantly). Without
+    /// it they are registered globally.
+    #[serde(default)]
+    pub guild_id: Option<u64>,
+    /// Thread mode: the text channel private threads are opened under
+    /// (default: the channel where `/intake` or the panel was used).
+    #[serde(default)]
+    pub intake_channel: Option<u64>,
+    /// The bot has the privileged Message Content intent (enabled in the
+    /// Developer Portal). Thread mode reads typed answers only with it;
+    /// without it, free-text questions get a button that opens a text form.
+    #[serde(default)]
+    pub message_content_intent: bool,
+    /// A file holding the bot token (used when `DISCORD_TOKEN` is not set).
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Base URL of Discord's REST API, e.g. an HTTP rate-limit proxy
+    /// (`http://127.0.0.1:8080`). When set, serenity's own rate limiter is
+    /// off: the proxy owns rate limiting. Default: Discord itself.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// Gateway websocket URL (`wss://...`). Default: what the API says.
+    #[serde(default)]
+    pub gateway_url: Option<String>,
+    /// Per-user rate limit: at most this many messages and clicks ...
+    #[serde(default = "default_rate_limit_events")]
+    pub rate_limit_events: u32,
+    /// ... per this many seconds. Extra input gets one friendly notice.
+    #[serde(default = "default_rate_limit_window")]
+    pub rate_limit_window_secs: u64,
+    /// How long a Discord message or interaction id is remembered, so a
+    /// redelivered event (RESUME replay) is never answered twice.
+    #[serde(default = "default_dedupe_ttl")]
+    pub dedupe_ttl_secs: u64,
+    /// On SIGINT/SIGTERM: how long to wait for turns in flight.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_secs: u64,
+    /// Role of the coaches who take conversations over (hand-off).
+    #[serde(default)]
+    pub coach_role: Option<u64>,
+    /// Role of the moderators (hand-off assignment, exports).
+    #[serde(default)]
+    pub moderator_role: Option<u64>,
+    /// Channel where hand-off cards for coaches are posted.
+    #[serde(default)]
+    pub coach_channel: Option<u64>,
+}
+
+fn default_rate_limit_events() -> u32 {
+    12
+}
+
+fn default_rate_limit_window() -> u64 {
+    60
+}
+
+fn default_dedupe_ttl() -> u64 {
+    7 * 24 * 3600
+}
+
+fn default_grace() -> u64 {
+    20
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            mode: Mode::Dm,
+            guild_id: None,
+            intake_channel: None,
+            message_content_intent: false,
+            token_file: None,
+            api_base_url: None,
+            gateway_url: None,
+            rate_limit_events: default_rate_limit_events(),
+            rate_limit_window_secs: default_rate_limit_window(),
+            dedupe_ttl_secs: default_dedupe_ttl(),
+            shutdown_grace_secs: default_grace(),
+            coach_role: None,
+            moderator_role: None,
+            coach_channel: None,
+        }
+    }
+}
+
+/// The bot token. `Debug` is redacted and there is no `Display`, so it cannot
+/// end up in a log line by accident.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(s: impl Into<String>) -> Self {
+        Token(s.into())
+    }
+    /// The secret itself, for the one place that needs it (the HTTP client).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token([redacted])")
+    }
+}
+
+/// No token could be found; the message says how to provide one.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no Discord bot token: set the DISCORD_TOKEN environment variable, or point `token_file` in the [discord] section of the config at a file that holds it")]
+    Missing,
+    #[error("cannot read the token file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl DiscordConfig {
+    /// The token: `env_token` (from `DISCORD_TOKEN`) when set and not empty,
+    /// else the contents of `token_file`.
+    pub fn token(&self, env_token: Option<String>) -> Result<Token, TokenError> {
+        if let Some(t) = env_token.map(|t| t.trim().to_string()) {
+            if !t.is_empty() {
+                return Ok(Token(t));
+            }
+        }
+        let Some(path) = &self.token_file else {
+            return Err(TokenError::Missing);
+        };
+        let t = std::fs::read_to_string(path).map_err(|source| TokenError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let t = t.trim();
+        if t.is_empty() {
+            return Err(TokenError::Missing);
+        }
+        Ok(Token(t.to_string()))
+    }
+}
+
 /// Resolves `p` against the config file's directory when it is relative.
 pub fn relative_to(base: &Path, p: &Path) -> PathBuf {
     if p.is_relative() {
@@ -92,6 +257,7 @@ impl Config {
             .iter()
             .map(|p| relative_to(base, p))
             .collect();
+        c.discord.token_file = c.discord.token_file.map(|p| relative_to(base, &p));
         Ok(c)
     }
 }

@@ -18,11 +18,14 @@
 //! * [`console`]: the terminal transport (text or JSON lines).
 //! * [`eval`]: scoring the classifier on labelled data.
 //! * [`config`]: the operator's configuration file.
+//! * [`discord`]: the Discord transport (serenity + poise): events to turns,
+//!   outputs to messages, slash commands, and the reliability guards.
 
 pub mod classify;
 pub mod config;
 pub mod console;
 pub mod content;
+pub mod discord;
 pub mod engine;
 pub mod eval;
 pub mod knowledge;

@@ -3,12 +3,13 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use llo_intake::config::Config;
 use llo_intake::content::Severity;
 use llo_intake::knowledge::Knowledge;
 use llo_intake::service::Intake;
 use llo_intake::store::Store;
 use llo_intake::text::Lang;
-use llo_intake::{console, content, eval};
+use llo_intake::{console, content, discord, eval};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,13 @@ enum Command {
         /// Print every bot output as one JSON object per line.
         #[arg(long)]
         jsonl: bool,
+    },
+    /// Connect to Discord and hold intakes there (see README, "Discord setup").
+    /// The token comes from DISCORD_TOKEN or the config's `token_file`.
+    Run {
+        /// Config file (default: ./config.toml when it exists).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Validate the content files.
     Check {
@@ -89,7 +97,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(matches!(cli.command, Command::Run { .. }));
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(e)) => {
@@ -103,9 +111,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Logs go to stderr; `LLO_INTAKE_LOG` overrides the level (e.g. `debug`).
+/// The bot logs its own progress at info; message content is never logged.
+fn init_logging(bot: bool) {
+    let default = if bot { "warn,llo_intake=info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LLO_INTAKE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -134,8 +145,68 @@ fn knowledge(dirs: &[PathBuf]) -> Result<Knowledge, Failure> {
     }
 }
 
+/// The config file: the given one, else ./config.toml when present, else
+/// the defaults.
+fn load_config(path: Option<PathBuf>) -> Result<Config, Failure> {
+    let path = match path {
+        Some(p) => p,
+        None if std::path::Path::new("config.toml").exists() => PathBuf::from("config.toml"),
+        None => return Ok(Config::default()),
+    };
+    Config::load(&path).map_err(|e| Failure::Usage(e.into()))
+}
+
+/// `llo-intake run`: the Discord bot until SIGINT or SIGTERM.
+fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
+    let config = load_config(config)?;
+    let token = config
+        .discord
+        .token(std::env::var("DISCORD_TOKEN").ok())
+        .map_err(|e| Failure::Usage(e.into()))?;
+    let k = knowledge(&config.intake.content)?;
+    let store = Store::open(&config.intake.database)?;
+    let intake = Intake::new(Arc::new(k), store, config.intake.default_language);
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(%info, "panic");
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(discord::run(
+        &config.discord,
+        &token,
+        intake,
+        shutdown_signal(),
+    ))?;
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, Docker).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Run { config } => run_bot(config),
         Command::Console {
             db,
             intents,

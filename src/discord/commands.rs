@@ -1,0 +1,158 @@
+//! Slash commands (poise): `/intake` and `/intake-panel`.
+//!
+//! Descriptions come from the content (`discord_cmd_*` in nl and en) and are
+//! registered with Dutch and English localizations; the default is the
+//! deployment's default language. Errors never reach the user as internals:
+//! [`on_error`] logs them and answers with a sentence from the content.
+
+use super::handler::{self, interaction_event, Outcome, Start};
+use super::ids::CustomId;
+use super::{Bot, Context, Error};
+use crate::text::Lang;
+use poise::CreateReply;
+use serenity::all::{
+    ButtonStyle, Command, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
+    GuildId, Http,
+};
+use std::borrow::Cow;
+use std::sync::Arc;
+use tracing::{error, info, warn};
+
+/// Starts your intake (or picks it up where you left it).
+#[poise::command(slash_command, rename = "intake")]
+pub async fn intake(ctx: Context<'_>) -> Result<(), Error> {
+    let bot = ctx.data().clone();
+    let Some(_pass) = bot.gate.enter() else {
+        return Ok(());
+    };
+    // Acknowledge first: opening a DM or a thread can take a while.
+    ctx.defer_ephemeral().await?;
+    let lang = bot.lang_for(ctx.locale());
+    let outcome = handler::start(
+        &bot,
+        ctx.http(),
+        Start {
+            event: interaction_event(ctx.id()),
+            user: ctx.author().id,
+            lang,
+            invoked_in: ctx.channel_id(),
+            in_guild: ctx.guild_id().is_some(),
+        },
+    )
+    .await;
+    if let Some(text) = handler::outcome_text(&bot, &outcome, lang) {
+        ctx.send(CreateReply::default().content(text).ephemeral(true))
+            .await?;
+    }
+    if matches!(outcome, Outcome::Unavailable) {
+        warn!("an intake could not be started");
+    }
+    Ok(())
+}
+
+/// Posts the start button (moderators: Manage Server).
+#[poise::command(
+    slash_command,
+    rename = "intake-panel",
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    required_permissions = "MANAGE_GUILD"
+)]
+pub async fn intake_panel(ctx: Context<'_>) -> Result<(), Error> {
+    let bot = ctx.data().clone();
+    let Some(_pass) = bot.gate.enter() else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    // The panel speaks the server's language; the person their own.
+    let panel_lang = bot.intake.default_lang;
+    let panel = CreateMessage::new()
+        .content(bot.msg("discord_panel_text", panel_lang))
+        .components(vec![CreateActionRow::Buttons(vec![CreateButton::new(
+            CustomId::Start.encode(),
+        )
+        .label(super::render::truncate(
+            &bot.msg("discord_panel_button", panel_lang),
+            super::render::MAX_BUTTON_LABEL,
+        ))
+        .style(ButtonStyle::Success)])])
+        .allowed_mentions(CreateAllowedMentions::new());
+    ctx.channel_id().send_message(ctx.http(), panel).await?;
+    let lang = bot.lang_for(ctx.locale());
+    ctx.send(
+        CreateReply::default()
+            .content(bot.msg("discord_panel_posted", lang))
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every command, with descriptions and localizations from the content.
+pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
+    let mut commands = vec![intake(), intake_panel()];
+    for c in &mut commands {
+        let key = match c.name.as_ref() {
+            "intake" => "discord_cmd_intake",
+            _ => "discord_cmd_panel",
+        };
+        localize(c, bot, key);
+    }
+    commands
+}
+
+fn localize(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot, key: &str) {
+    let text = |lang| super::render::truncate(&bot.msg(key, lang), 100);
+    c.description = Some(Cow::Owned(text(bot.intake.default_lang)));
+    c.description_localizations = Cow::Owned(vec![
+        (Cow::Borrowed("nl"), Cow::Owned(text(Lang::Nl))),
+        (Cow::Borrowed("en-US"), Cow::Owned(text(Lang::En))),
+        (Cow::Borrowed("en-GB"), Cow::Owned(text(Lang::En))),
+    ]);
+}
+
+/// Registers the commands: in the configured guild (visible at once), or
+/// globally. Runs once, on the first READY.
+pub async fn register(bot: &Bot, http: &Http) {
+    let commands = poise::builtins::create_application_commands(&all(bot));
+    let result = match bot.config.guild_id {
+        Some(g) => GuildId::new(g).set_commands(http, commands).await,
+        None => Command::set_global_commands(http, commands).await,
+    };
+    match result {
+        Ok(c) => info!(count = c.len(), "slash commands registered"),
+        Err(e) => error!(error = %e, "cannot register the slash commands"),
+    }
+}
+
+/// Handles command errors without leaking internals: logs them, and tells
+/// the user in a sentence from the content.
+pub async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
+    use poise::FrameworkError as F;
+    let (ctx, key) = match error {
+        F::Command { error, ctx, .. } => {
+            error!(command = %ctx.command().name, error = %format!("{error:#}"), "command failed");
+            (ctx, "discord_error")
+        }
+        F::CommandPanic { ctx, .. } => {
+            error!(command = %ctx.command().name, "command panicked");
+            (ctx, "discord_error")
+        }
+        F::MissingUserPermissions { ctx, .. }
+        | F::NotAnOwner { ctx, .. }
+        | F::GuildOnly { ctx, .. }
+        | F::CommandCheckFailed { ctx, .. } => (ctx, "discord_not_allowed"),
+        other => {
+            warn!(error = %other, "framework error");
+            return;
+        }
+    };
+    let bot = ctx.data();
+    let text = bot.msg(key, bot.lang_for(ctx.locale()));
+    if let Err(e) = ctx
+        .send(CreateReply::default().content(text).ephemeral(true))
+        .await
+    {
+        warn!(error = %e, "cannot tell the user about an error");
+    }
+}

@@ -1,0 +1,613 @@
+//! Discord events to intake turns.
+//!
+//! Every path has the same shape: acknowledge first (interactions must be
+//! answered within 3 seconds), then under the user's lock: drop a duplicate
+//! event id, drop a click on a question that is no longer pending, run the
+//! turn through the service (committed and flushed), and only then send the
+//! rendered reply. Each event runs in its own task; a panic there is logged
+//! and the user told, and the bot carries on.
+
+use super::guard::Verdict;
+use super::ids::CustomId;
+use super::render::{self, RenderCtx};
+use super::Bot;
+use crate::config::Mode;
+use crate::engine::Input;
+use crate::service::{Reply, MAX_INPUT_CHARS};
+use crate::store::StoreError;
+use crate::text::{fill, Lang};
+use serenity::all::{
+    ActionRowComponent, AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
+    ComponentInteractionDataKind, Context, CreateActionRow, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateModal,
+    CreateThread, EditInteractionResponse, EventHandler, Http, InputTextStyle, Interaction,
+    Mentionable, Message, ModalInteraction, Ready, UserId,
+};
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{debug, error, info, warn};
+
+/// How often expired dedupe records are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// The text input of the answer form.
+const FORM_INPUT: &str = "answer";
+
+/// The serenity event handler. Slash commands go through poise instead.
+pub struct Handler {
+    bot: Arc<Bot>,
+}
+
+impl Handler {
+    pub fn new(bot: Arc<Bot>) -> Self {
+        Handler { bot }
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        if self.bot.started.swap(true, Ordering::SeqCst) {
+            info!("READY again (re-identified); start-up work already done");
+            return;
+        }
+        info!(
+            user = %ready.user.id,
+            guilds = ready.guilds.len(),
+            "connected to Discord"
+        );
+        let bot = self.bot.clone();
+        guarded(&self.bot, "ready", async move {
+            super::commands::register(&bot, &ctx.http).await;
+            spawn_sweeper(&bot);
+        })
+        .await;
+    }
+
+    async fn message(&self, ctx: Context, msg: Message) {
+        let bot = self.bot.clone();
+        guarded(&self.bot, "message", on_message(bot, ctx, msg)).await;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let bot = self.bot.clone();
+        match interaction {
+            Interaction::Component(ci) => {
+                guarded(&self.bot, "component", on_component(bot, ctx, ci)).await
+            }
+            Interaction::Modal(mi) => guarded(&self.bot, "form", on_form(bot, ctx, mi)).await,
+            // Commands are poise's; autocomplete and pings are not used.
+            _ => {}
+        }
+    }
+}
+
+/// Runs `work` as one unit of in-flight work: refused once shutdown began,
+/// counted until done, and isolated so a panic only ends this event.
+async fn guarded(
+    bot: &Arc<Bot>,
+    what: &'static str,
+    work: impl Future<Output = ()> + Send + 'static,
+) {
+    let Some(_pass) = bot.gate.enter() else {
+        debug!(what, "shutting down; event ignored");
+        return;
+    };
+    if let Err(e) = tokio::spawn(work).await {
+        if e.is_panic() {
+            error!(what, "an event handler panicked; the bot carries on");
+        }
+    }
+}
+
+/// Drops expired dedupe records now and then. Holds only a weak reference,
+/// so it ends with the client.
+fn spawn_sweeper(bot: &Arc<Bot>) {
+    let weak = Arc::downgrade(bot);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            let Some(bot) = weak.upgrade() else { return };
+            if bot.gate.is_closed() {
+                return;
+            }
+            let store = bot.intake.store.clone();
+            drop(bot);
+            match tokio::task::spawn_blocking(move || store.sweep_seen(chrono::Utc::now())).await {
+                Ok(Ok(n)) => debug!(removed = n, "swept dedupe records"),
+                Ok(Err(e)) => warn!(error = %e, "dedupe sweep failed"),
+                Err(e) => warn!(error = %e, "dedupe sweep task failed"),
+            }
+        }
+    });
+}
+
+/// One turn to run.
+struct TurnReq {
+    /// The Discord message or interaction id, for deduplication.
+    event: String,
+    user: UserId,
+    /// Where the reply goes.
+    channel: ChannelId,
+    input: Input,
+    /// For clicks and forms: the (conversation, step) the component asked.
+    expect: Option<(String, String)>,
+    /// Typed messages do not reach the bot in this channel.
+    text_by_form: bool,
+}
+
+fn message_event(id: impl std::fmt::Display) -> String {
+    format!("discord:m:{id}")
+}
+
+pub(crate) fn interaction_event(id: impl std::fmt::Display) -> String {
+    format!("discord:i:{id}")
+}
+
+async fn on_message(bot: Arc<Bot>, ctx: Context, msg: Message) {
+    if msg.author.bot {
+        return;
+    }
+    let in_dm = msg.guild_id.is_none();
+    if !in_dm {
+        // Only the owner's messages in their own intake thread are answers.
+        if bot.config.mode != Mode::Thread || !bot.config.message_content_intent {
+            return;
+        }
+        match bot.threads.owner(msg.channel_id.get()) {
+            Ok(Some(owner)) if owner == msg.author.id.get() => {}
+            Ok(_) => return,
+            Err(e) => {
+                error!(error = %e, "cannot read the thread index");
+                return;
+            }
+        }
+    }
+    let user = msg.author.id;
+    match bot.limit.check(&user.to_string(), Instant::now()) {
+        Verdict::Allow => {}
+        Verdict::Notice => {
+            let lang = user_lang(&bot, user).await;
+            send_text(
+                &ctx.http,
+                msg.channel_id,
+                bot.msg("discord_rate_limited", lang),
+            )
+            .await;
+            return;
+        }
+        Verdict::Drop => return,
+    }
+    turn(
+        &bot,
+        &ctx.http,
+        TurnReq {
+            event: message_event(msg.id),
+            user,
+            channel: msg.channel_id,
+            input: Input::Text(msg.content),
+            expect: None,
+            text_by_form: false,
+        },
+    )
+    .await;
+}
+
+async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
+    let Some(id) = CustomId::parse(&ci.data.custom_id) else {
+        return; // Not ours (another feature's component).
+    };
+    let http = &ctx.http;
+    let lang = bot.lang_for(Some(&ci.locale));
+    match bot.limit.check(&ci.user.id.to_string(), Instant::now()) {
+        Verdict::Allow => {}
+        verdict => {
+            // Refused: the components stay usable, the user is told once.
+            let response = if verdict == Verdict::Notice {
+                CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .content(bot.msg("discord_rate_limited", lang))
+                        .ephemeral(true),
+                )
+            } else {
+                CreateInteractionResponse::Acknowledge
+            };
+            respond(http, ci.create_response(http, response).await);
+            return;
+        }
+    }
+    match id {
+        CustomId::Start => {
+            let ack = CreateInteractionResponse::Defer(
+                CreateInteractionResponseMessage::new().ephemeral(true),
+            );
+            if !respond(http, ci.create_response(http, ack).await) {
+                return;
+            }
+            let outcome = start(
+                &bot,
+                http,
+                Start {
+                    event: interaction_event(ci.id),
+                    user: ci.user.id,
+                    lang,
+                    invoked_in: ci.channel_id,
+                    in_guild: ci.guild_id.is_some(),
+                },
+            )
+            .await;
+            let text = outcome_text(&bot, &outcome, lang);
+            if let Some(text) = text {
+                let edit = EditInteractionResponse::new().content(text);
+                if let Err(e) = ci.edit_response(http, edit).await {
+                    warn!(error = %e, "cannot edit the start response");
+                }
+            }
+        }
+        CustomId::Form { conversation, step } => {
+            // A form can only be the first response: no work before it.
+            let form = CreateModal::new(
+                CustomId::form_submit(&conversation, &step).encode(),
+                render::truncate(&bot.msg("discord_answer_title", lang), 45),
+            )
+            .components(vec![CreateActionRow::InputText(
+                CreateInputText::new(
+                    InputTextStyle::Paragraph,
+                    render::truncate(&bot.msg("discord_answer_label", lang), 45),
+                    FORM_INPUT,
+                )
+                .max_length(MAX_INPUT_CHARS as u16)
+                .required(true),
+            )]);
+            respond(
+                http,
+                ci.create_response(http, CreateInteractionResponse::Modal(form))
+                    .await,
+            );
+        }
+        CustomId::Answer { .. } | CustomId::Menu { .. } => {
+            let picked = match &ci.data.kind {
+                ComponentInteractionDataKind::StringSelect { values } => values.clone(),
+                _ => Vec::new(),
+            };
+            let input = match &id {
+                CustomId::Answer { choice, .. } => Input::Choice(choice.clone()),
+                _ if picked.len() == 1 => Input::Choice(picked[0].clone()),
+                _ => Input::Choices(picked.clone()),
+            };
+            // The acknowledgement disables the question's components.
+            let rows = render::disable_components(
+                &ci.message.components,
+                Some(&ci.data.custom_id),
+                &picked,
+            );
+            let ack = CreateInteractionResponse::UpdateMessage(
+                CreateInteractionResponseMessage::new().components(rows),
+            );
+            if !respond(http, ci.create_response(http, ack).await) {
+                return;
+            }
+            let (conversation, step) = id
+                .question()
+                .map(|(c, s)| (c.to_string(), s.to_string()))
+                .unwrap_or_default();
+            turn(
+                &bot,
+                http,
+                TurnReq {
+                    event: interaction_event(ci.id),
+                    user: ci.user.id,
+                    channel: ci.channel_id,
+                    input,
+                    expect: Some((conversation, step)),
+                    text_by_form: text_by_form(&bot, ci.guild_id.is_some()),
+                },
+            )
+            .await;
+        }
+        CustomId::FormSubmit { .. } => {
+            // Only forms submit this; a button with it is not ours.
+            respond(
+                http,
+                ci.create_response(http, CreateInteractionResponse::Acknowledge)
+                    .await,
+            );
+        }
+    }
+}
+
+async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
+    let Some(CustomId::FormSubmit { conversation, step }) = CustomId::parse(&mi.data.custom_id)
+    else {
+        return;
+    };
+    let http = &ctx.http;
+    let lang = bot.lang_for(Some(&mi.locale));
+    match bot.limit.check(&mi.user.id.to_string(), Instant::now()) {
+        Verdict::Allow => {}
+        verdict => {
+            let response = if verdict == Verdict::Notice {
+                CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .content(bot.msg("discord_rate_limited", lang))
+                        .ephemeral(true),
+                )
+            } else {
+                CreateInteractionResponse::Acknowledge
+            };
+            respond(http, mi.create_response(http, response).await);
+            return;
+        }
+    }
+    let ack = match &mi.message {
+        Some(m) => {
+            let opener = CustomId::form(&conversation, &step).encode();
+            CreateInteractionResponse::UpdateMessage(
+                CreateInteractionResponseMessage::new().components(render::disable_components(
+                    &m.components,
+                    Some(&opener),
+                    &[],
+                )),
+            )
+        }
+        None => CreateInteractionResponse::Acknowledge,
+    };
+    if !respond(http, mi.create_response(http, ack).await) {
+        return;
+    }
+    let text = mi
+        .data
+        .components
+        .iter()
+        .flat_map(|r| &r.components)
+        .find_map(|c| match c {
+            ActionRowComponent::InputText(t) if t.custom_id == FORM_INPUT => t.value.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    turn(
+        &bot,
+        http,
+        TurnReq {
+            event: interaction_event(mi.id),
+            user: mi.user.id,
+            channel: mi.channel_id,
+            input: Input::Text(text),
+            expect: Some((conversation, step)),
+            text_by_form: text_by_form(&bot, mi.guild_id.is_some()),
+        },
+    )
+    .await;
+}
+
+fn text_by_form(bot: &Bot, in_guild: bool) -> bool {
+    in_guild && !bot.config.message_content_intent
+}
+
+/// Logs a failed interaction response; returns whether it went through.
+/// 10062 (too late) and 40060 (already answered) are expected now and then.
+fn respond(_http: &Http, r: serenity::Result<()>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(e) => {
+            warn!(error = %e, "interaction response refused");
+            false
+        }
+    }
+}
+
+/// The language of the user's active conversation, else the default.
+async fn user_lang(bot: &Arc<Bot>, user: UserId) -> Lang {
+    let store = bot.intake.store.clone();
+    let default = bot.intake.default_lang;
+    tokio::task::spawn_blocking(move || {
+        store
+            .active_conversation(&user.to_string())
+            .ok()
+            .flatten()
+            .map(|c| c.lang)
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or(default)
+}
+
+/// The per-turn path: lock, dedupe, staleness, service, then send.
+async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
+    let user = req.user.to_string();
+    let _lock = bot.locks.lock(&user).await;
+    let intake = bot.intake.clone();
+    let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
+    let (event, input, expect) = (req.event, req.input, req.expect);
+    let uid = user.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {
+        let now = chrono::Utc::now();
+        if !intake.store.first_sighting(&event, now, ttl)? {
+            debug!(event, "duplicate event ignored");
+            return Ok(None);
+        }
+        if let Some((conversation, step)) = &expect {
+            let pending = intake.store.active_conversation(&uid)?;
+            let fresh = pending
+                .is_some_and(|c| &c.id == conversation && c.step.as_deref() == Some(step.as_str()));
+            if !fresh {
+                debug!(event, "click on a question that is no longer pending");
+                return Ok(None);
+            }
+        }
+        intake.handle(&uid, input, now).map(Some)
+    })
+    .await;
+    match result {
+        Ok(Ok(Some(reply))) => {
+            send_reply(bot, http, req.channel, &reply, req.text_by_form).await;
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => {
+            error!(error = %e, "turn failed");
+            let lang = user_lang(bot, req.user).await;
+            send_text(http, req.channel, bot.msg("discord_error", lang)).await;
+        }
+        Err(e) => {
+            error!(panic = e.is_panic(), "turn task failed");
+            send_text(
+                http,
+                req.channel,
+                bot.msg("discord_error", bot.intake.default_lang),
+            )
+            .await;
+        }
+    }
+}
+
+/// Sends a turn's rendered outputs, in order; stops at the first failure.
+/// Returns whether everything went out.
+async fn send_reply(
+    bot: &Bot,
+    http: &Http,
+    channel: ChannelId,
+    reply: &Reply,
+    text_by_form: bool,
+) -> bool {
+    let labels = bot.labels(reply.conversation.lang);
+    let ctx = RenderCtx {
+        conversation: &reply.conversation.id,
+        labels: &labels,
+        text_by_form,
+    };
+    for o in render::render(&reply.outputs, ctx) {
+        if let Err(e) = channel.send_message(http, o.into_message()).await {
+            warn!(error = %e, channel = %channel, "cannot send a reply");
+            return false;
+        }
+    }
+    true
+}
+
+async fn send_text(http: &Http, channel: ChannelId, text: String) {
+    let m = CreateMessage::new()
+        .content(render::truncate(&text, render::MAX_CONTENT))
+        .allowed_mentions(serenity::all::CreateAllowedMentions::new());
+    if let Err(e) = channel.send_message(http, m).await {
+        warn!(error = %e, "cannot send a notice");
+    }
+}
+
+/// A request to start (or resume) an intake from `/intake` or the panel.
+pub(crate) struct Start {
+    pub event: String,
+    pub user: UserId,
+    pub lang: Lang,
+    pub invoked_in: ChannelId,
+    pub in_guild: bool,
+}
+
+/// Where the conversation went.
+pub(crate) enum Outcome {
+    Dm,
+    Thread(ChannelId),
+    DmClosed,
+    Unavailable,
+    /// A redelivered start: already handled.
+    Duplicate,
+}
+
+/// The ephemeral answer to the person who started.
+pub(crate) fn outcome_text(bot: &Bot, outcome: &Outcome, lang: Lang) -> Option<String> {
+    Some(match outcome {
+        Outcome::Dm => bot.msg("discord_dm_sent", lang),
+        Outcome::Thread(t) => fill(
+            &bot.msg("discord_thread_ready", lang),
+            &[("thread", &t.mention().to_string())],
+        ),
+        Outcome::DmClosed => bot.msg("discord_dm_closed", lang),
+        Outcome::Unavailable => bot.msg("discord_unavailable", lang),
+        Outcome::Duplicate => return None,
+    })
+}
+
+/// Starts or resumes the user's intake in a DM or their private thread
+/// (the caller has acknowledged the interaction already).
+pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
+    let user = s.user.to_string();
+    let _lock = bot.locks.lock(&user).await;
+    let intake = bot.intake.clone();
+    let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
+    let (event, lang, uid) = (s.event.clone(), s.lang, user.clone());
+    let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {
+        let now = chrono::Utc::now();
+        if !intake.store.first_sighting(&event, now, ttl)? {
+            return Ok(None);
+        }
+        intake.resume_or_start(&uid, Some(lang), now).map(Some)
+    })
+    .await;
+    let reply = match result {
+        Ok(Ok(Some(r))) => r,
+        Ok(Ok(None)) => return Outcome::Duplicate,
+        Ok(Err(e)) => {
+            error!(error = %e, "cannot start a conversation");
+            return Outcome::Unavailable;
+        }
+        Err(e) => {
+            error!(panic = e.is_panic(), "start task failed");
+            return Outcome::Unavailable;
+        }
+    };
+    if bot.config.mode == Mode::Dm || !s.in_guild {
+        let dm = match s.user.create_dm_channel(http).await {
+            Ok(c) => c.id,
+            Err(e) => {
+                warn!(error = %e, "cannot open a DM");
+                return Outcome::DmClosed;
+            }
+        };
+        if !send_reply(bot, http, dm, &reply, false).await {
+            return Outcome::DmClosed;
+        }
+        return Outcome::Dm;
+    }
+    // Thread mode: the user's thread if it still takes messages, else a new one.
+    let form = text_by_form(bot, true);
+    if let Ok(Some(t)) = bot.threads.thread_of(s.user.get()) {
+        let thread = ChannelId::new(t);
+        if send_reply(bot, http, thread, &reply, form).await {
+            return Outcome::Thread(thread);
+        }
+    }
+    let parent = bot
+        .config
+        .intake_channel
+        .map(ChannelId::new)
+        .unwrap_or(s.invoked_in);
+    let name = fill(
+        &bot.msg("discord_thread_name", reply.conversation.lang),
+        &[("id", &reply.conversation.id)],
+    );
+    let builder = CreateThread::new(render::truncate(&name, 100))
+        .kind(ChannelType::PrivateThread)
+        .invitable(false)
+        .auto_archive_duration(AutoArchiveDuration::OneWeek);
+    let thread = match parent.create_thread(http, builder).await {
+        Ok(t) => t.id,
+        Err(e) => {
+            warn!(error = %e, channel = %parent, "cannot create a private thread");
+            return Outcome::Unavailable;
+        }
+    };
+    if let Err(e) = thread.add_thread_member(http, s.user).await {
+        warn!(error = %e, "cannot add the user to their thread");
+        return Outcome::Unavailable;
+    }
+    if let Err(e) = bot.threads.set(s.user.get(), thread.get()) {
+        error!(error = %e, "cannot record the thread");
+    }
+    if send_reply(bot, http, thread, &reply, form).await {
+        Outcome::Thread(thread)
+    } else {
+        Outcome::Unavailable
+    }
+}

@@ -1,0 +1,212 @@
+//! The Discord transport: serenity + poise over the intake [`Intake`] service.
+//!
+//! Thin by design: Discord events become engine [`Input`](crate::engine::Input)s,
+//! the service runs the turn (and commits it, flushed, before returning), and
+//! the outputs are rendered as messages. No intake logic lives here.
+//!
+//! * [`build_client`] builds the real serenity client with the poise
+//!   framework; production ([`run`]) and the end-to-end tests use it alike.
+//! * [`handler`]: messages, buttons, menus, forms; the per-turn path.
+//! * [`commands`]: `/intake` and `/intake-panel`, described in nl and en.
+//! * [`render`]: outputs as messages (pure, unit-tested against Discord's limits).
+//! * [`ids`]: the custom ids on components (conversation + step).
+//! * [`guard`]: per-user locks, the shutdown gate, the rate limit.
+//! * [`threads`]: which private thread belongs to whom (sled).
+//!
+//! Reliability rules kept here: interactions are acknowledged before any
+//! slow work (3-second deadline); each message and interaction id is handled
+//! once (`Store::first_sighting`, so a RESUME replay is not answered twice);
+//! one turn at a time per user; start-up work runs once even after a second
+//! READY; mentions never ping (client-wide default plus per message).
+
+pub mod commands;
+pub mod guard;
+pub mod handler;
+pub mod ids;
+pub mod render;
+pub mod threads;
+
+use crate::config::{DiscordConfig, Token};
+use crate::service::Intake;
+use crate::text::Lang;
+use anyhow::Context as _;
+use serenity::all::{
+    Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder, Settings,
+};
+use std::future::Future;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The error type of commands and handlers (internal; never shown to users).
+pub type Error = anyhow::Error;
+/// The poise context of our commands.
+pub type Context<'a> = poise::Context<'a, Arc<Bot>, Error>;
+
+/// Timeout on every REST call: serenity has none, and a hung call would hold
+/// a user's turn forever.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Everything the handlers share. One per client.
+pub struct Bot {
+    pub intake: Intake,
+    pub config: DiscordConfig,
+    pub locks: guard::UserLocks,
+    pub gate: guard::Gate,
+    pub limit: guard::RateLimit,
+    /// Set on the first READY; start-up work is skipped on later ones.
+    pub(crate) started: AtomicBool,
+    pub threads: threads::Threads,
+}
+
+impl Bot {
+    pub fn new(intake: Intake, config: DiscordConfig) -> Result<Bot, crate::store::StoreError> {
+        let threads = threads::Threads::open(&intake.store)?;
+        Ok(Bot {
+            limit: guard::RateLimit::new(
+                config.rate_limit_events,
+                Duration::from_secs(config.rate_limit_window_secs),
+            ),
+            intake,
+            config,
+            locks: guard::UserLocks::default(),
+            gate: guard::Gate::default(),
+            started: AtomicBool::new(false),
+            threads,
+        })
+    }
+
+    /// A sentence from the content.
+    pub fn msg(&self, key: &str, lang: Lang) -> String {
+        self.intake.knowledge.msg(key, lang)
+    }
+
+    /// The language for a Discord locale ("nl", "en-US", ...), else the default.
+    pub fn lang_for(&self, locale: Option<&str>) -> Lang {
+        match locale.map(|l| l.to_ascii_lowercase()) {
+            Some(l) if l.starts_with("nl") => Lang::Nl,
+            Some(l) if l.starts_with("en") => Lang::En,
+            _ => self.intake.default_lang,
+        }
+    }
+
+    /// Component words in `lang`.
+    pub fn labels(&self, lang: Lang) -> render::Labels {
+        render::Labels {
+            type_answer: self.msg("discord_type_answer", lang),
+            choose_one: self.msg("discord_choose_one", lang),
+            choose_many: self.msg("discord_choose_many", lang),
+        }
+    }
+}
+
+/// The gateway intents the configuration needs. Direct messages need no
+/// privileged intent; typed answers in threads need Message Content.
+pub fn intents(config: &DiscordConfig) -> GatewayIntents {
+    let mut i = GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES;
+    if config.message_content_intent {
+        i |= GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT;
+    }
+    i
+}
+
+/// Builds the serenity client (with the poise framework and our handler)
+/// exactly as production runs it. With `api_base_url` set, REST calls go to
+/// that URL with serenity's rate limiter off (the proxy, or the test fake,
+/// owns rate limiting); `gateway_url` replaces the gateway address.
+pub async fn build_client(
+    config: &DiscordConfig,
+    token: &Token,
+    intake: Intake,
+) -> anyhow::Result<(Client, Arc<Bot>)> {
+    let mut reqwest = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(HTTP_TIMEOUT);
+    let mut http =
+        HttpBuilder::new(token.expose()).default_allowed_mentions(CreateAllowedMentions::new());
+    if let Some(base) = &config.api_base_url {
+        // A configured endpoint is talked to directly, not via a system proxy.
+        reqwest = reqwest.no_proxy();
+        // serenity only uses the proxy URL when its own rate limiter is off.
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let http = http
+        .client(reqwest.build().context("cannot build the HTTP client")?)
+        .build();
+    let bot = Arc::new(Bot::new(intake, config.clone())?);
+    let commands = commands::all(&bot);
+    let setup_bot = bot.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands,
+            on_error: |e| Box::pin(commands::on_error(e)),
+            allowed_mentions: Some(CreateAllowedMentions::new()),
+            initialize_owners: false,
+            ..Default::default()
+        })
+        .setup(move |_ctx, _ready, _framework| Box::pin(async move { Ok(setup_bot) }))
+        .build();
+    let mut cache = Settings::default();
+    cache.cache_users = false;
+    let client = ClientBuilder::new_with_http(http, intents(config))
+        .event_handler(handler::Handler::new(bot.clone()))
+        .framework(framework)
+        .cache_settings(cache)
+        .await
+        .context("cannot set up the Discord client")?;
+    if let Some(url) = &config.gateway_url {
+        *client.ws_url.lock().await = url.trim_end_matches('/').to_string();
+    }
+    Ok((client, bot))
+}
+
+/// Runs the bot until `shutdown` completes (or the connection fails for
+/// good). On shutdown: stop taking events, close the gateway, let the turns
+/// in flight finish (up to `shutdown_grace_secs`), flush sled.
+pub async fn run(
+    config: &DiscordConfig,
+    token: &Token,
+    intake: Intake,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let store = intake.store.clone();
+    let (mut client, bot) = build_client(config, token, intake).await?;
+    let manager = client.shard_manager.clone();
+    let mut connection = tokio::spawn(async move { client.start().await });
+    let ended = tokio::select! {
+        r = &mut connection => Some(r),
+        () = shutdown => None,
+    };
+    bot.gate.close();
+    if let Some(r) = ended {
+        flush(store).await?;
+        return match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord connection failed")),
+            Err(e) => Err(anyhow::Error::new(e).context("the Discord connection task failed")),
+        };
+    }
+    tracing::info!("shutting down: no new events; finishing turns in flight");
+    manager.shutdown_all().await;
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    if !bot.gate.drained(grace).await {
+        tracing::warn!(
+            inflight = bot.gate.inflight(),
+            "turns still running after the grace period"
+        );
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+    drop(bot);
+    flush(store).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn flush(store: crate::store::Store) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || store.flush())
+        .await
+        .context("flush task failed")?
+        .context("cannot flush the database")
+}
