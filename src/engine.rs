@@ -127,8 +127,12 @@ pub struct Conversation {
     /// Contact ids shown to the user.
     #[serde(default)]
     pub contacts_shown: Vec<String>,
+    /// The current or last hand-off to a coach.
     #[serde(default)]
-    pub handoff_reason: Option<HandoffReason>,
+    pub handoff: Option<crate::handoff::Handoff>,
+    /// Every hand-off event, for wait and handling times.
+    #[serde(default)]
+    pub handoff_log: Vec<crate::handoff::HandoffEvent>,
 }
 
 /// What reaches the engine.
@@ -209,7 +213,8 @@ pub fn start(k: &Knowledge, id: &str, user: &str, lang: Lang, now: DateTime<Utc>
         ended_at: None,
         recommended: Vec::new(),
         contacts_shown: Vec::new(),
-        handoff_reason: None,
+        handoff: None,
+        handoff_log: Vec::new(),
     };
     let mut run = Run::new(k, conv, now);
     let first = k
@@ -329,7 +334,7 @@ impl<'k> Run<'k> {
 
     fn handoff(&mut self, reason: HandoffReason) {
         self.conv.status = Status::Handoff;
-        self.conv.handoff_reason = Some(reason);
+        crate::handoff::requested(&mut self.conv, self.now, reason);
         self.events.push(Event::HandoffRequested { reason });
         self.say(self.msg("handoff_requested"));
     }
@@ -668,7 +673,11 @@ impl<'k> Run<'k> {
                         Some("handoff") => {
                             self.say(text);
                             self.conv.status = Status::Handoff;
-                            self.conv.handoff_reason = Some(HandoffReason::OfferAccepted);
+                            crate::handoff::requested(
+                                &mut self.conv,
+                                self.now,
+                                HandoffReason::OfferAccepted,
+                            );
                             self.events.push(Event::HandoffRequested {
                                 reason: HandoffReason::OfferAccepted,
                             });

@@ -11,6 +11,8 @@
 //!   conversation intents (stop, terug, coach, ...).
 //! * [`knowledge`]: content plus compiled matchers, built once.
 //! * [`engine`]: the pure intake state machine. No I/O, time passed in.
+//! * [`handoff`]: hand-off to a coach as pure transitions (claim, transfer,
+//!   hand back, close), the queue, reminders and support hours.
 //! * [`recommend`]: ranking routes and picking contacts.
 //! * [`output`]: the transport-neutral output model.
 //! * [`store`]: sled persistence; one flushed transaction per turn.
@@ -28,6 +30,7 @@ pub mod content;
 pub mod discord;
 pub mod engine;
 pub mod eval;
+pub mod handoff;
 pub mod knowledge;
 pub mod matcher;
 pub mod output;
