@@ -65,9 +65,12 @@ enum Command {
         intents: Vec<PathBuf>,
         #[arg(long, default_value = "nl")]
         lang: Lang,
-        /// Show which pattern matched which span, and what negated it.
+        /// Show which pattern matched which words, and what cancelled it.
         #[arg(long)]
         explain: bool,
+        /// With --explain: print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Score the classifier on a labelled JSONL file.
     Eval {
@@ -268,30 +271,37 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             intents,
             lang,
             explain,
+            json,
         } => {
             let k = knowledge(&dirs(intents))?;
-            let one = |t: &str| -> serde_json::Value {
-                if explain {
-                    serde_json::json!({"text": t, "explain": k.classifier.explain(&k.content, t, lang)})
-                } else {
-                    serde_json::json!({"text": t, "concerns": k.classify(t, lang)})
-                }
-            };
             let mut out = std::io::stdout().lock();
-            match text {
-                Some(t) => {
-                    let v = one(&t);
-                    if explain {
-                        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            let mut one = |t: &str, single: bool| -> Result<(), Failure> {
+                if explain {
+                    let e = k.classifier.explain(&k.content, t, lang);
+                    if json {
+                        let v = serde_json::json!({"text": t, "explain": e});
+                        if single {
+                            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                        } else {
+                            writeln!(out, "{v}")?;
+                        }
                     } else {
-                        writeln!(out, "{}", v["concerns"])?;
+                        writeln!(out, "{}", e.render(&k.content, lang))?;
                     }
+                } else if single {
+                    writeln!(out, "{}", serde_json::json!(k.classify(t, lang)))?;
+                } else {
+                    let v = serde_json::json!({"text": t, "concerns": k.classify(t, lang)});
+                    writeln!(out, "{v}")?;
                 }
+                out.flush()?;
+                Ok(())
+            };
+            match text {
+                Some(t) => one(&t, true)?,
                 None => {
                     for line in std::io::stdin().lock().lines() {
-                        let line = line?;
-                        writeln!(out, "{}", one(&line))?;
-                        out.flush()?;
+                        one(&line?, false)?;
                     }
                 }
             }

@@ -266,9 +266,11 @@ fn check_rejects_an_invalid_regex_with_file_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_intents(tmp.path());
     let path = dir.join("concerns.toml");
-    let src = std::fs::read_to_string(&path)
-        .unwrap()
-        .replacen("'vacature',", "'vaca(ture',", 1);
+    let src = std::fs::read_to_string(&path).unwrap().replacen(
+        "patterns.nl = [",
+        "patterns.nl = [\n  'vaca(ture',",
+        1,
+    );
     std::fs::write(&path, src).unwrap();
     let (code, err) = check(&dir);
     assert_eq!(code, 2);

@@ -283,9 +283,38 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
                 );
             }
             for (i, p) in x.patterns.get(l).iter().enumerate() {
-                k.regex("concern", id, format!("concern.{id}.patterns.{l}[{i}]"), p);
+                let key = format!("concern.{id}.patterns.{l}[{i}]");
+                match crate::classify::expand_words(p, &c.words) {
+                    Ok(expanded) => k.regex("concern", id, key, &expanded),
+                    Err(e) => k.err("concern", id, key, e),
+                }
             }
         }
+        for other in &x.cancels {
+            if c.concern(other).is_none() || other == id {
+                k.err(
+                    "concern",
+                    id,
+                    format!("concern.{id}.cancels"),
+                    format!("unknown or own concern {other:?}"),
+                );
+            }
+        }
+    }
+    for (name, list) in &c.words {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        if !valid {
+            k.err(
+                "words",
+                name,
+                format!("words.{name}"),
+                "a word-list name uses only a-z, 0-9 and _",
+            );
+        }
+        k.regex("words", name, format!("words.{name}"), list);
     }
 
     // Intents.
@@ -323,6 +352,9 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
             "negation.clause_split".into(),
             &c.negation.clause_split.clone(),
         );
+    }
+    if let Some(j) = &c.negation.join {
+        k.regex("negation", "", "negation.join".into(), j);
     }
     for l in Lang::ALL {
         for (i, p) in c.negation.patterns.get(l).iter().enumerate() {

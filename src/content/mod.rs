@@ -30,6 +30,10 @@ pub struct ContentFile {
     /// Free-form sentences the engine uses by key (`welcome_back`, `help`, ...).
     #[serde(default)]
     pub messages: BTreeMap<String, Text>,
+    /// Named word lists that concern patterns use as `<name>` (see [`Concern`]),
+    /// so a long list of staff words is written once and read as one word.
+    #[serde(default)]
+    pub words: BTreeMap<String, String>,
     #[serde(default)]
     pub concern: Vec<Concern>,
     #[serde(default)]
@@ -67,9 +71,15 @@ pub struct Concern {
     pub label: Text,
     /// How the bot reflects it back ("je lastig aan goede mensen komt").
     pub reflect: Text,
-    /// Regexes on folded text, per language. A leading word boundary is added.
+    /// Regexes on folded text, per language. A leading word boundary is added;
+    /// `<name>` stands for the word list `name` from a `[words]` table.
     #[serde(default)]
     pub patterns: PerLang,
+    /// Concerns this one overrides within the same clause: in "niemand wil
+    /// op cursus" the reluctance (learning_culture) is the point, so the
+    /// word "cursus" does not also count as a training need (upskilling).
+    #[serde(default)]
+    pub cancels: Vec<String>,
 }
 
 /// A conversation intent that works at any step (or, for yes/no/skip, at the
@@ -89,6 +99,11 @@ pub struct Intent {
 pub struct Negation {
     /// Regex that splits a message into clauses (punctuation, "maar", ...).
     pub clause_split: String,
+    /// Regex for the start of a clause that continues the previous one
+    /// ("daar hebben we geen last van, van vergrijzing"): such a clause is
+    /// joined back, so a negation in either covers both.
+    #[serde(default)]
+    pub join: Option<String>,
     #[serde(default)]
     pub patterns: PerLang,
 }
@@ -316,6 +331,7 @@ pub struct RawContent {
 #[derive(Debug, Clone, Default)]
 pub struct Content {
     pub messages: BTreeMap<String, Text>,
+    pub words: BTreeMap<String, String>,
     pub concerns: Vec<Concern>,
     pub intents: Vec<Intent>,
     pub negation: Negation,
@@ -435,7 +451,13 @@ impl RawContent {
             if !f.postcode.is_empty() {
                 note("postcode", "");
             }
+            for k in f.words.keys() {
+                c.origins
+                    .entry(format!("words.{k}"))
+                    .or_insert_with(|| path.clone());
+            }
             c.messages.extend(f.messages);
+            c.words.extend(f.words);
             c.concerns.extend(f.concern);
             c.intents.extend(f.intent);
             if let Some(n) = f.negation {
