@@ -50,13 +50,15 @@ pub async fn intake(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Posts the start button (moderators: Manage Server).
+// Discord shows /intake-panel only to members with Manage Server, unless the
+// server's admins allow other roles (Server Settings > Integrations). Discord
+// enforces that, so the bot does not second-guess it.
+/// Posts the start button.
 #[poise::command(
     slash_command,
     rename = "intake-panel",
     guild_only,
-    default_member_permissions = "MANAGE_GUILD",
-    required_permissions = "MANAGE_GUILD"
+    default_member_permissions = "MANAGE_GUILD"
 )]
 pub async fn intake_panel(ctx: Context<'_>) -> Result<(), Error> {
     let bot = ctx.data().clone();

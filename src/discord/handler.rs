@@ -18,7 +18,7 @@ use crate::store::StoreError;
 use crate::text::{fill, Lang};
 use serenity::all::{
     ActionRowComponent, AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
-    ComponentInteractionDataKind, Context, CreateActionRow, CreateInputText,
+    ComponentInteractionDataKind, Context, CreateActionRow, CreateAllowedMentions, CreateInputText,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateModal,
     CreateThread, EditInteractionResponse, EventHandler, Http, InputTextStyle, Interaction,
     Mentionable, Message, ModalInteraction, Ready, UserId,
@@ -240,7 +240,10 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             .await;
             let text = outcome_text(&bot, &outcome, lang);
             if let Some(text) = text {
-                let edit = EditInteractionResponse::new().content(text);
+                // serenity does not apply the client-wide default to this builder.
+                let edit = EditInteractionResponse::new()
+                    .content(text)
+                    .allowed_mentions(CreateAllowedMentions::new());
                 if let Err(e) = ci.edit_response(http, edit).await {
                     warn!(error = %e, "cannot edit the start response");
                 }
@@ -277,11 +280,15 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
                 _ if picked.len() == 1 => Input::Choice(picked[0].clone()),
                 _ => Input::Choices(picked.clone()),
             };
-            // The acknowledgement disables the question's components.
+            // The acknowledgement disables the question's components. Only a
+            // click on the pending question is marked as the answer (a quick
+            // read; the turn below re-checks under the user's lock), so a
+            // click on an answered question leaves it exactly as it was.
+            let fresh = is_pending(&bot, ci.user.id, &id);
             let rows = render::disable_components(
                 &ci.message.components,
-                Some(&ci.data.custom_id),
-                &picked,
+                fresh.then_some(ci.data.custom_id.as_str()),
+                if fresh { &picked } else { &[] },
             );
             let ack = CreateInteractionResponse::UpdateMessage(
                 CreateInteractionResponseMessage::new().components(rows),
@@ -380,6 +387,17 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
         },
     )
     .await;
+}
+
+/// Whether the component's question is the user's pending one.
+fn is_pending(bot: &Bot, user: UserId, id: &CustomId) -> bool {
+    let Some((conversation, step)) = id.question() else {
+        return false;
+    };
+    match bot.intake.store.active_conversation(&user.to_string()) {
+        Ok(Some(c)) => c.id == conversation && c.step.as_deref() == Some(step),
+        _ => false,
+    }
 }
 
 fn text_by_form(bot: &Bot, in_guild: bool) -> bool {
@@ -490,7 +508,7 @@ async fn send_reply(
 async fn send_text(http: &Http, channel: ChannelId, text: String) {
     let m = CreateMessage::new()
         .content(render::truncate(&text, render::MAX_CONTENT))
-        .allowed_mentions(serenity::all::CreateAllowedMentions::new());
+        .allowed_mentions(CreateAllowedMentions::new());
     if let Err(e) = channel.send_message(http, m).await {
         warn!(error = %e, "cannot send a notice");
     }

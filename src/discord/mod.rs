@@ -143,9 +143,11 @@ pub async fn build_client(
             commands,
             on_error: |e| Box::pin(commands::on_error(e)),
             allowed_mentions: Some(CreateAllowedMentions::new()),
-            initialize_owners: false,
             ..Default::default()
         })
+        // The builder's flag overrides the option's: no owner lookup (an
+        // extra REST call at start-up that nothing here needs).
+        .initialize_owners(false)
         .setup(move |_ctx, _ready, _framework| Box::pin(async move { Ok(setup_bot) }))
         .build();
     let mut cache = Settings::default();

@@ -1,0 +1,431 @@
+//! End to end on a fake Discord: the real serenity + poise client, built and
+//! run by `llo_intake::discord::run` (what `llo-intake run` uses), talks to
+//! the loopback fake in `support/`. Assertions are on step ids carried in
+//! custom ids, on structure, and on strings from the shipped content.
+
+mod support;
+
+use llo_intake::config::Mode;
+use llo_intake::engine::Status;
+use serde_json::Value;
+use support::bot::{config, knowledge, open_store, prompt, Chat, Running};
+use support::{all_disabled, button, menu, step_of, Fake, LOBBY};
+
+const ANNA: u64 = 7001;
+
+fn content(m: &Value) -> &str {
+    m["content"].as_str().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_intake_by_dm_with_messages_and_buttons() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    assert!(content(&consent).starts_with(&prompt("consent")));
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    let concerns = chat.question("concerns").await;
+    assert!(
+        concerns["components"].as_array().is_none_or(Vec::is_empty),
+        "an open question in a DM is answered by typing"
+    );
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden");
+    let confirm = chat.question("confirm").await;
+    let k = knowledge();
+    let reflect = k.content.concern("recruitment").unwrap().reflect.nl.clone();
+    assert!(
+        content(&confirm).contains(&reflect),
+        "{}",
+        content(&confirm)
+    );
+    fake.click(ANNA, &confirm, &button(&confirm, "yes"));
+    let sector = chat.question("sector").await;
+    assert!(
+        menu(&sector).starts_with("llo:s:"),
+        "ten sectors are a menu"
+    );
+    fake.dm(ANNA, "bouw");
+    let size = chat.question("size").await;
+    fake.click(ANNA, &size, &button(&size, "micro"));
+    let region = chat.question("region").await;
+    fake.dm(ANNA, "Utrecht");
+    let tried = chat.question("tried").await;
+    fake.click(ANNA, &tried, &button(&tried, "skip"));
+    let offer = chat.question("handoff_offer").await;
+    fake.click(ANNA, &offer, &button(&offer, "no"));
+    let end = chat.next().await;
+    let end_text = k.content.step("end").unwrap().prompt.nl.clone();
+    assert_eq!(content(&end), end_text);
+
+    // Recommendations came as embeds with links.
+    let msgs = fake.bot_messages(Fake::dm_channel(ANNA));
+    let embeds: Vec<&Value> = msgs
+        .iter()
+        .flat_map(|m| m["embeds"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!embeds.is_empty(), "recommendations are embeds");
+    assert!(embeds
+        .iter()
+        .any(|e| e["url"].as_str().is_some_and(|u| u.starts_with("https://"))));
+    // Every answered question has its buttons disabled.
+    for q in [&consent, &confirm, &size, &tried, &offer] {
+        let id: u64 = q["id"].as_str().unwrap().parse().unwrap();
+        assert!(
+            all_disabled(&fake.message(id).unwrap()),
+            "{}",
+            step_of(q).unwrap()
+        );
+    }
+    let _ = region;
+    fake.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(dir.path()).await;
+    let conv = &store.conversations().unwrap()[0];
+    assert_eq!(conv.status, Status::Ended);
+    assert_eq!(conv.answers.sector.as_deref(), Some("bouw"));
+    assert_eq!(conv.answers.size.as_deref(), Some("micro"));
+    assert_eq!(conv.answers.region.as_deref(), Some("utrecht"));
+    assert_eq!(conv.answers.concerns, vec!["recruitment".to_string()]);
+    let _ = (Mode::Dm, LOBBY);
+}
+
+/// Waits until the bot has posted `n` messages in `channel`, then checks
+/// that it is exactly `n`.
+async fn exactly(fake: &Fake, channel: u64, n: usize) -> Vec<Value> {
+    let from = 0;
+    fake.wait(from, &format!("{n} bot messages in {channel}"), |calls| {
+        (calls.iter().filter(|c| c.posts_in(channel)).count() >= n).then_some(())
+    })
+    .await;
+    let msgs = fake.bot_messages(channel);
+    assert_eq!(
+        msgs.len(),
+        n,
+        "bot messages: {:#?}",
+        msgs.iter()
+            .map(|m| content(m).to_string())
+            .collect::<Vec<_>>()
+    );
+    msgs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_intake_by_slash_command_in_a_private_thread() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&fake);
+    cfg.mode = Mode::Thread;
+    let bot = Running::start(&fake, cfg, dir.path()).await;
+
+    let mark = fake.mark();
+    let slash = fake.slash(ANNA, "intake", LOBBY, true);
+    let (_, ack) = fake
+        .wait_call(mark, "the /intake acknowledgement", |c| {
+            c.path.starts_with(&format!("/interactions/{slash}/")) && c.status == 204
+        })
+        .await;
+    assert_eq!(ack.body["type"], 5, "deferred first");
+    assert_eq!(ack.body["data"]["flags"], 64, "ephemeral");
+    let (_, created) = fake
+        .wait_call(mark, "a private thread", |c| {
+            c.is("POST", &format!("/channels/{LOBBY}/threads"))
+        })
+        .await;
+    assert_eq!(created.body["type"], 12);
+    let thread: u64 = created.response["id"].as_str().unwrap().parse().unwrap();
+    let (_, told) = fake
+        .wait_call(mark, "the ephemeral answer", |c| {
+            c.method == "POST" && c.path.starts_with("/webhooks/")
+        })
+        .await;
+    assert!(told.body["content"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("<#{thread}>")));
+    assert_eq!(told.body["flags"], 64);
+    assert_eq!(fake.thread_members(thread), vec![ANNA]);
+
+    let mut chat = Chat::new(&fake, thread);
+    chat.cursor = mark;
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    // No Message Content intent: the open question offers a form.
+    let concerns = chat.question("concerns").await;
+    let form_button = support::custom_ids(&concerns)
+        .into_iter()
+        .find(|id| id.starts_with("llo:t:"))
+        .expect("a type-your-answer button");
+    let m = fake.mark();
+    let opened = fake.click(ANNA, &concerns, &form_button);
+    let (_, modal) = fake
+        .wait_call(m, "the form", |c| {
+            c.path.starts_with(&format!("/interactions/{opened}/"))
+        })
+        .await;
+    assert_eq!(modal.body["type"], 9, "the form is the first response");
+    let submit_id = modal.body["data"]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fake.submit_form(
+        ANNA,
+        &concerns,
+        &submit_id,
+        "Mijn mensen vertrekken en nieuwe vind ik niet",
+    );
+    let confirm = chat.question("confirm").await;
+    fake.select(
+        ANNA,
+        &confirm,
+        &menu(&confirm),
+        &["recruitment", "retention"],
+    );
+    let sector = chat.question("sector").await;
+    fake.select(ANNA, &sector, &menu(&sector), &["zorg"]);
+    let size = chat.question("size").await;
+    fake.click(ANNA, &size, &button(&size, "small"));
+    let region = chat.question("region").await;
+    fake.select(ANNA, &region, &menu(&region), &["gelderland"]);
+    let tried = chat.question("tried").await;
+    fake.click(ANNA, &tried, &button(&tried, "skip"));
+    let offer = chat.question("handoff_offer").await;
+    fake.click(ANNA, &offer, &button(&offer, "no"));
+    let end = chat.next().await;
+    assert_eq!(
+        content(&end),
+        knowledge().content.step("end").unwrap().prompt.nl
+    );
+    // The picked options stay visible on the disabled menus.
+    let sector_now = fake
+        .message(sector["id"].as_str().unwrap().parse().unwrap())
+        .unwrap();
+    assert!(all_disabled(&sector_now));
+    let picked: Vec<&str> = sector_now["components"][0]["components"][0]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["default"] == true)
+        .map(|o| o["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(picked, ["zorg"]);
+    fake.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(dir.path()).await;
+    let conv = &store.conversations().unwrap()[0];
+    assert_eq!(conv.status, Status::Ended);
+    assert_eq!(conv.answers.concerns, ["recruitment", "retention"]);
+    assert_eq!(conv.answers.sector.as_deref(), Some("zorg"));
+    assert_eq!(conv.answers.size.as_deref(), Some("small"));
+    assert_eq!(conv.answers.region.as_deref(), Some("gelderland"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_message_create_is_answered_once() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    let hoi = fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    // Discord delivers the same message again (same id, new sequence number).
+    fake.dm_again(ANNA, hoi, "hoi");
+    fake.redeliver_last();
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    // A second handling of "hoi" would have said "not understood" and re-asked.
+    exactly(&fake, Fake::dm_channel(ANNA), 2).await;
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_replay_is_answered_once_and_missed_events_arrive() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    chat.question("consent").await;
+    fake.dm(ANNA, "ja");
+    chat.question("concerns").await;
+    // The connection drops; Discord replays the last event the bot already
+    // saw ("ja") and the one it missed while away.
+    fake.drop_connection(1);
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden");
+    chat.question("confirm").await;
+    assert_eq!(fake.resumes().len(), 1, "resumed, not re-identified");
+    assert_eq!(fake.identifies(), 1);
+    // "ja" handled twice would have become the concerns answer.
+    exactly(&fake, Fake::dm_channel(ANNA), 3).await;
+    fake.assert_clean();
+    bot.stop().await;
+    let store = open_store(dir.path()).await;
+    let conv = &store.conversations().unwrap()[0];
+    assert_eq!(
+        conv.answers.concerns_text.as_deref(),
+        Some("Ik kan geen goed personeel vinden")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_in_user_text_pings_nobody() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    let mark = fake.mark();
+    fake.dm(ANNA, "@everyone @here <@&123> hoi");
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    fake.dm(ANNA, "@everyone kom helpen, ik vind geen personeel <@&123>");
+    chat.question("confirm").await;
+    let replies: Vec<_> = fake.calls()[mark..]
+        .iter()
+        .filter(|c| c.posts_in(Fake::dm_channel(ANNA)))
+        .cloned()
+        .collect();
+    assert_eq!(replies.len(), 3);
+    for r in &replies {
+        let am = &r.body["allowed_mentions"];
+        assert_eq!(am["parse"], serde_json::json!([]), "{}", r.body);
+        assert!(am["users"].as_array().is_none_or(Vec::is_empty));
+        assert!(am["roles"].as_array().is_none_or(Vec::is_empty));
+        assert!(!r.body["content"].as_str().unwrap().contains("@everyone"));
+    }
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_click_on_an_answered_question_changes_nothing() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    let consent_id: u64 = consent["id"].as_str().unwrap().parse().unwrap();
+    let after_first = fake.message(consent_id).unwrap();
+    assert!(all_disabled(&after_first));
+    // A client that had not refreshed yet clicks "no" on the old question:
+    // that must not decline (and erase) the conversation.
+    fake.click(ANNA, &consent, &button(&consent, "no"));
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden");
+    chat.question("confirm").await;
+    exactly(&fake, Fake::dm_channel(ANNA), 3).await;
+    assert_eq!(fake.message(consent_id).unwrap(), after_first);
+    fake.assert_clean();
+    bot.stop().await;
+    let store = open_store(dir.path()).await;
+    let conv = store
+        .active_conversation(&ANNA.to_string())
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.answers.consent, Some(true));
+    assert_eq!(conv.step.as_deref(), Some("confirm"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_pending_question_still_works() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden");
+    let confirm = chat.question("confirm").await;
+    bot.stop().await;
+
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    assert_eq!(fake.identifies(), 2, "a new process identifies anew");
+    // The buttons of the question asked before the restart still answer it.
+    fake.click(ANNA, &confirm, &button(&confirm, "yes"));
+    let sector = chat.question("sector").await;
+    // And typing goes on from there.
+    fake.dm(ANNA, "bouw");
+    chat.question("size").await;
+    assert_eq!(step_of(&sector).as_deref(), Some("sector"));
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_button_starts_an_intake_after_a_restart() {
+    const MOD: u64 = 7999;
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mark = fake.mark();
+    fake.slash(MOD, "intake-panel", LOBBY, true);
+    let mut lobby = Chat::new(&fake, LOBBY);
+    lobby.cursor = mark;
+    let panel = lobby.next().await;
+    assert_eq!(support::custom_ids(&panel), ["llo:start"]);
+    assert_eq!(
+        content(&panel),
+        knowledge().msg("discord_panel_text", llo_intake::text::Lang::Nl)
+    );
+    fake.wait_call(mark, "the moderator's confirmation", |c| {
+        c.method == "POST" && c.path.starts_with("/webhooks/")
+    })
+    .await;
+    bot.stop().await;
+
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let mark = fake.mark();
+    let mut dm = Chat::new(&fake, Fake::dm_channel(ANNA));
+    let click = fake.click(ANNA, &panel, "llo:start");
+    let (_, ack) = fake
+        .wait_call(mark, "the start acknowledgement", |c| {
+            c.path.starts_with(&format!("/interactions/{click}/"))
+        })
+        .await;
+    assert_eq!(ack.body["type"], 5);
+    assert_eq!(ack.body["data"]["flags"], 64);
+    let consent = dm.question("consent").await;
+    assert_eq!(step_of(&consent).as_deref(), Some("consent"));
+    let (_, told) = fake
+        .wait_call(mark, "the ephemeral answer", |c| {
+            c.method == "PATCH" && c.path.ends_with("/messages/@original")
+        })
+        .await;
+    assert_eq!(
+        told.body["content"],
+        knowledge().msg("discord_dm_sent", llo_intake::text::Lang::Nl)
+    );
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_work_runs_once_even_after_a_second_ready() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    fake.ready_again();
+    // A round trip after the second READY.
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    chat.question("consent").await;
+    let registrations = fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+        .count();
+    assert_eq!(registrations, 1);
+    fake.assert_clean();
+    bot.stop().await;
+}
