@@ -429,3 +429,95 @@ async fn start_up_work_runs_once_even_after_a_second_ready() {
     fake.assert_clean();
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_binary_completes_an_intake_by_dm_and_stops_on_sigterm() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("config.toml");
+    let intents = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("intents");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[intake]\ndatabase = \"db\"\ncontent = [{:?}]\n\n[discord]\nmode = \"dm\"\nguild_id = {}\napi_base_url = {:?}\ngateway_url = {:?}\n",
+            intents.display().to_string(),
+            support::GUILD,
+            fake.api_base(),
+            fake.gateway_url()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+    let mark = fake.mark();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llo-intake"))
+        .args(["run", "--config"])
+        .arg(&config_path)
+        .env("DISCORD_TOKEN", support::TOKEN)
+        .env("LLO_INTAKE_LOG", "debug")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    fake.wait_ready(mark).await;
+
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden");
+    let confirm = chat.question("confirm").await;
+    fake.click(ANNA, &confirm, &button(&confirm, "yes"));
+    chat.question("sector").await;
+    fake.dm(ANNA, "bouw");
+    chat.question("size").await;
+    fake.dm(ANNA, "4");
+    chat.question("region").await;
+    fake.dm(ANNA, "3512");
+    chat.question("tried").await;
+    fake.dm(ANNA, "Vacatures op onze site gezet");
+    let offer = chat.question("handoff_offer").await;
+    fake.click(ANNA, &offer, &button(&offer, "no"));
+    let end = chat.next().await;
+    assert_eq!(
+        content(&end),
+        knowledge().content.step("end").unwrap().prompt.nl
+    );
+    fake.assert_clean();
+
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(support::WAIT, child.wait())
+        .await
+        .expect("the bot exits after SIGTERM")
+        .unwrap();
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(status.success(), "exit {status:?}; stderr:\n{stderr}");
+    // The log was on (so the checks below mean something) and shows the
+    // graceful shutdown.
+    assert!(stderr.contains("connected to Discord"), "{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    assert!(
+        !stderr.contains(support::TOKEN),
+        "the token must never be logged"
+    );
+    assert!(
+        !stderr.contains("personeel vinden"),
+        "no message content in the log"
+    );
+
+    let store = open_store(&dir.path().join("db")).await;
+    let conv = &store.conversations().unwrap()[0];
+    assert_eq!(conv.status, Status::Ended);
+    assert_eq!(conv.answers.region.as_deref(), Some("utrecht"));
+    assert_eq!(
+        conv.answers.tried.as_deref(),
+        Some("Vacatures op onze site gezet")
+    );
+}
