@@ -47,7 +47,7 @@ const SCRIPT: &[&str] = &[
 fn main() {
     let dir = llo_intake::content::default_dir();
     time("load + validate + compile content", 10, || {
-        Knowledge::load(&[dir.clone()]).is_ok()
+        Knowledge::load(std::slice::from_ref(&dir)).is_ok()
     });
     let k = Arc::new(Knowledge::load_default().expect("content"));
 
