@@ -261,3 +261,60 @@ impl Config {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_documents_every_discord_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let src = std::fs::read_to_string(&path).unwrap();
+        let c = Config::parse(&src, &path).unwrap();
+        assert_eq!(c.discord.mode, Mode::Dm);
+        assert!(c.discord.api_base_url.is_none() && c.discord.token_file.is_none());
+        for key in [
+            "mode",
+            "guild_id",
+            "intake_channel",
+            "message_content_intent",
+            "token_file",
+            "api_base_url",
+            "gateway_url",
+            "rate_limit_events",
+            "rate_limit_window_secs",
+            "dedupe_ttl_secs",
+            "shutdown_grace_secs",
+            "coach_role",
+            "moderator_role",
+            "coach_channel",
+        ] {
+            assert!(
+                src.contains(&format!("{key} = ")),
+                "{key} is not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn the_token_comes_from_the_environment_or_a_file_and_never_prints() {
+        let d = DiscordConfig::default();
+        assert!(matches!(d.token(None), Err(TokenError::Missing)));
+        assert!(matches!(
+            d.token(Some("  ".into())),
+            Err(TokenError::Missing)
+        ));
+        let t = d.token(Some("secret-token".into())).unwrap();
+        assert_eq!(t.expose(), "secret-token");
+        assert!(!format!("{t:?}").contains("secret"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "file-token\n").unwrap();
+        let d = DiscordConfig {
+            token_file: Some(file),
+            ..DiscordConfig::default()
+        };
+        assert_eq!(d.token(None).unwrap().expose(), "file-token");
+        assert_eq!(d.token(Some("env".into())).unwrap().expose(), "env");
+    }
+}

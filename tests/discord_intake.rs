@@ -521,3 +521,109 @@ async fn the_built_binary_completes_an_intake_by_dm_and_stops_on_sigterm() {
         Some("Vacatures op onze site gezet")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interactions_are_acknowledged_before_slow_work() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    // Opening a DM takes longer than Discord's 3 s: /intake must defer first.
+    let slow = support::DEADLINE + std::time::Duration::from_millis(300);
+    fake.slow_down("POST", "/users/@me/channels", slow);
+    let mut dm = Chat::new(&fake, Fake::dm_channel(ANNA));
+    let mark = fake.mark();
+    let slash = fake.slash(ANNA, "intake", LOBBY, true);
+    let consent = dm.question("consent").await;
+    // Sending the next question is as slow: the click is acknowledged first.
+    fake.slow_down("POST", "/channels/", slow);
+    let click = fake.click(ANNA, &consent, &button(&consent, "yes"));
+    dm.question("concerns").await;
+    for id in [slash, click] {
+        let (_, ack) = fake
+            .wait_call(mark, "an acknowledgement", |c| {
+                c.path.starts_with(&format!("/interactions/{id}/"))
+            })
+            .await;
+        assert_eq!(ack.status, 204, "acknowledged in time: {ack:?}");
+    }
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_mode_with_message_content_reads_the_owners_messages_only() {
+    const BOB: u64 = 7002;
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&fake);
+    cfg.mode = Mode::Thread;
+    cfg.message_content_intent = true;
+    let bot = Running::start(&fake, cfg, dir.path()).await;
+    let mark = fake.mark();
+    fake.slash(ANNA, "intake", LOBBY, true);
+    let (_, created) = fake
+        .wait_call(mark, "a private thread", |c| c.path.ends_with("/threads"))
+        .await;
+    let thread: u64 = created.response["id"].as_str().unwrap().parse().unwrap();
+    let mut chat = Chat::new(&fake, thread);
+    chat.cursor = mark;
+    chat.question("consent").await;
+    // Someone else writing in the thread is not an answer.
+    fake.say_in(BOB, thread, "ja");
+    fake.say_in(ANNA, LOBBY, "ja");
+    fake.say_in(ANNA, thread, "ja");
+    let concerns = chat.question("concerns").await;
+    assert!(
+        support::custom_ids(&concerns).is_empty(),
+        "typed answers arrive, so no form button"
+    );
+    fake.say_in(ANNA, thread, "Ik kan geen goed personeel vinden");
+    chat.question("confirm").await;
+    // /intake again: the same thread, picking up where it was.
+    let again = fake.mark();
+    fake.slash(ANNA, "intake", LOBBY, true);
+    let confirm = chat.question("confirm").await;
+    assert!(
+        content(&confirm).starts_with(&knowledge().msg("welcome_back", llo_intake::text::Lang::Nl))
+    );
+    assert!(
+        !fake.calls()[again..]
+            .iter()
+            .any(|c| c.path.ends_with("/threads")),
+        "no second thread"
+    );
+    exactly(&fake, thread, 4).await;
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_messages_get_one_friendly_notice() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&fake);
+    cfg.rate_limit_events = 2;
+    cfg.rate_limit_window_secs = 3600;
+    let bot = Running::start(&fake, cfg, dir.path()).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    chat.question("consent").await;
+    fake.dm(ANNA, "ja");
+    chat.question("concerns").await;
+    fake.dm(ANNA, "een");
+    let notice = chat.next().await;
+    assert_eq!(
+        content(&notice),
+        knowledge().msg("discord_rate_limited", llo_intake::text::Lang::Nl)
+    );
+    fake.dm(ANNA, "twee");
+    fake.dm(ANNA, "drie");
+    // Another person is not affected, and serves as a barrier.
+    const BOB: u64 = 7002;
+    let mut bob = Chat::new(&fake, Fake::dm_channel(BOB));
+    fake.dm(BOB, "hoi");
+    bob.question("consent").await;
+    exactly(&fake, Fake::dm_channel(ANNA), 3).await;
+    fake.assert_clean();
+    bot.stop().await;
+}

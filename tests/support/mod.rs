@@ -106,6 +106,8 @@ struct State {
     /// Messages the bot posted, as Discord would return them (latest version).
     messages: HashMap<u64, Value>,
     threads: HashMap<u64, (u64, Vec<u64>)>,
+    /// Artificial latency: (method, path prefix, delay).
+    slow: Vec<(String, String, Duration)>,
 }
 
 /// The fake. Cheap to clone; all clones share one state.
@@ -278,6 +280,14 @@ impl Fake {
             refused.is_empty(),
             "refused interaction callbacks: {refused:?}"
         );
+    }
+
+    /// Makes Discord slow to answer `method` calls on paths starting with
+    /// `prefix` (without `/api/v10`).
+    pub fn slow_down(&self, method: &str, prefix: &str, delay: Duration) {
+        self.lock()
+            .slow
+            .push((method.to_string(), prefix.to_string(), delay));
     }
 
     pub fn identifies(&self) -> usize {
@@ -683,6 +693,15 @@ impl Fake {
         };
         if !auth_ok {
             self.problem(format!("{method} {path}: missing or wrong Authorization"));
+        }
+        let delay = self
+            .lock()
+            .slow
+            .iter()
+            .find(|(m, p, _)| *m == method && path.starts_with(p.as_str()))
+            .map(|(_, _, d)| *d);
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
         }
         let (status, response) = self.route(&method, &path, &body);
         self.lock().calls.push(Call {
