@@ -43,7 +43,7 @@ pub fn score(route: &Route, a: &Answers) -> i32 {
         s += 1;
     }
     if route.status == RouteStatus::Uncertain {
-        s -= 4;
+        s -= 2;
     }
     s
 }
@@ -51,26 +51,33 @@ pub fn score(route: &Route, a: &Answers) -> i32 {
 fn why(k: &Knowledge, route: &Route, a: &Answers, lang: Lang) -> String {
     let c = &k.content;
     let mut parts = Vec::new();
-    let shared: Vec<String> = route
+    // In the user's order, not the route's.
+    let shared: Vec<String> = a
         .concerns
         .iter()
-        .filter(|x| a.concerns.contains(x))
+        .filter(|x| route.concerns.contains(x))
         .filter_map(|x| c.concern(x))
         .map(|x| x.label.get(lang).to_string())
         .collect();
     let and = k.msg("and", lang);
-    if !shared.is_empty() {
-        parts.push(fill(
+    let concern_part = (!shared.is_empty()).then(|| {
+        fill(
             &k.msg("why_concern", lang),
             &[("concerns", &join_list(&shared, &and))],
-        ));
-    }
+        )
+    });
     if !route.sectors.is_empty() {
         if let Some(s) = a.sector.as_deref().and_then(|s| c.sector(s)) {
-            parts.push(fill(
-                &k.msg("why_sector", lang),
-                &[("sector", s.label.get(lang))],
-            ));
+            // "Bouw en infra" -> "bouw en infra", but "ICT en software" stays.
+            let label = s.label.get(lang);
+            let mut chars = label.chars();
+            let sector = match (chars.next(), chars.next()) {
+                (Some(a), Some(b)) if b.is_lowercase() => {
+                    a.to_lowercase().collect::<String>() + &label[a.len_utf8()..]
+                }
+                _ => label.to_string(),
+            };
+            parts.push(fill(&k.msg("why_sector", lang), &[("sector", &sector)]));
         }
     }
     if !route.sizes.is_empty() {
@@ -86,10 +93,13 @@ fn why(k: &Knowledge, route: &Route, a: &Answers, lang: Lang) -> String {
             parts.push(fill(&k.msg("why_region", lang), &[("region", &p.name)]));
         }
     }
-    let mut line = if parts.is_empty() {
-        k.msg("why_general", lang)
-    } else {
-        format!("{}.", capitalise(&join_list(&parts, &and)))
+    // "Je noemde X en Y. Bedoeld voor bouw, in Gelderland."
+    let fit = (!parts.is_empty()).then(|| format!("{}.", capitalise(&parts.join(", "))));
+    let mut line = match (concern_part, fit) {
+        (None, None) => k.msg("why_general", lang),
+        (Some(c), None) => format!("{}.", capitalise(&c)),
+        (None, Some(f)) => f,
+        (Some(c), Some(f)) => format!("{}. {f}", capitalise(&c)),
     };
     if route.status == RouteStatus::Uncertain {
         line = format!("{line} {}", k.msg("rec_uncertain", lang));
@@ -120,7 +130,19 @@ pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
         .map(|(i, r)| (score(r, a), i, r))
         .collect();
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    scored.into_iter().take(TOP).map(|(_, _, r)| r).collect()
+    // At most one desk: the regional contacts below already point to desks,
+    // so the other places go to money, funds and networks.
+    let mut desk = false;
+    scored
+        .into_iter()
+        .map(|(_, _, r)| r)
+        .filter(|r| {
+            let second_desk = r.kind == "desk" && desk;
+            desk |= r.kind == "desk";
+            !second_desk
+        })
+        .take(TOP)
+        .collect()
 }
 
 /// Contacts for the user's province (sector-specific ones first); national
@@ -136,7 +158,21 @@ pub fn contacts(k: &Knowledge, a: &Answers) -> Vec<ContactRec> {
             a.region.as_ref().is_some_and(|r| x.regions.contains(r)) && sector_ok(&x.sectors)
         })
         .collect();
-    own.sort_by_key(|x| x.sectors.is_empty());
+    // A later content directory (a deployment's own coaches) comes first,
+    // then sector-specific contacts, then the rest in file order.
+    let mut dirs: Vec<&std::path::Path> = Vec::new();
+    for x in &c.contacts {
+        if let Some(d) = c.origin("contact", &x.id).parent() {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+    }
+    let rank = |id: &str| {
+        let d = c.origin("contact", id).parent();
+        std::cmp::Reverse(dirs.iter().position(|x| Some(*x) == d))
+    };
+    own.sort_by_key(|x| (rank(&x.id), x.sectors.is_empty()));
     if own.is_empty() {
         own = c
             .contacts
@@ -198,7 +234,7 @@ pub fn recommend(k: &Knowledge, a: &Answers, lang: Lang, step: Option<String>) -
     if !contacts.is_empty() {
         text.push_str(&format!("\n\n{contacts_intro}"));
         for ct in &contacts {
-            text.push_str(&format!("\n- {}: {}", ct.name, ct.url));
+            text.push_str(&format!("\n- {}: {}\n  {}", ct.name, ct.url, ct.about));
         }
     }
     if let Some(p) = &peer {

@@ -263,7 +263,7 @@ fn explain_shows_pattern_span_and_cancelling_cue_for_an_editor() {
         "{text}"
     );
     assert!(
-        text.contains("funding (kosten en subsidies): \"geld\""),
+        text.contains("funding (kosten of subsidie): \"geld\""),
         "{text}"
     );
     assert!(text.contains("concern.funding.patterns.nl["), "{text}");

@@ -440,6 +440,26 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
         }
     }
 
+    // Every province needs a contact of its own that serves every sector, so
+    // nobody falls back to national contacts only.
+    for p in &c.provinces {
+        let own = c
+            .contacts
+            .iter()
+            .any(|x| x.regions.contains(&p.id) && x.sectors.is_empty());
+        if !own {
+            k.err(
+                "province",
+                &p.id,
+                format!("province.{}", p.id),
+                format!(
+                    "no contact of its own: add a [[contact]] with regions = [\"{}\"] and no sectors",
+                    p.id
+                ),
+            );
+        }
+    }
+
     k.out
         .sort_by(|a, b| (a.severity, &a.file, &a.key).cmp(&(b.severity, &b.file, &b.key)));
     k.out
@@ -710,6 +730,23 @@ fn check_routes(k: &mut Checker<'_>, today: NaiveDate) {
         }
         for (i, m) in r.mentions.iter().enumerate() {
             k.regex("route", id, format!("route.{id}.mentions[{i}]"), m);
+        }
+        // An ended route is never offered; these rules keep it that way.
+        if r.status == RouteStatus::Ended && r.mentions.is_empty() {
+            k.err(
+                "route",
+                id,
+                format!("route.{id}.mentions"),
+                "an ended route needs mentions: it is kept only to answer users who name it",
+            );
+        }
+        if r.status != RouteStatus::Ended && r.successor.is_some() {
+            k.err(
+                "route",
+                id,
+                format!("route.{id}.successor"),
+                "only an ended route has a successor: if this one was replaced, set status = \"ended\"",
+            );
         }
         if let Some(s) = &r.successor {
             match c.route(s) {
