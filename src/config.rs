@@ -26,6 +26,77 @@ pub struct Config {
     pub intake: IntakeConfig,
     #[serde(default)]
     pub discord: DiscordConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub export: ExportConfig,
+}
+
+/// What is kept, for how long, and under which key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Conversations with no activity for this many days are deleted (and
+    /// crypto-shredded) by the daily sweep and `llo-intake purge`. The
+    /// consent text tells users this number.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// The master key file (64 hex characters). Default: `master.key` in the
+    /// database directory. `LLO_INTAKE_MASTER_KEY` takes precedence.
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+}
+
+fn default_retention_days() -> u32 {
+    crate::privacy::DEFAULT_RETENTION_DAYS
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            retention_days: default_retention_days(),
+            master_key_file: None,
+        }
+    }
+}
+
+/// CSV export settings. The defaults open correctly in Dutch Excel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportConfig {
+    /// One ASCII character; `;` for Dutch (and most European) Excel.
+    #[serde(default = "default_delimiter")]
+    pub delimiter: String,
+    /// Start CSV files with a UTF-8 byte order mark, so Excel reads accents right.
+    #[serde(default = "default_true")]
+    pub bom: bool,
+}
+
+fn default_delimiter() -> String {
+    ";".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig {
+            delimiter: default_delimiter(),
+            bom: true,
+        }
+    }
+}
+
+/// Checks a CSV delimiter: one ASCII character that is not a quote or a line break.
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s.as_bytes() {
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
+        _ => Err(format!(
+            "delimiter '{s}' must be one ASCII character other than a quote or line break (e.g. ';' or ',')"
+        )),
+    }
 }
 
 /// Settings every transport shares.
@@ -258,6 +329,15 @@ impl Config {
             .map(|p| relative_to(base, p))
             .collect();
         c.discord.token_file = c.discord.token_file.map(|p| relative_to(base, &p));
+        c.privacy.master_key_file = c
+            .privacy
+            .master_key_file
+            .as_deref()
+            .map(|p| relative_to(base, p));
+        parse_delimiter(&c.export.delimiter).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: format!("[export] {message}"),
+        })?;
         Ok(c)
     }
 }

@@ -16,9 +16,13 @@
 //! * [`recommend`]: ranking routes and picking contacts.
 //! * [`output`]: the transport-neutral output model.
 //! * [`store`]: sled persistence; one flushed transaction per turn.
+//! * [`crypto`]: encryption at rest with per-user data keys (crypto-shredding).
 //! * [`service`]: the one path every transport takes (engine + store).
 //! * [`console`]: the terminal transport (text or JSON lines).
 //! * [`eval`]: scoring the classifier on labelled data.
+//! * [`summary`]: one structured summary per conversation (JSON, Markdown, CSV row).
+//! * [`export`]: the network's exports (CSV for Excel, JSON lines, Markdown), filtered.
+//! * [`privacy`]: own data, forgetting a user, and the retention sweep.
 //! * [`config`]: the operator's configuration file.
 //! * [`discord`]: the Discord transport (serenity + poise): events to turns,
 //!   outputs to messages, slash commands, and the reliability guards.
@@ -27,14 +31,18 @@ pub mod classify;
 pub mod config;
 pub mod console;
 pub mod content;
+pub mod crypto;
 pub mod discord;
 pub mod engine;
 pub mod eval;
+pub mod export;
 pub mod handoff;
 pub mod knowledge;
 pub mod matcher;
 pub mod output;
+pub mod privacy;
 pub mod recommend;
 pub mod service;
 pub mod store;
+pub mod summary;
 pub mod text;

@@ -3,13 +3,14 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use llo_intake::config::Config;
+use llo_intake::config::{parse_delimiter, Config};
 use llo_intake::content::Severity;
+use llo_intake::engine::Status;
 use llo_intake::knowledge::Knowledge;
 use llo_intake::service::Intake;
 use llo_intake::store::Store;
 use llo_intake::text::Lang;
-use llo_intake::{console, content, discord, eval};
+use llo_intake::{console, content, discord, eval, export, privacy};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,6 +85,111 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
+    /// Export conversation summaries (the bot must be stopped: one process per database).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: export::Format,
+        /// Write to FILE (created with mode 0600) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Conversations started on or after DATE (YYYY-MM-DD, UTC, or RFC 3339).
+        #[arg(long, value_parser = since_date)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Conversations started on or before DATE (the whole day counts).
+        #[arg(long, value_parser = until_date)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only this province id; repeat for several.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Only conversations with this concern id; repeat for several.
+        #[arg(long = "concern")]
+        concerns: Vec<String>,
+        /// Only this status (active, handoff, ended, stopped); repeat for several.
+        #[arg(long = "status", value_parser = status)]
+        statuses: Vec<Status>,
+        /// Include the raw transcripts (left out by default).
+        #[arg(long)]
+        transcripts: bool,
+        /// Include platform user ids (by default only a pseudonym, user_ref).
+        #[arg(long)]
+        user_ids: bool,
+        /// CSV delimiter (default from config [export], else ';').
+        #[arg(long)]
+        delimiter: Option<String>,
+        /// CSV byte order mark: true or false (default from config [export], else true).
+        #[arg(long)]
+        bom: Option<bool>,
+        /// Content directories, for readable labels in Markdown and checking filter ids.
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        /// Language of labels in Markdown.
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+    },
+    /// Delete everything stored about one user and destroy their data key.
+    Forget {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user's platform id (as in `console --user` or their Discord id).
+        #[arg(long)]
+        user: String,
+    },
+    /// Delete conversations past the retention period (the bot does this daily).
+    Purge {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Overrides config [privacy] retention_days.
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
+}
+
+/// Where the database is: `--db`, else the config's `[intake] database`.
+#[derive(clap::Args)]
+struct DbArgs {
+    /// Database directory (default: from --config, else ./data).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Config file, for the database, key file, retention and export settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// Loads the config (or defaults) and opens an existing database.
+    fn open(&self) -> Result<(Config, Store), Failure> {
+        let config = match &self.config {
+            Some(p) => Config::load(p).map_err(|e| Failure::Usage(e.into()))?,
+            None => Config::default(),
+        };
+        let db = self
+            .db
+            .clone()
+            .unwrap_or_else(|| config.intake.database.clone());
+        if !db.join("db").is_file() {
+            return Err(Failure::Runtime(anyhow::anyhow!(
+                "there is no llo-intake database in {}",
+                db.display()
+            )));
+        }
+        let store = Store::open_with_key_file(&db, config.privacy.master_key_file.as_deref())?;
+        Ok((config, store))
+    }
+}
+
+fn since_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    export::parse_date(s, false)
+}
+
+fn until_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    export::parse_date(s, true)
+}
+
+fn status(s: &str) -> Result<Status, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase()))
+        .map_err(|_| format!("unknown status '{s}' (use active, handoff, ended or stopped)"))
 }
 
 /// A failure that maps to an exit code.
@@ -167,20 +273,34 @@ fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
         .token(std::env::var("DISCORD_TOKEN").ok())
         .map_err(|e| Failure::Usage(e.into()))?;
     let k = knowledge(&config.intake.content)?;
-    let store = Store::open(&config.intake.database)?;
-    let intake = Intake::new(Arc::new(k), store, config.intake.default_language);
+    let store = Store::open_with_key_file(
+        &config.intake.database,
+        config.privacy.master_key_file.as_deref(),
+    )?;
+    let days = config.privacy.retention_days;
+    let intake = Intake::new(Arc::new(k), store.clone(), config.intake.default_language)
+        .with_retention_days(days);
     std::panic::set_hook(Box::new(|info| {
         tracing::error!(%info, "panic");
     }));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(discord::run(
+    // The consent text promises deletion after `days`: sweep daily.
+    let retention = runtime.spawn(privacy::retention_task(
+        store,
+        days,
+        chrono::Utc::now,
+        std::future::pending(),
+    ));
+    let result = runtime.block_on(discord::run(
         &config.discord,
         &token,
         intake,
         shutdown_signal(),
-    ))?;
+    ));
+    retention.abort();
+    result?;
     Ok(())
 }
 
@@ -339,6 +459,105 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     println!("  {t:?}\n      want {want:?} got {got:?}");
                 }
             }
+            Ok(())
+        }
+        Command::Export {
+            db,
+            format,
+            out,
+            since,
+            until,
+            regions,
+            concerns,
+            statuses,
+            transcripts,
+            user_ids,
+            delimiter,
+            bom,
+            intents,
+            lang,
+        } => {
+            let (config, store) = db.open()?;
+            let delimiter = delimiter.unwrap_or(config.export.delimiter);
+            let delimiter =
+                parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
+            let k = match content::Content::load(&dirs(intents)) {
+                Ok((c, _)) => c,
+                Err(e) => return Err(Failure::Usage(e.into())),
+            };
+            let unknown = |kind: &str, ids: &[String], known: Vec<&str>| -> Result<(), Failure> {
+                match ids.iter().find(|i| !known.contains(&i.as_str())) {
+                    Some(i) => Err(Failure::Usage(anyhow::anyhow!(
+                        "unknown {kind} '{i}' (known: {})",
+                        known.join(", ")
+                    ))),
+                    None => Ok(()),
+                }
+            };
+            unknown(
+                "region",
+                &regions,
+                k.provinces.iter().map(|p| p.id.as_str()).collect(),
+            )?;
+            unknown(
+                "concern",
+                &concerns,
+                k.concerns.iter().map(|c| c.id.as_str()).collect(),
+            )?;
+            let opts = export::Options {
+                format,
+                filter: export::Filter {
+                    since,
+                    until,
+                    regions,
+                    concerns,
+                    statuses,
+                },
+                transcripts,
+                user_ids,
+                delimiter,
+                bom: bom.unwrap_or(config.export.bom),
+                lang,
+            };
+            let n = match &out {
+                Some(path) => {
+                    let file = llo_intake::crypto::create_private_file(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let n = export::write(&store, &opts, Some(&k), std::io::BufWriter::new(&file))?;
+                    file.sync_all()?;
+                    n
+                }
+                None => export::write(&store, &opts, Some(&k), std::io::stdout().lock())?,
+            };
+            match &out {
+                Some(p) => eprintln!("exported {n} conversation(s) to {}", p.display()),
+                None => eprintln!("exported {n} conversation(s)"),
+            }
+            Ok(())
+        }
+        Command::Forget { db, user } => {
+            let (_, store) = db.open()?;
+            let f = privacy::forget(&store, &user)?;
+            if f.conversations.is_empty() && !f.key_destroyed {
+                println!("nothing was stored for this user");
+            } else {
+                println!(
+                    "forgotten: {} conversation(s) removed, data key destroyed",
+                    f.conversations.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Purge { db, retention_days } => {
+            let (config, store) = db.open()?;
+            let days = retention_days.unwrap_or(config.privacy.retention_days);
+            let p = privacy::purge(&store, days, chrono::Utc::now())?;
+            println!(
+                "purged {} conversation(s) with no activity in {days} days; {} orphaned record set(s), {} expired dedupe record(s)",
+                p.conversations.len(),
+                p.orphans,
+                p.seen
+            );
             Ok(())
         }
     }

@@ -8,7 +8,7 @@ use crate::engine::{self, Conversation, Event, Input, Status};
 use crate::knowledge::Knowledge;
 use crate::output::Output;
 use crate::store::{Entry, Role, Store, StoreError};
-use crate::text::Lang;
+use crate::text::{fill, Lang};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -31,6 +31,8 @@ pub struct Intake {
     pub knowledge: Arc<Knowledge>,
     pub store: Store,
     pub default_lang: Lang,
+    /// Filled into `{retention_days}` in what the bot says (the consent text).
+    pub retention_days: u32,
 }
 
 impl Intake {
@@ -39,6 +41,30 @@ impl Intake {
             knowledge,
             store,
             default_lang,
+            retention_days: crate::privacy::DEFAULT_RETENTION_DAYS,
+        }
+    }
+
+    /// Sets the retention period the bot tells users about (config
+    /// `[privacy] retention_days`; the sweep deletes after the same period).
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
+    }
+
+    /// Fills operator settings into the outputs' text. Content stays data and
+    /// the engine stays pure; the values come from configuration here.
+    fn fill(&self, outputs: &mut [Output]) {
+        let days = self.retention_days.to_string();
+        let vars = [("retention_days", days.as_str())];
+        for o in outputs {
+            match o {
+                Output::Message { text, .. } | Output::End { text, .. } => {
+                    *text = fill(text, &vars)
+                }
+                Output::Question(q) => q.text = fill(&q.text, &vars),
+                Output::Recommendations(_) => {}
+            }
         }
     }
 
@@ -64,13 +90,14 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<Reply, StoreError> {
         let id = self.store.new_conversation_id()?;
-        let turn = engine::start(
+        let mut turn = engine::start(
             &self.knowledge,
             &id,
             user,
             lang.unwrap_or(self.default_lang),
             now,
         );
+        self.fill(&mut turn.outputs);
         let entries = bot_entries(&turn.outputs, now);
         self.store.commit_turn(&turn.conversation, &entries)?;
         Ok(Reply {
@@ -121,6 +148,7 @@ impl Intake {
     ) -> Result<Reply, StoreError> {
         let (input, cut) = cap(input);
         let mut turn = engine::handle(&self.knowledge, &conv, input, now);
+        self.fill(&mut turn.outputs);
         if cut {
             let text = self.knowledge.msg("too_long", conv.lang);
             turn.outputs.insert(
