@@ -8,7 +8,9 @@ mod support;
 use llo_intake::config::Mode;
 use llo_intake::engine::Status;
 use serde_json::Value;
-use support::bot::{config, knowledge, open_store, prompt, Chat, Running};
+use support::bot::{
+    config, first_conversation, knowledge, open_store, prompt, world, Chat, Running,
+};
 use support::{all_disabled, button, menu, step_of, Fake, LOBBY};
 
 const ANNA: u64 = 7001;
@@ -19,9 +21,7 @@ fn content(m: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_intake_by_dm_with_messages_and_buttons() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
 
     fake.dm(ANNA, "hoi");
@@ -84,8 +84,7 @@ async fn full_intake_by_dm_with_messages_and_buttons() {
     fake.assert_clean();
     bot.stop().await;
 
-    let store = open_store(dir.path()).await;
-    let conv = &store.conversations().unwrap()[0];
+    let conv = first_conversation(dir.path()).await;
     assert_eq!(conv.status, Status::Ended);
     assert_eq!(conv.answers.sector.as_deref(), Some("bouw"));
     assert_eq!(conv.answers.size.as_deref(), Some("micro"));
@@ -116,11 +115,10 @@ async fn exactly(fake: &Fake, channel: u64, n: usize) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_intake_by_slash_command_in_a_private_thread() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(&fake);
-    cfg.mode = Mode::Thread;
-    let bot = Running::start(&fake, cfg, dir.path()).await;
+    let (fake, dir, bot) = world(|cfg| {
+        cfg.mode = Mode::Thread;
+    })
+    .await;
 
     let mark = fake.mark();
     let slash = fake.slash(ANNA, "intake", LOBBY, true);
@@ -216,8 +214,7 @@ async fn full_intake_by_slash_command_in_a_private_thread() {
     fake.assert_clean();
     bot.stop().await;
 
-    let store = open_store(dir.path()).await;
-    let conv = &store.conversations().unwrap()[0];
+    let conv = first_conversation(dir.path()).await;
     assert_eq!(conv.status, Status::Ended);
     assert_eq!(conv.answers.concerns, ["recruitment", "retention"]);
     assert_eq!(conv.answers.sector.as_deref(), Some("zorg"));
@@ -227,9 +224,7 @@ async fn full_intake_by_slash_command_in_a_private_thread() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_duplicate_message_create_is_answered_once() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, _dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
     let hoi = fake.dm(ANNA, "hoi");
     let consent = chat.question("consent").await;
@@ -246,9 +241,7 @@ async fn a_duplicate_message_create_is_answered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resume_replay_is_answered_once_and_missed_events_arrive() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
     fake.dm(ANNA, "hoi");
     chat.question("consent").await;
@@ -265,8 +258,7 @@ async fn a_resume_replay_is_answered_once_and_missed_events_arrive() {
     exactly(&fake, Fake::dm_channel(ANNA), 3).await;
     fake.assert_clean();
     bot.stop().await;
-    let store = open_store(dir.path()).await;
-    let conv = &store.conversations().unwrap()[0];
+    let conv = first_conversation(dir.path()).await;
     assert_eq!(
         conv.answers.concerns_text.as_deref(),
         Some("Ik kan geen goed personeel vinden")
@@ -275,9 +267,7 @@ async fn a_resume_replay_is_answered_once_and_missed_events_arrive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everyone_in_user_text_pings_nobody() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, _dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
     let mark = fake.mark();
     fake.dm(ANNA, "@everyone @here <@&123> hoi");
@@ -305,9 +295,7 @@ async fn everyone_in_user_text_pings_nobody() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_click_on_an_answered_question_changes_nothing() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
     fake.dm(ANNA, "hoi");
     let consent = chat.question("consent").await;
@@ -337,9 +325,7 @@ async fn a_second_click_on_an_answered_question_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_restart_the_pending_question_still_works() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
     fake.dm(ANNA, "hoi");
     let consent = chat.question("consent").await;
@@ -365,9 +351,7 @@ async fn after_a_restart_the_pending_question_still_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_panel_button_starts_an_intake_after_a_restart() {
     const MOD: u64 = 7999;
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, dir, bot) = world(|_| {}).await;
     let mark = fake.mark();
     fake.slash(MOD, "intake-panel", LOBBY, true);
     let mut lobby = Chat::new(&fake, LOBBY);
@@ -412,9 +396,7 @@ async fn the_panel_button_starts_an_intake_after_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_up_work_runs_once_even_after_a_second_ready() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, _dir, bot) = world(|_| {}).await;
     fake.ready_again();
     // A round trip after the second READY.
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
@@ -524,9 +506,7 @@ async fn the_built_binary_completes_an_intake_by_dm_and_stops_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interactions_are_acknowledged_before_slow_work() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let bot = Running::start(&fake, config(&fake), dir.path()).await;
+    let (fake, _dir, bot) = world(|_| {}).await;
     // Opening a DM takes longer than Discord's 3 s: /intake must defer first.
     let slow = support::DEADLINE + std::time::Duration::from_millis(300);
     fake.slow_down("POST", "/users/@me/channels", slow);
@@ -553,12 +533,11 @@ async fn interactions_are_acknowledged_before_slow_work() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thread_mode_with_message_content_reads_the_owners_messages_only() {
     const BOB: u64 = 7002;
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(&fake);
-    cfg.mode = Mode::Thread;
-    cfg.message_content_intent = true;
-    let bot = Running::start(&fake, cfg, dir.path()).await;
+    let (fake, _dir, bot) = world(|cfg| {
+        cfg.mode = Mode::Thread;
+        cfg.message_content_intent = true;
+    })
+    .await;
     let mark = fake.mark();
     fake.slash(ANNA, "intake", LOBBY, true);
     let (_, created) = fake
@@ -599,12 +578,11 @@ async fn thread_mode_with_message_content_reads_the_owners_messages_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_messages_get_one_friendly_notice() {
-    let fake = Fake::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(&fake);
-    cfg.rate_limit_events = 2;
-    cfg.rate_limit_window_secs = 3600;
-    let bot = Running::start(&fake, cfg, dir.path()).await;
+    let (fake, _dir, bot) = world(|cfg| {
+        cfg.rate_limit_events = 2;
+        cfg.rate_limit_window_secs = 3600;
+    })
+    .await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
     fake.dm(ANNA, "hoi");
     chat.question("consent").await;
@@ -626,4 +604,48 @@ async fn too_many_messages_get_one_friendly_notice() {
     exactly(&fake, Fake::dm_channel(ANNA), 3).await;
     fake.assert_clean();
     bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_ends_the_run_with_an_error() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let intake = llo_intake::service::Intake::new(knowledge(), store, llo_intake::text::Lang::Nl);
+    let (cfg, token) = (
+        config(&fake),
+        llo_intake::config::Token::new("not-the-token"),
+    );
+    let run = llo_intake::discord::run(&cfg, &token, intake, std::future::pending());
+    let result = tokio::time::timeout(support::WAIT, run)
+        .await
+        .expect("the run ends by itself");
+    let err = format!("{:#}", result.expect_err("a rejected token is an error"));
+    assert!(err.contains("Discord connection failed"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overlong_answer_is_cut_and_the_person_told() {
+    let (fake, dir, bot) = world(|_| {}).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    chat.question("consent").await;
+    fake.dm(ANNA, "ja");
+    chat.question("concerns").await;
+    let long = format!("Ik kan geen goed personeel vinden. {}", "bla ".repeat(490));
+    assert!(long.chars().count() > llo_intake::service::MAX_INPUT_CHARS);
+    fake.dm(ANNA, &long);
+    let reply = chat.next().await;
+    let too_long = knowledge().msg("too_long", llo_intake::text::Lang::Nl);
+    assert!(
+        content(&reply).starts_with(&too_long),
+        "{}",
+        content(&reply)
+    );
+    assert_eq!(step_of(&reply).as_deref(), Some("confirm"));
+    fake.assert_clean();
+    bot.stop().await;
+    let conv = first_conversation(dir.path()).await;
+    let kept = conv.answers.concerns_text.as_deref().unwrap();
+    assert!(kept.chars().count() <= llo_intake::service::MAX_INPUT_CHARS);
 }

@@ -13,7 +13,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, OwnedMutexGuard};
 
-/// One async mutex per user; entries are dropped when nobody holds them.
+/// One async mutex per user (keyed by the Discord user id as a string, the
+/// same id the store keys conversations by, so code acting on a conversation,
+/// such as a coach's claim, locks `conversation.user`). Entries are dropped
+/// when nobody holds them.
 #[derive(Default)]
 pub struct UserLocks {
     map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,

@@ -201,22 +201,9 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
     };
     let http = &ctx.http;
     let lang = bot.lang_for(Some(&ci.locale));
-    match bot.limit.check(&ci.user.id.to_string(), Instant::now()) {
-        Verdict::Allow => {}
-        verdict => {
-            // Refused: the components stay usable, the user is told once.
-            let response = if verdict == Verdict::Notice {
-                CreateInteractionResponse::Message(
-                    CreateInteractionResponseMessage::new()
-                        .content(bot.msg("discord_rate_limited", lang))
-                        .ephemeral(true),
-                )
-            } else {
-                CreateInteractionResponse::Acknowledge
-            };
-            respond(http, ci.create_response(http, response).await);
-            return;
-        }
+    if let Some(refusal) = over_limit(&bot, ci.user.id, lang) {
+        respond(http, ci.create_response(http, refusal).await);
+        return;
     }
     match id {
         CustomId::Start => {
@@ -332,21 +319,9 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
     };
     let http = &ctx.http;
     let lang = bot.lang_for(Some(&mi.locale));
-    match bot.limit.check(&mi.user.id.to_string(), Instant::now()) {
-        Verdict::Allow => {}
-        verdict => {
-            let response = if verdict == Verdict::Notice {
-                CreateInteractionResponse::Message(
-                    CreateInteractionResponseMessage::new()
-                        .content(bot.msg("discord_rate_limited", lang))
-                        .ephemeral(true),
-                )
-            } else {
-                CreateInteractionResponse::Acknowledge
-            };
-            respond(http, mi.create_response(http, response).await);
-            return;
-        }
+    if let Some(refusal) = over_limit(&bot, mi.user.id, lang) {
+        respond(http, mi.create_response(http, refusal).await);
+        return;
     }
     let ack = match &mi.message {
         Some(m) => {
@@ -387,6 +362,21 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
         },
     )
     .await;
+}
+
+/// The response to an interaction over the user's rate limit, or `None`
+/// when it may go ahead. Refused input leaves the components usable; the
+/// first refusal in a window says why (ephemeral), later ones are silent.
+fn over_limit(bot: &Bot, user: UserId, lang: Lang) -> Option<CreateInteractionResponse> {
+    match bot.limit.check(&user.to_string(), Instant::now()) {
+        Verdict::Allow => None,
+        Verdict::Notice => Some(CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .content(bot.msg("discord_rate_limited", lang))
+                .ephemeral(true),
+        )),
+        Verdict::Drop => Some(CreateInteractionResponse::Acknowledge),
+    }
 }
 
 /// Whether the component's question is the user's pending one.
@@ -462,6 +452,7 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     match result {
         Ok(Ok(Some(reply))) => {
             send_reply(bot, http, req.channel, &reply, req.text_by_form).await;
+            after_turn(bot, http, &reply).await;
         }
         Ok(Ok(None)) => {}
         Ok(Err(e)) => {
@@ -478,6 +469,15 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
             )
             .await;
         }
+    }
+}
+
+/// What a turn set in motion beyond the reply. The seam for the hand-off
+/// (posting the coach card on `HandoffRequested`); for now it only logs.
+/// Runs after the reply was sent, still under the user's lock.
+async fn after_turn(_bot: &Bot, _http: &Http, reply: &Reply) {
+    for e in &reply.events {
+        info!(conversation = %reply.conversation.id, event = ?e, "conversation event");
     }
 }
 

@@ -144,3 +144,25 @@ impl<'a> Chat<'a> {
         }
     }
 }
+
+/// A fake Discord, a fresh database directory, and the bot running on both
+/// with the fake's config adjusted by `tune`.
+pub async fn world(tune: impl FnOnce(&mut DiscordConfig)) -> (Fake, tempfile::TempDir, Running) {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&fake);
+    tune(&mut cfg);
+    let bot = Running::start(&fake, cfg, dir.path()).await;
+    (fake, dir, bot)
+}
+
+/// The first conversation in the database in `dir` (the bot must be stopped).
+pub async fn first_conversation(dir: &Path) -> llo_intake::engine::Conversation {
+    let store = open_store(dir).await;
+    store
+        .conversations()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("a stored conversation")
+}

@@ -355,7 +355,11 @@ impl Fake {
                 let _ = tx.send(WsCmd::Send(json!({"op": 11}).to_string()));
             }
             Some(2) => {
-                assert_eq!(v["d"]["token"], format!("Bot {TOKEN}"), "IDENTIFY token");
+                if v["d"]["token"] != format!("Bot {TOKEN}") {
+                    // What Discord does with a bad token: close 4004.
+                    let _ = tx.send(WsCmd::Close(4004));
+                    return;
+                }
                 let frame = {
                     let mut st = self.lock();
                     st.gw.identifies += 1;
@@ -467,12 +471,7 @@ impl Fake {
         let frame = v.to_string();
         let seq = st.gw.seq;
         st.gw.events.push((seq, frame.clone()));
-        let _ = st
-            .gw
-            .conn
-            .as_ref()
-            .expect("connected")
-            .send(WsCmd::Send(frame));
+        send_live(&st, frame);
     }
 
     /// Closes the connection with 4000 (resumable). Until serenity resumes,
@@ -492,12 +491,7 @@ impl Fake {
         let mut st = self.lock();
         st.gw.seq += 1;
         let frame = self.ready_frame(st.gw.session, st.gw.seq);
-        let _ = st
-            .gw
-            .conn
-            .as_ref()
-            .expect("connected")
-            .send(WsCmd::Send(frame));
+        send_live(&st, frame);
     }
 
     /// Waits until the bot is connected and has registered its commands
@@ -976,6 +970,12 @@ impl Fake {
             Some(json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}))
         }
     }
+}
+
+/// Sends a frame on the live gateway connection.
+fn send_live(st: &State, frame: String) {
+    let conn = st.gw.conn.as_ref().expect("a live gateway connection");
+    let _ = conn.send(WsCmd::Send(frame));
 }
 
 fn respond(status: u16, body: Value) -> Response<Full<Bytes>> {
