@@ -1,0 +1,158 @@
+//! `llo-intake check` guards the content: each rule is broken once in a copy
+//! of the shipped content, and the binary must name the file and the key.
+//!
+//! The rules for ended routes (see the header of intents/routes.toml): an
+//! ended route is never offered, so `check` refuses content in which one
+//! could slip through: an ended route without `mentions`, an ended route as
+//! another route's `successor`, and a live route that has a `successor`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn copy_intents(to: &Path) -> PathBuf {
+    let dir = to.join("intents");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(llo_intake::content::default_dir()).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Copies the shipped content, replaces `from` by `to` once in `file`, and
+/// runs `check` on it: (exit code, stderr).
+fn check_with(file: &str, from: &str, to: &str) -> (i32, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_intents(tmp.path());
+    let path = dir.join(file);
+    let src = std::fs::read_to_string(&path).unwrap();
+    assert!(src.contains(from), "{file} no longer contains {from:?}");
+    std::fs::write(&path, src.replacen(from, to, 1)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_llo-intake"))
+        .arg("check")
+        .arg("--intents")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_error(code: i32, err: &str, file: &str, key: &str) {
+    assert_eq!(code, 2, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:") && l.contains(key))
+        .unwrap_or_else(|| panic!("no error for {key}: {err}"));
+    assert!(line.contains(file), "{line}");
+}
+
+#[test]
+fn the_shipped_content_passes_without_warnings() {
+    let out = Command::new(env!("CARGO_BIN_EXE_llo-intake"))
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(0 warning(s))"), "{stdout}");
+}
+
+#[test]
+fn an_ended_route_without_mentions_is_an_error() {
+    let (code, err) = check_with(
+        "routes.toml",
+        "mentions = [\n  'mdieu',\n  'maatwerkregeling duurzame inzetbaarheid',\n]",
+        "",
+    );
+    assert_error(code, &err, "routes.toml", "route.mdieu.mentions");
+}
+
+#[test]
+fn a_live_route_with_a_successor_is_an_error() {
+    let (code, err) = check_with(
+        "routes.toml",
+        "id = \"slim\"\n",
+        "id = \"slim\"\nsuccessor = \"leerwerkloket\"\n",
+    );
+    assert_error(code, &err, "routes.toml", "route.slim.successor");
+    assert!(err.contains("set status"), "{err}");
+}
+
+#[test]
+fn an_ended_route_as_successor_is_an_error() {
+    let (code, err) = check_with(
+        "routes.toml",
+        "successor = \"oeno_fondsen\"",
+        "successor = \"stap\"",
+    );
+    assert_error(code, &err, "routes.toml", "route.mdieu.successor");
+}
+
+#[test]
+fn a_province_without_a_contact_of_its_own_is_an_error() {
+    let (code, err) = check_with(
+        "contacts.toml",
+        "regions = [\"zeeland\"]",
+        "regions = [\"national\"]",
+    );
+    assert_error(code, &err, "regions.toml", "province.zeeland");
+    // A sector-only contact does not count: every sector needs one.
+    let (code, err) = check_with(
+        "contacts.toml",
+        "regions = [\"zeeland\"]",
+        "regions = [\"zeeland\"]\nsectors = [\"agri\"]",
+    );
+    assert_error(code, &err, "regions.toml", "province.zeeland");
+}
+
+#[test]
+fn a_route_checked_more_than_12_months_ago_is_a_warning() {
+    let (code, err) = check_with(
+        "routes.toml",
+        "checked = \"2026-11-26\"",
+        "checked = \"2024-01-01\"",
+    );
+    assert_eq!(code, 0, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("warning:") && l.contains("route.werkcentrum.checked"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.contains("routes.toml") && line.contains("12 months"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_unknown_word_list_in_a_pattern_is_an_error() {
+    let (code, err) = check_with("concerns.toml", "'onderbezet',", "'<stafff> onderbezet',");
+    assert_error(
+        code,
+        &err,
+        "concerns.toml",
+        "concern.recruitment.patterns.nl[",
+    );
+    assert!(err.contains("<stafff>"), "{err}");
+}
+
+#[test]
+fn cancelling_an_unknown_concern_is_an_error() {
+    let (code, err) = check_with(
+        "concerns.toml",
+        "cancels = [\"upskilling\"]",
+        "cancels = [\"upskiling\"]",
+    );
+    assert_error(
+        code,
+        &err,
+        "concerns.toml",
+        "concern.learning_culture.cancels",
+    );
+}
