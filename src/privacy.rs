@@ -109,8 +109,22 @@ where
     C: Fn() -> DateTime<Utc> + Send + 'static,
     S: Future<Output = ()>,
 {
+    sweep_every(store, retention_days, clock, SWEEP_EVERY, shutdown).await
+}
+
+/// [`retention_task`] with its period as a parameter.
+pub async fn sweep_every<C, S>(
+    store: Store,
+    retention_days: u32,
+    clock: C,
+    period: std::time::Duration,
+    shutdown: S,
+) where
+    C: Fn() -> DateTime<Utc> + Send + 'static,
+    S: Future<Output = ()>,
+{
     tokio::pin!(shutdown);
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
