@@ -506,18 +506,24 @@ async fn the_built_binary_completes_an_intake_by_dm_and_stops_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interactions_are_acknowledged_before_slow_work() {
+    const BOB: u64 = 7002;
     let (fake, _dir, bot) = world(|_| {}).await;
-    // Opening a DM takes longer than Discord's 3 s: /intake must defer first.
+    let mut bob = Chat::new(&fake, Fake::dm_channel(BOB));
+    fake.dm(BOB, "hoi");
+    let consent = bob.question("consent").await;
+    // From now on opening a DM, and sending to Bob, take longer than
+    // Discord's 3 s: /intake must defer first, a click must update first.
     let slow = support::DEADLINE + std::time::Duration::from_millis(300);
     fake.slow_down("POST", "/users/@me/channels", slow);
-    let mut dm = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.slow_down(
+        "POST",
+        &format!("/channels/{}/", Fake::dm_channel(BOB)),
+        slow,
+    );
+    let mut anna = Chat::new(&fake, Fake::dm_channel(ANNA));
     let mark = fake.mark();
     let slash = fake.slash(ANNA, "intake", LOBBY, true);
-    let consent = dm.question("consent").await;
-    // Sending the next question is as slow: the click is acknowledged first.
-    fake.slow_down("POST", "/channels/", slow);
-    let click = fake.click(ANNA, &consent, &button(&consent, "yes"));
-    dm.question("concerns").await;
+    let click = fake.click(BOB, &consent, &button(&consent, "yes"));
     for id in [slash, click] {
         let (_, ack) = fake
             .wait_call(mark, "an acknowledgement", |c| {
@@ -526,6 +532,9 @@ async fn interactions_are_acknowledged_before_slow_work() {
             .await;
         assert_eq!(ack.status, 204, "acknowledged in time: {ack:?}");
     }
+    // And the slow work still gets done.
+    anna.question("consent").await;
+    bob.question("concerns").await;
     fake.assert_clean();
     bot.stop().await;
 }
@@ -648,4 +657,35 @@ async fn an_overlong_answer_is_cut_and_the_person_told() {
     let conv = first_conversation(dir.path()).await;
     let kept = conv.answers.concerns_text.as_deref().unwrap();
     assert!(kept.chars().count() <= llo_intake::service::MAX_INPUT_CHARS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_turn_in_flight() {
+    let (fake, dir, bot) = world(|_| {}).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    // Sending the reply now takes a while, and the bot is told to stop
+    // as soon as the click is acknowledged.
+    fake.slow_down(
+        "POST",
+        &format!("/channels/{}/", Fake::dm_channel(ANNA)),
+        std::time::Duration::from_millis(1500),
+    );
+    let mark = fake.mark();
+    let click = fake.click(ANNA, &consent, &button(&consent, "yes"));
+    fake.wait_call(mark, "the acknowledgement", |c| {
+        c.path.starts_with(&format!("/interactions/{click}/"))
+    })
+    .await;
+    bot.stop().await;
+    // The stop waited for the reply of the turn in flight.
+    let sent = fake.calls()[mark..]
+        .iter()
+        .filter(|c| c.posts_in(Fake::dm_channel(ANNA)))
+        .count();
+    assert_eq!(sent, 1, "the next question went out before the bot stopped");
+    let conv = first_conversation(dir.path()).await;
+    assert_eq!(conv.step.as_deref(), Some("concerns"));
+    fake.assert_clean();
 }
