@@ -4,8 +4,9 @@
 //! answered within 3 seconds), then under the user's lock: drop a duplicate
 //! event id, drop a click on a question that is no longer pending, run the
 //! turn through the service (committed and flushed), and only then send the
-//! rendered reply. Each event runs in its own task; a panic there is logged
-//! and the user told, and the bot carries on.
+//! rendered reply. Each event runs in its own task: a panic there ends only
+//! that task (logged), and a turn that fails or panics tells the user in a
+//! sentence from the content; the bot carries on.
 
 use super::guard::Verdict;
 use super::ids::CustomId;
@@ -202,7 +203,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
     let http = &ctx.http;
     let lang = bot.lang_for(Some(&ci.locale));
     if let Some(refusal) = over_limit(&bot, ci.user.id, lang) {
-        respond(http, ci.create_response(http, refusal).await);
+        respond(ci.create_response(http, refusal).await);
         return;
     }
     match id {
@@ -210,7 +211,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             let ack = CreateInteractionResponse::Defer(
                 CreateInteractionResponseMessage::new().ephemeral(true),
             );
-            if !respond(http, ci.create_response(http, ack).await) {
+            if !respond(ci.create_response(http, ack).await) {
                 return;
             }
             let outcome = start(
@@ -252,7 +253,6 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
                 .required(true),
             )]);
             respond(
-                http,
                 ci.create_response(http, CreateInteractionResponse::Modal(form))
                     .await,
             );
@@ -280,7 +280,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             let ack = CreateInteractionResponse::UpdateMessage(
                 CreateInteractionResponseMessage::new().components(rows),
             );
-            if !respond(http, ci.create_response(http, ack).await) {
+            if !respond(ci.create_response(http, ack).await) {
                 return;
             }
             let (conversation, step) = id
@@ -304,7 +304,6 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
         CustomId::FormSubmit { .. } => {
             // Only forms submit this; a button with it is not ours.
             respond(
-                http,
                 ci.create_response(http, CreateInteractionResponse::Acknowledge)
                     .await,
             );
@@ -320,7 +319,7 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
     let http = &ctx.http;
     let lang = bot.lang_for(Some(&mi.locale));
     if let Some(refusal) = over_limit(&bot, mi.user.id, lang) {
-        respond(http, mi.create_response(http, refusal).await);
+        respond(mi.create_response(http, refusal).await);
         return;
     }
     let ack = match &mi.message {
@@ -336,7 +335,7 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
         }
         None => CreateInteractionResponse::Acknowledge,
     };
-    if !respond(http, mi.create_response(http, ack).await) {
+    if !respond(mi.create_response(http, ack).await) {
         return;
     }
     let text = mi
@@ -396,7 +395,7 @@ fn text_by_form(bot: &Bot, in_guild: bool) -> bool {
 
 /// Logs a failed interaction response; returns whether it went through.
 /// 10062 (too late) and 40060 (already answered) are expected now and then.
-fn respond(_http: &Http, r: serenity::Result<()>) -> bool {
+fn respond(r: serenity::Result<()>) -> bool {
     match r {
         Ok(()) => true,
         Err(e) => {
