@@ -120,6 +120,7 @@ fn rec(k: &Knowledge, r: &Route, a: &Answers, lang: Lang) -> RouteRec {
 
 /// The ranked routes (at most [`TOP`]) for these answers.
 pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
+    let shown = contacts(k, a);
     let mut scored: Vec<(i32, usize, &Route)> = k
         .content
         .routes
@@ -127,6 +128,8 @@ pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
         .enumerate()
         .filter(|(_, r)| !r.is_peer() && eligible(r, a))
         .filter(|(_, r)| r.concerns.iter().any(|c| a.concerns.contains(c)))
+        // Not a desk the contacts below already point to.
+        .filter(|(_, r)| r.kind != "desk" || !shown.iter().any(|c| c.url == r.url))
         .map(|(i, r)| (score(r, a), i, r))
         .collect();
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
