@@ -199,6 +199,30 @@ pub struct DiscordConfig {
     /// Channel where hand-off cards for coaches are posted.
     #[serde(default)]
     pub coach_channel: Option<u64>,
+    /// Per-province coach channels (`[discord.coach_channels] gelderland =
+    /// 123`): a card goes to the channel of the person's province, else to
+    /// `coach_channel`.
+    #[serde(default)]
+    pub coach_channels: std::collections::BTreeMap<String, u64>,
+    /// When coaches are around (`[discord.support_hours]`). Outside these
+    /// hours a person who asks for a coach is told when to expect a reply.
+    #[serde(default)]
+    pub support_hours: Option<crate::handoff::SupportHours>,
+    /// Minutes a hand-off may wait unclaimed before the one reminder pings
+    /// the coach role. 0: no reminder.
+    #[serde(default = "default_reminder_after")]
+    pub reminder_after_mins: u64,
+    /// How often (seconds) waiting hand-offs are checked for the reminder.
+    #[serde(default = "default_reminder_check")]
+    pub reminder_check_secs: u64,
+}
+
+fn default_reminder_after() -> u64 {
+    30
+}
+
+fn default_reminder_check() -> u64 {
+    60
 }
 
 fn default_rate_limit_events() -> u32 {
@@ -234,6 +258,10 @@ impl Default for DiscordConfig {
             coach_role: None,
             moderator_role: None,
             coach_channel: None,
+            coach_channels: Default::default(),
+            support_hours: None,
+            reminder_after_mins: default_reminder_after(),
+            reminder_check_secs: default_reminder_check(),
         }
     }
 }
@@ -334,6 +362,23 @@ impl Config {
             .master_key_file
             .as_deref()
             .map(|p| relative_to(base, p));
+        if let Some(h) = &c.discord.support_hours {
+            h.validate().map_err(|e| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("[discord.{e}]"),
+            })?;
+        }
+        for province in c.discord.coach_channels.keys() {
+            if !crate::content::check::PROVINCES.contains(&province.as_str()) {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "[discord.coach_channels] {province:?} is not a province id ({})",
+                        crate::content::check::PROVINCES.join(", ")
+                    ),
+                });
+            }
+        }
         parse_delimiter(&c.export.delimiter).map_err(|message| ConfigError::Parse {
             path: path.to_path_buf(),
             message: format!("[export] {message}"),
@@ -368,9 +413,13 @@ mod tests {
             "coach_role",
             "moderator_role",
             "coach_channel",
+            "reminder_after_mins",
+            "reminder_check_secs",
+            "[discord.coach_channels]",
+            "[discord.support_hours]",
         ] {
             assert!(
-                src.contains(&format!("{key} = ")),
+                src.contains(&format!("{key} = ")) || (key.starts_with('[') && src.contains(key)),
                 "{key} is not documented"
             );
         }

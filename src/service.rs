@@ -5,6 +5,7 @@
 //! the console is single-threaded), so a load-modify-commit here never races.
 
 use crate::engine::{self, Conversation, Event, Input, Status};
+use crate::handoff::{self, CardRef, HandoffError, Outcome};
 use crate::knowledge::Knowledge;
 use crate::output::Output;
 use crate::store::{Entry, Role, Store, StoreError};
@@ -187,6 +188,127 @@ impl Intake {
             events: turn.events,
             started,
         })
+    }
+}
+
+/// A step in a hand-off, applied by [`Intake::handoff`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandoffAction {
+    /// A coach claims it (the first claim wins).
+    Claim { coach: String },
+    /// To another coach, by the current coach or a moderator.
+    Transfer { to: String, by: String },
+    /// Back to the bot, which re-asks the pending question.
+    HandBack { by: String },
+    /// Ends the conversation with an outcome.
+    Close { outcome: Outcome, by: String },
+    /// The one reminder to the coach role went out.
+    Reminded,
+    /// The coach card was posted here.
+    CardPosted(CardRef),
+    /// The private thread coach and entrepreneur talk in (or the relay thread).
+    Thread(String),
+}
+
+/// Why a hand-off action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Handoff(#[from] HandoffError),
+    #[error("no such conversation")]
+    NotFound,
+}
+
+impl Intake {
+    /// Applies a hand-off step to a stored conversation and commits it
+    /// (state, a system line for the transcript, and for a hand-back the
+    /// bot's re-asked question), flushed. The caller holds the user's lock,
+    /// which makes "the first claim wins" atomic.
+    pub fn handoff(
+        &self,
+        conversation: &str,
+        action: HandoffAction,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, ActError> {
+        let conv = self
+            .store
+            .conversation(conversation)?
+            .ok_or(ActError::NotFound)?;
+        let system = |text: String| vec![Entry::new(now, Role::System, text)];
+        let (conversation, mut outputs, events, entries) = match action {
+            HandoffAction::Claim { coach } => {
+                let c = handoff::claim(&conv, &coach, now)?;
+                (c, vec![], vec![], system(format!("claimed by {coach}")))
+            }
+            HandoffAction::Transfer { to, by } => {
+                let c = handoff::transfer(&conv, &to, &by, now)?;
+                (
+                    c,
+                    vec![],
+                    vec![],
+                    system(format!("transferred to {to} by {by}")),
+                )
+            }
+            HandoffAction::HandBack { by } => {
+                let mut t = handoff::hand_back(&self.knowledge, &conv, &by, now)?;
+                self.fill(&mut t.outputs);
+                let mut entries = system(format!("handed back by {by}"));
+                entries.extend(bot_entries(&t.outputs, now));
+                (t.conversation, t.outputs, t.events, entries)
+            }
+            HandoffAction::Close { outcome, by } => {
+                let c = handoff::close(&conv, outcome, &by, now)?;
+                let name = serde_json::to_value(outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                (c, vec![], vec![], system(format!("closed by {by}: {name}")))
+            }
+            HandoffAction::Reminded => (handoff::reminded(&conv, now), vec![], vec![], vec![]),
+            HandoffAction::CardPosted(card) => {
+                let mut c = conv.clone();
+                if let Some(h) = c.handoff.as_mut() {
+                    h.card = Some(card);
+                }
+                (c, vec![], vec![], vec![])
+            }
+            HandoffAction::Thread(thread) => {
+                let mut c = conv.clone();
+                if let Some(h) = c.handoff.as_mut() {
+                    h.thread = Some(thread);
+                }
+                (c, vec![], vec![], vec![])
+            }
+        };
+        self.fill(&mut outputs);
+        self.store.commit_turn(&conversation, &entries)?;
+        Ok(Reply {
+            conversation,
+            outputs,
+            events,
+            started: false,
+        })
+    }
+
+    /// Adds a line by a coach (relayed to the entrepreneur) or an internal
+    /// note (never shown to them, left out of their own-data export).
+    pub fn coach_line(
+        &self,
+        conversation: &str,
+        role: Role,
+        author: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut e = Entry::new(
+            now,
+            role,
+            text.chars().take(MAX_INPUT_CHARS).collect::<String>(),
+        );
+        e.author = Some(author.to_string());
+        self.store.append(conversation, &[e])
     }
 }
 

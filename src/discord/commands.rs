@@ -100,6 +100,11 @@ pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
         };
         localize(c, bot, key);
     }
+    for (mut c, key) in super::coach::commands() {
+        localize(&mut c, bot, key);
+        super::coach::localize_parameters(&mut c, bot);
+        commands.push(c);
+    }
     commands
 }
 

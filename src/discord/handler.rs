@@ -62,6 +62,7 @@ impl EventHandler for Handler {
         guarded(&self.bot, "ready", async move {
             super::commands::register(&bot, &ctx.http).await;
             spawn_sweeper(&bot);
+            super::handoff::spawn_reminders(&bot, ctx.http.clone());
         })
         .await;
     }
@@ -152,6 +153,9 @@ async fn on_message(bot: Arc<Bot>, ctx: Context, msg: Message) {
         return;
     }
     let in_dm = msg.guild_id.is_none();
+    if !in_dm && super::handoff::on_guild_message(&bot, &ctx.http, &msg).await {
+        return;
+    }
     if !in_dm {
         // Only the owner's messages in their own intake thread are answers.
         if bot.config.mode != Mode::Thread || !bot.config.message_content_intent {
@@ -301,6 +305,9 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             )
             .await;
         }
+        CustomId::Claim { .. } | CustomId::Assign { .. } | CustomId::AssignTo { .. } => {
+            super::handoff::on_card_component(bot.clone(), ctx.clone(), ci.clone(), id).await;
+        }
         CustomId::FormSubmit { .. } => {
             // Only forms submit this; a button with it is not ours.
             respond(
@@ -429,9 +436,13 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     let intake = bot.intake.clone();
     let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
     let (event, input, expect) = (req.event, req.input, req.expect);
+    let typed = match &input {
+        Input::Text(t) => Some(t.chars().take(MAX_INPUT_CHARS).collect::<String>()),
+        _ => None,
+    };
     let uid = user.clone();
+    let now = bot.now();
     let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {
-        let now = chrono::Utc::now();
         if !intake.store.first_sighting(&event, now, ttl)? {
             debug!(event, "duplicate event ignored");
             return Ok(None);
@@ -451,7 +462,7 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     match result {
         Ok(Ok(Some(reply))) => {
             send_reply(bot, http, req.channel, &reply, req.text_by_form).await;
-            after_turn(bot, http, &reply).await;
+            after_turn(bot, http, &reply, req.channel, typed.as_deref()).await;
         }
         Ok(Ok(None)) => {}
         Ok(Err(e)) => {
@@ -471,18 +482,25 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     }
 }
 
-/// What a turn set in motion beyond the reply. The seam for the hand-off
-/// (posting the coach card on `HandoffRequested`); for now it only logs.
-/// Runs after the reply was sent, still under the user's lock.
-async fn after_turn(_bot: &Bot, _http: &Http, reply: &Reply) {
+/// What a turn set in motion beyond the reply: the hand-off (the coach
+/// card on `HandoffRequested`, the relay to a coach). Runs after the reply
+/// was sent, still under the user's lock.
+pub(crate) async fn after_turn(
+    bot: &Arc<Bot>,
+    http: &Http,
+    reply: &Reply,
+    channel: ChannelId,
+    typed: Option<&str>,
+) {
     for e in &reply.events {
         info!(conversation = %reply.conversation.id, event = ?e, "conversation event");
     }
+    super::handoff::after_turn(bot, http, reply, channel, typed).await;
 }
 
 /// Sends a turn's rendered outputs, in order; stops at the first failure.
 /// Returns whether everything went out.
-async fn send_reply(
+pub(crate) async fn send_reply(
     bot: &Bot,
     http: &Http,
     channel: ChannelId,
@@ -554,8 +572,8 @@ pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     let intake = bot.intake.clone();
     let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
     let (event, lang, uid) = (s.event.clone(), s.lang, user.clone());
+    let now = bot.now();
     let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {
-        let now = chrono::Utc::now();
         if !intake.store.first_sighting(&event, now, ttl)? {
             return Ok(None);
         }

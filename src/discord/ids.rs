@@ -35,6 +35,12 @@ pub enum CustomId {
     Form { conversation: String, step: String },
     /// The submitted text form for `step`.
     FormSubmit { conversation: String, step: String },
+    /// A coach claims the hand-off of `conversation` (card button).
+    Claim { conversation: String },
+    /// A moderator assigns the hand-off to a coach (card button).
+    Assign { conversation: String },
+    /// The coach picked for the assignment (user select menu).
+    AssignTo { conversation: String },
 }
 
 impl CustomId {
@@ -79,7 +85,10 @@ impl CustomId {
     /// The question this component answers: (conversation, step).
     pub fn question(&self) -> Option<(&str, &str)> {
         match self {
-            CustomId::Start => None,
+            CustomId::Start
+            | CustomId::Claim { .. }
+            | CustomId::Assign { .. }
+            | CustomId::AssignTo { .. } => None,
             CustomId::Answer {
                 conversation, step, ..
             }
@@ -113,6 +122,9 @@ impl CustomId {
             CustomId::FormSubmit { conversation, step } => {
                 format!("{PREFIX}:f:{conversation}:{step}")
             }
+            CustomId::Claim { conversation } => format!("{PREFIX}:claim:{conversation}"),
+            CustomId::Assign { conversation } => format!("{PREFIX}:assign:{conversation}"),
+            CustomId::AssignTo { conversation } => format!("{PREFIX}:assignto:{conversation}"),
         }
     }
 
@@ -125,6 +137,17 @@ impl CustomId {
         let kind = parts.next()?;
         if kind == "start" {
             return parts.next().is_none().then_some(CustomId::Start);
+        }
+        if matches!(kind, "claim" | "assign" | "assignto") {
+            let conversation = parts.next().filter(|p| !p.is_empty())?.to_string();
+            if parts.next().is_some() {
+                return None;
+            }
+            return Some(match kind {
+                "claim" => CustomId::Claim { conversation },
+                "assign" => CustomId::Assign { conversation },
+                _ => CustomId::AssignTo { conversation },
+            });
         }
         let conversation = parts.next().filter(|p| !p.is_empty())?.to_string();
         let step = parts.next().filter(|p| !p.is_empty())?.to_string();
@@ -165,6 +188,15 @@ mod tests {
             CustomId::menu_part("c000012", "region", 2),
             CustomId::form("c000012", "concerns"),
             CustomId::form_submit("c000012", "tried"),
+            CustomId::Claim {
+                conversation: "c000012".into(),
+            },
+            CustomId::Assign {
+                conversation: "c000012".into(),
+            },
+            CustomId::AssignTo {
+                conversation: "c000012".into(),
+            },
         ] {
             assert_eq!(CustomId::parse(&id.encode()), Some(id.clone()), "{id:?}");
         }
@@ -181,6 +213,8 @@ mod tests {
             "llo:x:c1:s",
             "llo:s:c1:s:notanumber",
             "llo:start:extra",
+            "llo:claim:",
+            "llo:claim:c1:extra",
         ] {
             assert_eq!(CustomId::parse(s), None, "{s}");
         }

@@ -12,6 +12,10 @@
 //! * [`ids`]: the custom ids on components (conversation + step).
 //! * [`guard`]: per-user locks, the shutdown gate, the rate limit.
 //! * [`threads`]: which private thread belongs to whom (sled).
+//! * [`handoff`]: the hand-off to a coach on Discord: the card, claiming,
+//!   the relay between a DM and the coach thread, the reminder loop.
+//! * [`coach`]: the coach and moderator commands (`/handoff`, `/handback`,
+//!   `/close`, `/transfer`, `/note`, `/reply`, `/queue`).
 //!
 //! Reliability rules kept here: interactions are acknowledged before any
 //! slow work (3-second deadline); each message and interaction id is handled
@@ -19,9 +23,11 @@
 //! one turn at a time per user; start-up work runs once even after a second
 //! READY; mentions never ping (client-wide default plus per message).
 
+pub mod coach;
 pub mod commands;
 pub mod guard;
 pub mod handler;
+pub mod handoff;
 pub mod ids;
 pub mod render;
 pub mod threads;
@@ -47,6 +53,23 @@ pub type Context<'a> = poise::Context<'a, Arc<Bot>, Error>;
 /// a user's turn forever.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Where the bot reads the time. Production: the system clock; tests move
+/// it forward to make waiting deterministic.
+pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
+
+/// A request for one pass of the reminder loop; answered when it is done.
+pub type Tick = tokio::sync::oneshot::Sender<()>;
+
+/// What tests may swap in. Production uses [`Hooks::default`].
+#[derive(Default)]
+pub struct Hooks {
+    /// The clock (default: the system clock).
+    pub clock: Option<Clock>,
+    /// When set, the reminder loop runs one pass per received tick instead
+    /// of every `reminder_check_secs`.
+    pub reminder_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
+}
+
 /// Everything the handlers share. One per client.
 pub struct Bot {
     pub intake: Intake,
@@ -57,12 +80,28 @@ pub struct Bot {
     /// Set on the first READY; start-up work is skipped on later ones.
     pub(crate) started: AtomicBool,
     pub threads: threads::Threads,
+    /// Which coach thread belongs to which conversation (dm mode relay).
+    pub coach_threads: handoff::CoachThreads,
+    clock: Clock,
+    pub(crate) reminder_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
 }
 
 impl Bot {
     pub fn new(intake: Intake, config: DiscordConfig) -> Result<Bot, crate::store::StoreError> {
+        Bot::with_hooks(intake, config, Hooks::default())
+    }
+
+    pub fn with_hooks(
+        intake: Intake,
+        config: DiscordConfig,
+        hooks: Hooks,
+    ) -> Result<Bot, crate::store::StoreError> {
         let threads = threads::Threads::open(&intake.store)?;
+        let coach_threads = handoff::CoachThreads::open(&intake.store)?;
         Ok(Bot {
+            coach_threads,
+            clock: hooks.clock.unwrap_or_else(|| Arc::new(chrono::Utc::now)),
+            reminder_ticks: std::sync::Mutex::new(hooks.reminder_ticks),
             limit: guard::RateLimit::new(
                 config.rate_limit_events,
                 Duration::from_secs(config.rate_limit_window_secs),
@@ -74,6 +113,11 @@ impl Bot {
             started: AtomicBool::new(false),
             threads,
         })
+    }
+
+    /// The current time (the system clock unless a test set one).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock)()
     }
 
     /// A sentence from the content.
@@ -103,6 +147,8 @@ impl Bot {
 /// The gateway intents the configuration needs. Direct messages need no
 /// privileged intent; typed answers in threads need Message Content.
 pub fn intents(config: &DiscordConfig) -> GatewayIntents {
+    // Coaches' messages in coach threads (dm mode relay) and in intake
+    // threads (thread mode transcript) also need Message Content.
     let mut i = GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES;
     if config.message_content_intent {
         i |= GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT;
@@ -118,6 +164,16 @@ pub async fn build_client(
     config: &DiscordConfig,
     token: &Token,
     intake: Intake,
+) -> anyhow::Result<(Client, Arc<Bot>)> {
+    build_client_with(config, token, intake, Hooks::default()).await
+}
+
+/// [`build_client`] with test hooks.
+pub async fn build_client_with(
+    config: &DiscordConfig,
+    token: &Token,
+    intake: Intake,
+    hooks: Hooks,
 ) -> anyhow::Result<(Client, Arc<Bot>)> {
     let mut reqwest = reqwest::Client::builder()
         .use_rustls_tls()
@@ -135,7 +191,7 @@ pub async fn build_client(
     let http = http
         .client(reqwest.build().context("cannot build the HTTP client")?)
         .build();
-    let bot = Arc::new(Bot::new(intake, config.clone())?);
+    let bot = Arc::new(Bot::with_hooks(intake, config.clone(), hooks)?);
     let commands = commands::all(&bot);
     let setup_bot = bot.clone();
     let framework = poise::Framework::builder()
@@ -173,8 +229,19 @@ pub async fn run(
     intake: Intake,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    run_with(config, token, intake, Hooks::default(), shutdown).await
+}
+
+/// [`run`] with test hooks (a clock, reminder ticks).
+pub async fn run_with(
+    config: &DiscordConfig,
+    token: &Token,
+    intake: Intake,
+    hooks: Hooks,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let store = intake.store.clone();
-    let (mut client, bot) = build_client(config, token, intake).await?;
+    let (mut client, bot) = build_client_with(config, token, intake, hooks).await?;
     let manager = client.shard_manager.clone();
     let mut connection = tokio::spawn(async move { client.start().await });
     let ended = tokio::select! {

@@ -66,12 +66,22 @@ impl Running {
     /// Starts the bot with `config` on the database in `dir`, and waits until
     /// it has done its start-up work.
     pub async fn start(fake: &Fake, config: DiscordConfig, dir: &Path) -> Running {
+        Running::start_with(fake, config, dir, llo_intake::discord::Hooks::default()).await
+    }
+
+    /// [`Running::start`] with test hooks (a clock, reminder ticks).
+    pub async fn start_with(
+        fake: &Fake,
+        config: DiscordConfig,
+        dir: &Path,
+        hooks: llo_intake::discord::Hooks,
+    ) -> Running {
         let store = open_store(dir).await;
         let intake = Intake::new(knowledge(), store, Lang::Nl);
         let (tx, rx) = oneshot::channel();
         let mark = fake.mark();
         let task = tokio::spawn(async move {
-            llo_intake::discord::run(&config, &Token::new(TOKEN), intake, async {
+            llo_intake::discord::run_with(&config, &Token::new(TOKEN), intake, hooks, async {
                 let _ = rx.await;
             })
             .await

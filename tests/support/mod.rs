@@ -40,6 +40,10 @@ pub const BOT_USER: u64 = 100;
 pub const GUILD: u64 = 300;
 /// The text channel where `/intake` and the panel are used.
 pub const LOBBY: u64 = 400;
+/// The coaches' channel (hand-off cards).
+pub const COACHES: u64 = 410;
+/// A province's own coach channel.
+pub const COACHES_GELDERLAND: u64 = 411;
 pub const TOKEN: &str = "test-token";
 /// Generous: the suite runs next to other test binaries on 2 cores.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -108,6 +112,10 @@ struct State {
     threads: HashMap<u64, (u64, Vec<u64>)>,
     /// Artificial latency: (method, path prefix, delay).
     slow: Vec<(String, String, Duration)>,
+    /// Guild roles of members (what interactions carry as `member.roles`).
+    roles: HashMap<u64, Vec<u64>>,
+    /// Roles a message may ping (allowed_mentions.roles); anything else is a problem.
+    pingable_roles: Vec<u64>,
 }
 
 /// The fake. Cheap to clone; all clones share one state.
@@ -571,7 +579,13 @@ impl Fake {
         });
         if guild {
             i["guild_id"] = json!(GUILD.to_string());
-            i["member"] = json!({"user": Self::user(user), "roles": [],
+            let roles: Vec<String> = self
+                .lock()
+                .roles
+                .get(&user)
+                .map(|r| r.iter().map(u64::to_string).collect())
+                .unwrap_or_default();
+            i["member"] = json!({"user": Self::user(user), "roles": roles,
                 "joined_at": Self::timestamp(), "deaf": false, "mute": false, "flags": 0,
                 "permissions": "8"});
         } else {
@@ -594,6 +608,53 @@ impl Fake {
         );
         self.dispatch("INTERACTION_CREATE", i);
         id
+    }
+
+    /// Gives `user` these guild roles (carried by their interactions).
+    pub fn set_roles(&self, user: u64, roles: &[u64]) {
+        self.lock().roles.insert(user, roles.to_vec());
+    }
+
+    /// Lets messages ping `role` (and only with parse empty): the reminder.
+    pub fn allow_role_ping(&self, role: u64) {
+        self.lock().pingable_roles.push(role);
+    }
+
+    /// A resolved member as interactions carry it (without the user).
+    fn resolved_member(&self, user: u64) -> Value {
+        let roles: Vec<String> = self
+            .lock()
+            .roles
+            .get(&user)
+            .map(|r| r.iter().map(u64::to_string).collect())
+            .unwrap_or_default();
+        json!({"roles": roles, "joined_at": Self::timestamp(), "deaf": false, "mute": false,
+               "flags": 0, "nick": null, "permissions": "0"})
+    }
+
+    /// `user` runs slash command `name` in guild channel `channel` with
+    /// options: strings as `Opt::Str`, users as `Opt::User` (resolved with
+    /// their roles, as Discord sends them).
+    pub fn slash_with(&self, user: u64, name: &str, channel: u64, opts: &[(&str, Opt)]) -> u64 {
+        let id = self.next_id();
+        let mut i = self.interaction_base(id, 2, user, channel, true);
+        let mut users = serde_json::Map::new();
+        let mut members = serde_json::Map::new();
+        let options: Vec<Value> = opts
+            .iter()
+            .map(|(n, o)| match o {
+                Opt::Str(v) => json!({"name": n, "type": 3, "value": v}),
+                Opt::Int(v) => json!({"name": n, "type": 4, "value": v}),
+                Opt::User(u) => {
+                    users.insert(u.to_string(), Self::user(*u));
+                    members.insert(u.to_string(), self.resolved_member(*u));
+                    json!({"name": n, "type": 6, "value": u.to_string()})
+                }
+            })
+            .collect();
+        i["data"] = json!({"id": "900", "name": name, "type": 1, "options": options,
+            "resolved": {"users": users, "members": members}});
+        self.send_interaction(i, channel, None)
     }
 
     /// `user` runs slash command `name` in `channel` (a guild channel, or
@@ -619,7 +680,7 @@ impl Fake {
         let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
         let guild = message.get("guild_id").is_some_and(|g| !g.is_null())
             || self.lock().threads.contains_key(&channel)
-            || channel == LOBBY;
+            || [LOBBY, COACHES, COACHES_GELDERLAND].contains(&channel);
         let mut i = self.interaction_base(id, 3, user, channel, guild);
         // Discord puts the message as it is now into the payload, even when
         // the user clicked on an outdated copy.
@@ -769,6 +830,23 @@ impl Fake {
                 }
                 self.lock().threads.insert(id, (num(parent), Vec::new()));
                 (201, t)
+            }
+            ("PATCH", ["channels", c, "messages", m]) => {
+                if let Some(err) = self.check_message(path, body) {
+                    return (400, err);
+                }
+                let mut st = self.lock();
+                match st.messages.get_mut(&num(m)) {
+                    Some(msg) if msg["channel_id"] == *c => {
+                        for key in ["content", "components", "embeds"] {
+                            if let Some(v) = body.get(key) {
+                                msg[key] = v.clone();
+                            }
+                        }
+                        (200, msg.clone())
+                    }
+                    _ => (404, json!({"message": "Unknown Message", "code": 10008})),
+                }
             }
             ("PUT", ["channels", t, "thread-members", u]) => {
                 let mut st = self.lock();
@@ -951,9 +1029,17 @@ impl Fake {
         }
         if m.get("content").is_some() || !embeds.is_empty() {
             let am = &m["allowed_mentions"];
+            let pingable = self.lock().pingable_roles.clone();
             let parses_nothing = am["parse"].as_array().is_some_and(Vec::is_empty)
                 && am["users"].as_array().is_none_or(Vec::is_empty)
-                && am["roles"].as_array().is_none_or(Vec::is_empty);
+                && am["roles"].as_array().is_none_or(|r| {
+                    r.iter().all(|x| {
+                        x.as_str()
+                            .and_then(|x| x.parse::<u64>().ok())
+                            .or_else(|| x.as_u64())
+                            .is_some_and(|x| pingable.contains(&x))
+                    })
+                });
             if !parses_nothing {
                 self.problem(format!(
                     "{where_}: allowed_mentions must parse nothing: {m}"
@@ -970,6 +1056,14 @@ impl Fake {
             Some(json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}))
         }
     }
+}
+
+/// A slash command option value.
+pub enum Opt {
+    Str(String),
+    /// An integer, also how poise sends a choice (its index).
+    Int(i64),
+    User(u64),
 }
 
 /// Sends a frame on the live gateway connection.
