@@ -6,7 +6,8 @@
 //! * [`text`]: languages, bilingual strings, text folding for matching.
 //! * [`content`]: everything the bot says and knows, loaded from `intents/`
 //!   (TOML), and [`content::check`], which validates it with file and key.
-//! * [`classify`]: concern detection (`RegexSet` per language, negation).
+//! * [`classify`]: concern detection (one `RegexSet` over both languages,
+//!   word lists, clause-level negation) and `--explain` for content editors.
 //! * [`matcher`]: choice answers (id, number, label, alias, postcode) and
 //!   conversation intents (stop, terug, coach, ...).
 //! * [`knowledge`]: content plus compiled matchers, built once.

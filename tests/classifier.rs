@@ -15,6 +15,10 @@ use std::sync::OnceLock;
 
 /// The tuning-set bar from the issue.
 const TUNING_FLOOR: f64 = 0.90;
+/// Held-out macro-F1 floor: measured once, after tuning had finished
+/// (0.752 on 2026-11-26), rounded down, so a regression shows. Not a target:
+/// never tune on the held-out set to raise it.
+const HELDOUT_FLOOR: f64 = 0.75;
 
 fn k() -> &'static Knowledge {
     static K: OnceLock<Knowledge> = OnceLock::new();
@@ -59,6 +63,23 @@ fn tuning_set_reaches_macro_f1_0_90() {
     assert!(
         r.macro_f1 >= TUNING_FLOOR,
         "tuning-set macro-F1 {:.3} < {TUNING_FLOOR}",
+        r.macro_f1
+    );
+}
+
+#[test]
+fn heldout_set_is_scored_separately_and_stays_above_its_floor() {
+    let items = labelled("concerns_heldout.jsonl");
+    assert!(
+        items.len() >= 60,
+        "the held-out set has {} items",
+        items.len()
+    );
+    let r = eval::evaluate(k(), &items);
+    show("held-out set (concerns_heldout.jsonl)", &r);
+    assert!(
+        r.macro_f1 >= HELDOUT_FLOOR,
+        "held-out macro-F1 {:.3} < {HELDOUT_FLOOR}",
         r.macro_f1
     );
 }
