@@ -50,38 +50,27 @@ fn classify(text: &str) -> Vec<String> {
     k().classify(text, Lang::Nl)
 }
 
-#[test]
-fn tuning_set_reaches_macro_f1_0_90() {
-    let items = labelled("concerns.jsonl");
-    assert!(
-        items.len() >= 250,
-        "the tuning set has {} items",
-        items.len()
-    );
+/// Scores one labelled file, prints the table, and checks its size and floor.
+fn score(file: &str, min_items: usize, floor: f64) {
+    let items = labelled(file);
+    assert!(items.len() >= min_items, "{file} has {} items", items.len());
     let r = eval::evaluate(k(), &items);
-    show("tuning set (concerns.jsonl)", &r);
+    show(file, &r);
     assert!(
-        r.macro_f1 >= TUNING_FLOOR,
-        "tuning-set macro-F1 {:.3} < {TUNING_FLOOR}",
+        r.macro_f1 >= floor,
+        "{file}: macro-F1 {:.3} < {floor}",
         r.macro_f1
     );
 }
 
 #[test]
+fn tuning_set_reaches_macro_f1_0_90() {
+    score("concerns.jsonl", 250, TUNING_FLOOR);
+}
+
+#[test]
 fn heldout_set_is_scored_separately_and_stays_above_its_floor() {
-    let items = labelled("concerns_heldout.jsonl");
-    assert!(
-        items.len() >= 60,
-        "the held-out set has {} items",
-        items.len()
-    );
-    let r = eval::evaluate(k(), &items);
-    show("held-out set (concerns_heldout.jsonl)", &r);
-    assert!(
-        r.macro_f1 >= HELDOUT_FLOOR,
-        "held-out macro-F1 {:.3} < {HELDOUT_FLOOR}",
-        r.macro_f1
-    );
+    score("concerns_heldout.jsonl", 60, HELDOUT_FLOOR);
 }
 
 #[test]
