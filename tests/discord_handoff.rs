@@ -797,3 +797,131 @@ async fn a_moderator_hands_off_the_queue_shows_it_and_a_transfer_moves_it() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_two_misunderstandings_the_person_picks_a_coach_and_hears_when_outside_hours() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = hconfig(&fake);
+    cfg.support_hours = Some(llo_intake::handoff::SupportHours {
+        days: ["mon", "tue", "wed", "thu", "fri"]
+            .map(String::from)
+            .to_vec(),
+        open: "09:00".into(),
+        close: "17:00".into(),
+        timezone: "Europe/Amsterdam".into(),
+    });
+    // Saturday 28 November 2026, 12:00 UTC: closed until Monday 09:00.
+    let saturday =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 28, 12, 0, 0).unwrap();
+    let h = llo_intake::discord::Hooks {
+        clock: Some(Arc::new(move || saturday)),
+        reminder_ticks: None,
+    };
+    let bot = Running::start_with(&fake, cfg, dir.path(), h).await;
+    let dm = Fake::dm_channel(ANNA);
+    let mut chat = Chat::new(&fake, dm);
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden");
+    let confirm = chat.question("confirm").await;
+    fake.click(ANNA, &confirm, &button(&confirm, "yes"));
+    chat.question("sector").await;
+    fake.dm(ANNA, "qwerty");
+    chat.question("sector").await;
+    fake.dm(ANNA, "asdfgh");
+    let offered = chat.question("sector").await;
+    assert!(content(&offered).starts_with(&msg("offer_human")));
+    let mark = fake.mark();
+    fake.click(ANNA, &offered, &button(&offered, "human"));
+    let card = card_in(&fake, mark, COACHES).await;
+    assert!(content(&card).contains(&msg("handoff_reason_misunderstood")));
+    let (_, told) = fake
+        .wait_call(mark, "the queue notice", |c| {
+            c.posts_in(dm)
+                && c.body["content"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("nummer 1"))
+        })
+        .await;
+    let expected = format!(
+        "{} {}",
+        msg("handoff_queue_position").replace("{position}", "1"),
+        msg("handoff_outside_hours").replace("{when}", "maandag 09:00")
+    );
+    assert_eq!(told.body["content"], expected.as_str());
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_assigns_a_waiting_conversation_to_a_coach() {
+    let (fake, dir, bot) = hworld(|_| {}).await;
+    let dm = Fake::dm_channel(ANNA);
+    let mut chat = Chat::new(&fake, dm);
+    let mark = fake.mark();
+    ask_for_coach_at_size(&fake, &mut chat).await;
+    let card = card_in(&fake, mark, COACHES).await;
+    let assign = support::custom_ids(&card)
+        .into_iter()
+        .find(|id| id.starts_with("llo:assign:"))
+        .unwrap();
+    // A coach is not a moderator.
+    let m = fake.mark();
+    let i = fake.click(CARLA, &card, &assign);
+    let (_, r) = fake
+        .wait_call(m, "the refusal", |c| {
+            c.path.starts_with(&format!("/interactions/{i}/"))
+        })
+        .await;
+    assert_eq!(r.body["data"]["content"], msg("handoff_not_moderator"));
+    assert_eq!(r.body["data"]["flags"], 64);
+    // The moderator gets a coach picker; someone without the coach role is refused.
+    let pick = |who: u64| {
+        let fake = &fake;
+        let card = &card;
+        let assign = &assign;
+        async move {
+            let m = fake.mark();
+            let i = fake.click(MO, card, assign);
+            fake.wait_call(m, "the picker", |c| {
+                c.path.starts_with(&format!("/interactions/{i}/"))
+            })
+            .await;
+            let picker = fake.response_message(i).expect("a picker");
+            let id = support::custom_ids(&picker)[0].clone();
+            let m = fake.mark();
+            let j = fake.select_users(MO, &picker, &id, &[who]);
+            let (_, r) = fake
+                .wait_call(m, "the answer to the pick", |c| {
+                    c.path.starts_with(&format!("/interactions/{j}/"))
+                })
+                .await;
+            (m, j, r)
+        }
+    };
+    let (_, _, r) = pick(BOB).await;
+    assert_eq!(
+        r.body["data"]["content"],
+        msg("handoff_target_not_coach").replace("{coach}", &format!("<@{BOB}>"))
+    );
+    let (m, j, _) = pick(DIRK).await;
+    let done = answer_to(&fake, m, j).await;
+    assert_eq!(
+        done.body["content"],
+        msg("handoff_done_transfer").replace("{coach}", &format!("<@{DIRK}>"))
+    );
+    let thread = coach_thread(&fake, m, COACHES).await;
+    assert_eq!(fake.thread_members(thread), vec![DIRK]);
+    assert!(content(&card_now(&fake, &card)).contains(&format!("<@{DIRK}>")));
+    fake.assert_clean();
+    bot.stop().await;
+    let store = open_store(dir.path()).await;
+    let conv = &store.conversations().unwrap()[0];
+    assert_eq!(conv.handoff.as_ref().unwrap().coach, Some(DIRK.to_string()));
+    let last = conv.handoff_log.last().unwrap();
+    assert_eq!(last.kind, EventKind::Transferred);
+    assert_eq!(last.by, Some(MO.to_string()));
+}

@@ -221,7 +221,13 @@ pub async fn close(
         );
         let _ = blocking(move || Ok(intake.store.append(&id, &[line])?)).await;
     }
-    update_card(&bot, http, &conv).await;
+    // Closed before consent: nothing about the person was kept, so the card
+    // keeps nothing either.
+    let kept = load(&bot, &conv.id).await.is_some();
+    match conv.handoff.as_ref().and_then(|h| h.card.as_ref()) {
+        Some(card) if !kept => super::handoff::erase_card(&bot, http, card).await,
+        _ => update_card(&bot, http, &conv).await,
+    }
     answer(
         ctx,
         fill(

@@ -453,6 +453,22 @@ pub async fn erase_card(bot: &Bot, http: &Http, card: &CardRef) {
     }
 }
 
+/// After a person's data was deleted (`privacy::forget`): their cards become
+/// placeholders and the coach-thread records go. Closing or deleting the
+/// threads themselves is left to the caller.
+pub async fn forgotten(bot: &Bot, http: &Http, f: &crate::store::Forgotten) {
+    for card in &f.cards {
+        erase_card(bot, http, card).await;
+    }
+    for t in &f.threads {
+        if let Ok(id) = t.parse::<u64>() {
+            if let Err(e) = bot.coach_threads.forget(id) {
+                warn!(error = %e, "cannot drop a coach thread record");
+            }
+        }
+    }
+}
+
 /// Where the entrepreneur talks with the bot: their intake thread (thread
 /// mode), else their DM.
 pub async fn user_channel(bot: &Bot, http: &Http, user: &str) -> Option<ChannelId> {

@@ -116,6 +116,8 @@ struct State {
     roles: HashMap<u64, Vec<u64>>,
     /// Roles a message may ping (allowed_mentions.roles); anything else is a problem.
     pingable_roles: Vec<u64>,
+    /// Interaction id -> the message its type-4 response created.
+    responses: HashMap<u64, u64>,
 }
 
 /// The fake. Cheap to clone; all clones share one state.
@@ -610,6 +612,34 @@ impl Fake {
         id
     }
 
+    /// The message an interaction was answered with (type 4), e.g. an
+    /// ephemeral picker.
+    pub fn response_message(&self, interaction: u64) -> Option<Value> {
+        let st = self.lock();
+        st.responses
+            .get(&interaction)
+            .and_then(|m| st.messages.get(m))
+            .cloned()
+    }
+
+    /// `user` picks `users` in the user select menu `custom_id` on `message`
+    /// (resolved with their roles, as Discord sends them).
+    pub fn select_users(&self, user: u64, message: &Value, custom_id: &str, users: &[u64]) -> u64 {
+        let mut resolved_users = serde_json::Map::new();
+        let mut members = serde_json::Map::new();
+        for u in users {
+            resolved_users.insert(u.to_string(), Self::user(*u));
+            members.insert(u.to_string(), self.resolved_member(*u));
+        }
+        let values: Vec<String> = users.iter().map(u64::to_string).collect();
+        self.component(
+            user,
+            message,
+            json!({"custom_id": custom_id, "component_type": 5, "values": values,
+                   "resolved": {"users": resolved_users, "members": members}}),
+        )
+    }
+
     /// Gives `user` these guild roles (carried by their interactions).
     pub fn set_roles(&self, user: u64, roles: &[u64]) {
         self.lock().roles.insert(user, roles.to_vec());
@@ -896,8 +926,9 @@ impl Fake {
                 );
             }
             i.answered = true;
-            i.message
+            (i.message, i.channel)
         };
+        let (message, channel) = message;
         let data = &body["data"];
         if matches!(kind, 4 | 7) && self.check_message("callback", data).is_some() {
             return (400, json!({"message": "Invalid Form Body", "code": 50035}));
@@ -914,6 +945,25 @@ impl Fake {
                     }
                 }
             }
+        }
+        if kind == 4 {
+            // CHANNEL_MESSAGE_WITH_SOURCE: a message (often ephemeral) that
+            // can carry components a test may click.
+            let mid = self.next_id();
+            let mut m = self.message_json(
+                mid,
+                channel,
+                None,
+                json!({"id": BOT_USER.to_string(), "username": "llo-bot", "discriminator": "0",
+                       "bot": true, "avatar": null, "global_name": null}),
+                data["content"].as_str().unwrap_or(""),
+            );
+            if let Some(c) = data.get("components") {
+                m["components"] = c.clone();
+            }
+            let mut st = self.lock();
+            st.messages.insert(mid, m);
+            st.responses.insert(id, mid);
         }
         if kind == 9 {
             let title = data["title"].as_str().unwrap_or("");
