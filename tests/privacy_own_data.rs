@@ -4,6 +4,7 @@
 
 mod privacy_support;
 
+use llo_intake::discord::handoff::CoachThreads;
 use llo_intake::discord::threads::Threads;
 use llo_intake::handoff::{self, CardRef};
 use llo_intake::privacy::{forget, own_data};
@@ -113,6 +114,8 @@ fn forget_removes_everything_and_says_what_discord_must_clean_up() {
     store.commit_turn(&c, &[]).unwrap();
     let threads = Threads::open(&store).unwrap();
     threads.set(ME.parse().unwrap(), 777).unwrap();
+    let coach_threads = CoachThreads::open(&store).unwrap();
+    coach_threads.set(902, &id).unwrap();
     let kept = seed_full(&store, SOMEONE, day(1), "Mijn mensen lopen weg", "Utrecht");
 
     let f = forget(&store, ME).unwrap();
@@ -133,6 +136,7 @@ fn forget_removes_everything_and_says_what_discord_must_clean_up() {
     assert!(store.active_conversation(ME).unwrap().is_none());
     assert_eq!(threads.thread_of(ME.parse().unwrap()).unwrap(), None);
     assert_eq!(threads.owner(777).unwrap(), None);
+    assert_eq!(coach_threads.conversation(902).unwrap(), None);
     assert_eq!(
         own_data(&store, ME).unwrap()["conversations"],
         serde_json::json!([])
