@@ -133,9 +133,22 @@ pub fn write(
     store: &Store,
     opts: &Options,
     content: Option<&Content>,
-    mut out: impl Write,
+    out: impl Write,
 ) -> Result<usize, ExportError> {
     let all = summaries(store, opts)?;
+    write_summaries(&all, opts, content, out)?;
+    Ok(all.len())
+}
+
+/// Writes already loaded summaries (what [`write`] does after loading);
+/// `/export` uses it to split a large export into parts that each open on
+/// their own (every CSV part has the byte order mark and the header).
+pub fn write_summaries(
+    all: &[Summary],
+    opts: &Options,
+    content: Option<&Content>,
+    mut out: impl Write,
+) -> Result<(), ExportError> {
     match opts.format {
         Format::Csv => {
             if opts.bom {
@@ -145,13 +158,13 @@ pub fn write(
                 .delimiter(opts.delimiter)
                 .from_writer(&mut out);
             w.write_record(CSV_COLUMNS)?;
-            for s in &all {
+            for s in all {
                 w.write_record(s.csv_row().iter().map(|c| defuse(c).into_owned()))?;
             }
             w.flush()?;
         }
         Format::Jsonl => {
-            for s in &all {
+            for s in all {
                 serde_json::to_writer(&mut out, s)?;
                 out.write_all(b"\n")?;
             }
@@ -162,13 +175,13 @@ pub fn write(
                 "# llo-intake export\n\n{} conversation(s). Confidential: personal data; delete this file when it is no longer needed.\n",
                 all.len()
             )?;
-            for s in &all {
+            for s in all {
                 writeln!(out, "{}", s.markdown(content, opts.lang))?;
             }
         }
     }
     out.flush()?;
-    Ok(all.len())
+    Ok(())
 }
 
 /// Neutralises spreadsheet formulas: a cell starting with `=`, `+`, `-`, `@`

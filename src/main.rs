@@ -279,7 +279,8 @@ fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
     )?;
     let days = config.privacy.retention_days;
     let intake = Intake::new(Arc::new(k), store.clone(), config.intake.default_language)
-        .with_retention_days(days);
+        .with_retention_days(days)
+        .with_export(config.export.clone());
     std::panic::set_hook(Box::new(|info| {
         tracing::error!(%info, "panic");
     }));

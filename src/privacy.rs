@@ -22,6 +22,16 @@ pub fn own_data(store: &Store, user: &str) -> Result<serde_json::Value, StoreErr
         user_id: String,
         conversations: Vec<Summary>,
     }
+    serde_json::to_value(OwnData {
+        user_id: user.to_string(),
+        conversations: own_summaries(store, user)?,
+    })
+    .map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+/// The summaries in [`own_data`] (transcripts in, internal notes out),
+/// oldest first: what `/mijn-gegevens` shows in short.
+pub fn own_summaries(store: &Store, user: &str) -> Result<Vec<Summary>, StoreError> {
     let mut conversations = Vec::new();
     for id in store.user_conversations(user)? {
         if let Some(c) = store.conversation(&id)? {
@@ -29,11 +39,7 @@ pub fn own_data(store: &Store, user: &str) -> Result<serde_json::Value, StoreErr
         }
     }
     conversations.sort_by_key(|s| s.started_at);
-    serde_json::to_value(OwnData {
-        user_id: user.to_string(),
-        conversations,
-    })
-    .map_err(|e| StoreError::Decode(e.to_string()))
+    Ok(conversations)
 }
 
 /// Forgets `user`: their data key is destroyed (crypto-shredding: no copy of

@@ -34,6 +34,8 @@ pub struct Intake {
     pub default_lang: Lang,
     /// Filled into `{retention_days}` in what the bot says (the consent text).
     pub retention_days: u32,
+    /// CSV settings for exports made by a transport (`/export`); config `[export]`.
+    pub export: crate::config::ExportConfig,
 }
 
 impl Intake {
@@ -43,7 +45,14 @@ impl Intake {
             store,
             default_lang,
             retention_days: crate::privacy::DEFAULT_RETENTION_DAYS,
+            export: crate::config::ExportConfig::default(),
         }
+    }
+
+    /// Sets the CSV settings of exports made through this service (config `[export]`).
+    pub fn with_export(mut self, export: crate::config::ExportConfig) -> Self {
+        self.export = export;
+        self
     }
 
     /// Sets the retention period the bot tells users about (config

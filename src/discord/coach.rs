@@ -54,7 +54,7 @@ impl From<OutcomeChoice> for Outcome {
     }
 }
 
-async fn roles(ctx: Context<'_>) -> Vec<RoleId> {
+pub(crate) async fn roles(ctx: Context<'_>) -> Vec<RoleId> {
     ctx.author_member()
         .await
         .map(|m| m.roles.clone())

@@ -1,4 +1,5 @@
-//! Slash commands (poise): `/intake` and `/intake-panel`.
+//! Slash commands (poise): `/intake` and `/intake-panel` here; `/export`
+//! and `/mijn-gegevens` live in [`super::export`] and [`super::privacy`].
 //!
 //! Descriptions come from the content (`discord_cmd_*` in nl and en) and are
 //! registered with Dutch and English localizations; the default is the
@@ -105,6 +106,13 @@ pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
         super::coach::localize_parameters(&mut c, bot);
         commands.push(c);
     }
+    let mut export = super::export::export();
+    localize(&mut export, bot, "discord_cmd_export");
+    super::export::localize(&mut export, bot);
+    let mut my_data = super::privacy::my_data();
+    localize(&mut my_data, bot, "discord_cmd_mydata");
+    super::privacy::localize_name(&mut my_data);
+    commands.extend([export, my_data]);
     commands
 }
 

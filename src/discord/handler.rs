@@ -75,6 +75,14 @@ impl EventHandler for Handler {
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let bot = self.bot.clone();
         match interaction {
+            Interaction::Component(ci) if super::privacy::is_ours(&ci.data.custom_id) => {
+                guarded(
+                    &self.bot,
+                    "own data",
+                    super::privacy::on_component(bot, ctx, ci),
+                )
+                .await
+            }
             Interaction::Component(ci) => {
                 guarded(&self.bot, "component", on_component(bot, ctx, ci)).await
             }
@@ -402,7 +410,7 @@ fn text_by_form(bot: &Bot, in_guild: bool) -> bool {
 
 /// Logs a failed interaction response; returns whether it went through.
 /// 10062 (too late) and 40060 (already answered) are expected now and then.
-fn respond(r: serenity::Result<()>) -> bool {
+pub(crate) fn respond(r: serenity::Result<()>) -> bool {
     match r {
         Ok(()) => true,
         Err(e) => {

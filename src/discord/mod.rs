@@ -16,6 +16,8 @@
 //!   the relay between a DM and the coach thread, the reminder loop.
 //! * [`coach`]: the coach and moderator commands (`/handoff`, `/handback`,
 //!   `/close`, `/transfer`, `/note`, `/reply`, `/queue`).
+//! * [`export`]: `/export` for moderators (attachments, split when large).
+//! * [`privacy`]: `/mijn-gegevens`: own data, download, deletion.
 //!
 //! Reliability rules kept here: interactions are acknowledged before any
 //! slow work (3-second deadline); each message and interaction id is handled
@@ -25,10 +27,12 @@
 
 pub mod coach;
 pub mod commands;
+pub mod export;
 pub mod guard;
 pub mod handler;
 pub mod handoff;
 pub mod ids;
+pub mod privacy;
 pub mod render;
 pub mod threads;
 

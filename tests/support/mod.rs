@@ -60,7 +60,12 @@ pub struct Call {
     pub status: u16,
     /// What the fake answered (JSON, or null).
     pub response: Value,
+    /// Files uploaded with the call (multipart): (file name, bytes).
+    pub files: Files,
 }
+
+/// Uploaded files: (file name, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
 
 impl Call {
     pub fn is(&self, method: &str, path: &str) -> bool {
@@ -99,6 +104,9 @@ struct Interaction {
     /// The message a component sits on (component and form interactions).
     message: Option<u64>,
     channel: u64,
+    /// The message `@original` names once known: the component's message
+    /// after an update (6, 7), else the first response message.
+    original: Option<u64>,
 }
 
 #[derive(Default)]
@@ -118,6 +126,8 @@ struct State {
     pingable_roles: Vec<u64>,
     /// Interaction id -> the message its type-4 response created.
     responses: HashMap<u64, u64>,
+    /// `attachment_size_limit` in interactions; uploads over it get 413.
+    attachment_limit: Option<u64>,
 }
 
 /// The fake. Cheap to clone; all clones share one state.
@@ -576,7 +586,7 @@ impl Fake {
         let mut i = json!({
             "id": id.to_string(), "application_id": APP_ID.to_string(), "type": kind,
             "token": format!("tok-{id}"), "version": 1, "channel_id": channel.to_string(),
-            "locale": "nl", "entitlements": [], "attachment_size_limit": 10_485_760,
+            "locale": "nl", "entitlements": [], "attachment_size_limit": self.attachment_limit(),
             "app_permissions": "0",
         });
         if guild {
@@ -606,6 +616,7 @@ impl Fake {
                 answered: false,
                 message,
                 channel,
+                original: None,
             },
         );
         self.dispatch("INTERACTION_CREATE", i);
@@ -687,6 +698,41 @@ impl Fake {
         self.send_interaction(i, channel, None)
     }
 
+    /// Sets the `attachment_size_limit` interactions carry (default 10 MiB).
+    pub fn set_attachment_limit(&self, bytes: u64) {
+        self.lock().attachment_limit = Some(bytes);
+    }
+
+    fn attachment_limit(&self) -> u64 {
+        self.lock().attachment_limit.unwrap_or(10_485_760)
+    }
+
+    /// A message the bot posted earlier (before this test's bot ran), e.g.
+    /// a coach card; returns its id.
+    pub fn seed_message(&self, channel: u64, content: &str) -> u64 {
+        let m = self.store_message(
+            channel,
+            &json!({"content": content, "components": [], "embeds": []}),
+        );
+        m["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// `user` runs slash command `name` with `options` (Discord's JSON:
+    /// `[{"name": "format", "type": 4, "value": 0}]`) in `channel`.
+    pub fn slash_options(
+        &self,
+        user: u64,
+        name: &str,
+        channel: u64,
+        guild: bool,
+        options: Value,
+    ) -> u64 {
+        let id = self.next_id();
+        let mut i = self.interaction_base(id, 2, user, channel, guild);
+        i["data"] = json!({"id": "900", "name": name, "type": 1, "options": options});
+        self.send_interaction(i, channel, None)
+    }
+
     /// `user` runs slash command `name` in `channel` (a guild channel, or
     /// their DM with the bot when `guild` is false).
     pub fn slash(&self, user: u64, name: &str, channel: u64, guild: bool) -> u64 {
@@ -765,13 +811,32 @@ impl Fake {
             .headers()
             .get("authorization")
             .is_some_and(|v| v.as_bytes() == format!("Bot {TOKEN}").as_bytes());
+        let content_type = req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let bytes = req
             .into_body()
             .collect()
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let (body, files) = if content_type.starts_with("multipart/form-data") {
+            match multipart(&content_type, &bytes) {
+                Some(parsed) => parsed,
+                None => {
+                    self.problem(format!("{method} {path}: malformed multipart body"));
+                    return respond(400, json!({"message": "Invalid Form Body", "code": 50035}));
+                }
+            }
+        } else {
+            (
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                Vec::new(),
+            )
+        };
         let Some(path) = path.strip_prefix("/api/v10").map(str::to_string) else {
             self.problem(format!("{method} {path}: not under /api/v10"));
             return respond(404, json!({"message": "404: Not Found", "code": 0}));
@@ -788,13 +853,36 @@ impl Fake {
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
-        let (status, response) = self.route(&method, &path, &body);
+        let limit = self.attachment_limit() as usize;
+        let (status, response) =
+            if let Some((name, data)) = files.iter().find(|(_, data)| data.len() > limit) {
+                self.problem(format!(
+                    "{method} {path}: {name} has {} bytes, over the {limit} byte limit",
+                    data.len()
+                ));
+                (
+                    413,
+                    json!({"message": "Request entity too large", "code": 40005}),
+                )
+            } else {
+                self.route(&method, &path, &body)
+            };
+        if status == 200 && !files.is_empty() {
+            self.attach(&response, &files);
+        }
+        let response = response["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .and_then(|id| self.message(id))
+            .filter(|_| status == 200 && !files.is_empty())
+            .unwrap_or(response);
         self.lock().calls.push(Call {
             method,
             path,
             body,
             status,
             response: response.clone(),
+            files,
         });
         self.bump();
         respond(status, response)
@@ -820,12 +908,22 @@ impl Fake {
                 self.check_message(path, body);
                 (200, self.store_message(channel, body))
             }
-            ("PATCH", ["webhooks", _, token, "messages", _]) => {
+            ("PATCH", ["webhooks", _, token, "messages", which]) => {
                 let Some(channel) = self.interaction_channel(token) else {
                     return (404, json!({"message": "Unknown Webhook", "code": 10015}));
                 };
                 self.check_message(path, body);
-                (200, self.store_message(channel, body))
+                let original = (*which == "@original")
+                    .then(|| self.original(token))
+                    .flatten();
+                if let Some(m) = original.and_then(|id| self.update_message(id, body)) {
+                    return (200, m);
+                }
+                let m = self.store_message(channel, body);
+                if *which == "@original" {
+                    self.set_original(token, &m);
+                }
+                (200, m)
             }
             ("POST", ["channels", c, "messages"]) => {
                 if let Some(err) = self.check_message(path, body) {
@@ -895,6 +993,61 @@ impl Fake {
         }
     }
 
+    fn original(&self, token: &str) -> Option<u64> {
+        self.lock()
+            .interactions
+            .values()
+            .find(|i| i.token == token)
+            .and_then(|i| i.original)
+    }
+
+    fn set_original(&self, token: &str, message: &Value) {
+        let id = message["id"].as_str().and_then(|s| s.parse().ok());
+        if let Some(i) = self
+            .lock()
+            .interactions
+            .values_mut()
+            .find(|i| i.token == token)
+        {
+            i.original = i.original.or(id);
+        }
+    }
+
+    /// Edits a stored message (content, components, embeds) as Discord does.
+    fn update_message(&self, id: u64, body: &Value) -> Option<Value> {
+        let mut st = self.lock();
+        let m = st.messages.get_mut(&id)?;
+        for key in ["content", "components", "embeds"] {
+            if let Some(v) = body.get(key) {
+                m[key] = v.clone();
+            }
+        }
+        Some(m.clone())
+    }
+
+    /// Records uploaded files on the message they came with, as Discord
+    /// lists attachments.
+    fn attach(&self, message: &Value, files: &[(String, Vec<u8>)]) {
+        let Some(id) = message["id"].as_str().and_then(|s| s.parse::<u64>().ok()) else {
+            return;
+        };
+        let list: Vec<Value> = files
+            .iter()
+            .map(|(name, data)| {
+                let aid = self.next_id();
+                json!({"id": aid.to_string(), "filename": name, "size": data.len(),
+                       "url": format!("https://cdn.example/{aid}/{name}"),
+                       "proxy_url": format!("https://media.example/{aid}/{name}")})
+            })
+            .collect();
+        if let Some(m) = self.lock().messages.get_mut(&id) {
+            m["attachments"] = json!(list);
+            if let Err(e) = serde_json::from_value::<serenity::all::Message>(m.clone()) {
+                panic!("a message with attachments does not parse: {e}\n{m}");
+            }
+        }
+    }
+
     fn interaction_channel(&self, token: &str) -> Option<u64> {
         self.lock()
             .interactions
@@ -926,6 +1079,9 @@ impl Fake {
                 );
             }
             i.answered = true;
+            if matches!(kind, 6 | 7) {
+                i.original = i.message;
+            }
             (i.message, i.channel)
         };
         let (message, channel) = message;
@@ -964,6 +1120,9 @@ impl Fake {
             let mut st = self.lock();
             st.messages.insert(mid, m);
             st.responses.insert(id, mid);
+            if let Some(i) = st.interactions.get_mut(&id) {
+                i.original = Some(mid);
+            }
         }
         if kind == 9 {
             let title = data["title"].as_str().unwrap_or("");
@@ -1114,6 +1273,42 @@ pub enum Opt {
     /// An integer, also how poise sends a choice (its index).
     Int(i64),
     User(u64),
+}
+
+/// Parses a `multipart/form-data` body as serenity sends it: the JSON in
+/// `payload_json` and the files (`files[n]`, with a file name).
+fn multipart(content_type: &str, body: &[u8]) -> Option<(Value, Files)> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delim = format!("--{boundary}");
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let attr = |headers: &str, name: &str| -> Option<String> {
+        let key = format!("{name}=\"");
+        let at = headers.find(&format!("; {key}"))? + 2 + key.len();
+        Some(headers[at..].split('"').next()?.to_string())
+    };
+    let mut rest = &body[find(body, delim.as_bytes())? + delim.len()..];
+    let (mut payload, mut files) = (Value::Null, Vec::new());
+    while !rest.starts_with(b"--") {
+        rest = rest.strip_prefix(b"\r\n")?;
+        let end = find(rest, delim.as_bytes())?;
+        let part = &rest[..end];
+        rest = &rest[end + delim.len()..];
+        let split = find(part, b"\r\n\r\n")?;
+        let headers = String::from_utf8_lossy(&part[..split]).into_owned();
+        let data = &part[split + 4..];
+        let data = data.strip_suffix(b"\r\n").unwrap_or(data);
+        match (attr(&headers, "name"), attr(&headers, "filename")) {
+            (_, Some(file)) => files.push((file, data.to_vec())),
+            (Some(n), None) if n == "payload_json" => {
+                payload = serde_json::from_slice(data).ok()?
+            }
+            _ => {}
+        }
+    }
+    Some((payload, files))
 }
 
 /// Sends a frame on the live gateway connection.

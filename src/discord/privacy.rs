@@ -1,0 +1,336 @@
+//! `/mijn-gegevens` (`/my-data`): the entrepreneur's own data, ephemeral.
+//!
+//! Shows a short summary of what is kept, with two buttons: download
+//! everything as JSON ([`privacy::own_data`]: no internal coach notes) and
+//! delete everything, which first asks for an explicit second click. The
+//! deletion is [`privacy::forget`] (conversations, transcripts, hand-off
+//! state, indexes, thread record, data key) under the user's lock, after
+//! which every coach card of theirs is edited to a placeholder
+//! ([`super::handoff::forgotten`]).
+//!
+//! The buttons act on the clicking user's own data only: their custom ids
+//! carry no user or conversation id, so nobody can act on someone else's.
+
+use super::handler::respond;
+use super::{Bot, Context, Error};
+use crate::privacy;
+use crate::summary::Summary;
+use crate::text::{fill, join_list, Lang};
+use poise::CreateReply;
+use serenity::all::{
+    ButtonStyle, ComponentInteraction, Context as SerenityContext, CreateActionRow,
+    CreateAllowedMentions, CreateAttachment, CreateButton, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EditInteractionResponse, Http,
+};
+use std::borrow::Cow;
+use std::sync::Arc;
+use tracing::{error, info, warn};
+
+const PREFIX: &str = "llo-me:";
+const DOWNLOAD: &str = "llo-me:download";
+const DELETE: &str = "llo-me:delete";
+const CONFIRM: &str = "llo-me:confirm";
+const CANCEL: &str = "llo-me:cancel";
+/// Conversations shown in the overview; the download has all of them.
+const SHOWN: usize = 5;
+
+/// Whether a component belongs to `/mijn-gegevens`.
+pub fn is_ours(custom_id: &str) -> bool {
+    custom_id.starts_with(PREFIX)
+}
+
+/// See what is kept about you, download it or have it deleted.
+#[poise::command(slash_command, rename = "mijn-gegevens")]
+pub async fn my_data(ctx: Context<'_>) -> Result<(), Error> {
+    let bot = ctx.data().clone();
+    let Some(_pass) = bot.gate.enter() else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let lang = bot.lang_for(ctx.locale());
+    let user = ctx.author().id.to_string();
+    let store = bot.intake.store.clone();
+    let found = tokio::task::spawn_blocking(move || privacy::own_summaries(&store, &user)).await;
+    let reply = match found {
+        Ok(Ok(all)) if all.is_empty() => {
+            CreateReply::default().content(bot.msg("mydata_none", lang))
+        }
+        Ok(Ok(all)) => CreateReply::default()
+            .content(overview(&bot, &all, lang))
+            .components(vec![CreateActionRow::Buttons(vec![
+                button(
+                    &bot,
+                    DOWNLOAD,
+                    "mydata_download_button",
+                    lang,
+                    ButtonStyle::Primary,
+                ),
+                button(
+                    &bot,
+                    DELETE,
+                    "mydata_delete_button",
+                    lang,
+                    ButtonStyle::Danger,
+                ),
+            ])]),
+        Ok(Err(e)) => {
+            error!(error = %e, "cannot read a user's own data");
+            CreateReply::default().content(bot.msg("mydata_failed", lang))
+        }
+        Err(e) => {
+            error!(panic = e.is_panic(), "own data task failed");
+            CreateReply::default().content(bot.msg("mydata_failed", lang))
+        }
+    };
+    ctx.send(
+        reply
+            .ephemeral(true)
+            .allowed_mentions(CreateAllowedMentions::new()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Names `/mijn-gegevens` `/my-data` for English-speaking clients.
+pub fn localize_name(c: &mut poise::Command<Arc<Bot>, Error>) {
+    c.name_localizations = Cow::Owned(vec![
+        (Cow::Borrowed("nl"), Cow::Borrowed("mijn-gegevens")),
+        (Cow::Borrowed("en-US"), Cow::Borrowed("my-data")),
+        (Cow::Borrowed("en-GB"), Cow::Borrowed("my-data")),
+    ]);
+}
+
+fn button(bot: &Bot, id: &str, key: &str, lang: Lang, style: ButtonStyle) -> CreateButton {
+    CreateButton::new(id)
+        .label(super::render::truncate(
+            &bot.msg(key, lang),
+            super::render::MAX_BUTTON_LABEL,
+        ))
+        .style(style)
+}
+
+/// The short, readable overview: the newest conversations first.
+pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
+    let content = &bot.intake.knowledge.content;
+    let empty = bot.msg("mydata_empty_value", lang);
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            empty.clone()
+        } else {
+            join_list(&v, &bot.msg("and", lang))
+        }
+    };
+    let date = |t: chrono::DateTime<chrono::Utc>| t.format("%d-%m-%Y").to_string();
+    let mut parts = vec![fill(
+        &bot.msg("mydata_intro", lang),
+        &[("count", &all.len().to_string())],
+    )];
+    for s in all.iter().rev().take(SHOWN) {
+        let concerns = s
+            .concerns
+            .iter()
+            .map(|id| {
+                content
+                    .concern(id)
+                    .map_or_else(|| id.clone(), |c| c.label.get(lang).to_string())
+            })
+            .collect();
+        let p = &s.profile;
+        let profile: Vec<String> = [
+            p.sector.as_deref().map(|id| {
+                content
+                    .sector(id)
+                    .map_or(id, |x| x.label.get(lang))
+                    .to_string()
+            }),
+            p.size.as_deref().map(|id| {
+                content
+                    .size(id)
+                    .map_or(id, |x| x.label.get(lang))
+                    .to_string()
+            }),
+            p.region.as_deref().map(|id| {
+                content
+                    .province(id)
+                    .map_or(id, |x| x.name.as_str())
+                    .to_string()
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let routes = s
+            .routes_suggested
+            .iter()
+            .map(|id| {
+                content
+                    .route(id)
+                    .map_or_else(|| id.clone(), |r| r.title.get(lang).to_string())
+            })
+            .collect();
+        let coach = match s.handoff.requested_at {
+            Some(t) => fill(&bot.msg("mydata_coach_yes", lang), &[("date", &date(t))]),
+            None => bot.msg("mydata_coach_no", lang),
+        };
+        parts.push(fill(
+            &bot.msg("mydata_conversation", lang),
+            &[
+                ("date", &date(s.started_at)),
+                (
+                    "status",
+                    &bot.msg(super::export::status_key(s.status), lang),
+                ),
+                ("concerns", &list(concerns)),
+                ("profile", &list(profile)),
+                ("routes", &list(routes)),
+                ("coach", &coach),
+            ],
+        ));
+    }
+    if all.len() > SHOWN {
+        parts.push(fill(
+            &bot.msg("mydata_more", lang),
+            &[("count", &(all.len() - SHOWN).to_string())],
+        ));
+    }
+    super::render::truncate(&parts.join("\n\n"), super::render::MAX_CONTENT)
+}
+
+/// A click on one of the `/mijn-gegevens` buttons.
+pub async fn on_component(bot: Arc<Bot>, ctx: SerenityContext, ci: ComponentInteraction) {
+    let http = &ctx.http;
+    let lang = bot.lang_for(Some(&ci.locale));
+    let update = |text: String, rows: Vec<CreateActionRow>| {
+        CreateInteractionResponse::UpdateMessage(
+            CreateInteractionResponseMessage::new()
+                .content(text)
+                .components(rows)
+                .allowed_mentions(CreateAllowedMentions::new()),
+        )
+    };
+    match ci.data.custom_id.as_str() {
+        DOWNLOAD => download(&bot, http, &ci, lang).await,
+        DELETE => {
+            // Asking costs nothing: the question is the first response.
+            let rows = vec![CreateActionRow::Buttons(vec![
+                button(
+                    &bot,
+                    CONFIRM,
+                    "mydata_confirm_button",
+                    lang,
+                    ButtonStyle::Danger,
+                ),
+                button(
+                    &bot,
+                    CANCEL,
+                    "mydata_cancel_button",
+                    lang,
+                    ButtonStyle::Secondary,
+                ),
+            ])];
+            respond(
+                ci.create_response(http, update(bot.msg("mydata_confirm", lang), rows))
+                    .await,
+            );
+        }
+        CANCEL => {
+            respond(
+                ci.create_response(http, update(bot.msg("mydata_cancelled", lang), Vec::new()))
+                    .await,
+            );
+        }
+        CONFIRM => delete(&bot, http, &ci, lang).await,
+        _ => {
+            respond(
+                ci.create_response(http, CreateInteractionResponse::Acknowledge)
+                    .await,
+            );
+        }
+    }
+}
+
+/// Sends the user's own data as a JSON file (a new ephemeral message).
+async fn download(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: Lang) {
+    let ack =
+        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+    if !respond(ci.create_response(http, ack).await) {
+        return;
+    }
+    let user = ci.user.id.to_string();
+    let store = bot.intake.store.clone();
+    let json = tokio::task::spawn_blocking(move || {
+        privacy::own_data(&store, &user).map(|v| serde_json::to_vec_pretty(&v))
+    })
+    .await;
+    let limit = match ci.attachment_size_limit as usize {
+        0 => super::export::UPLOAD_LIMIT,
+        n => n.min(super::export::UPLOAD_LIMIT),
+    };
+    let edit = EditInteractionResponse::new().allowed_mentions(CreateAllowedMentions::new());
+    let edit = match json {
+        Ok(Ok(Ok(bytes))) if bytes.len() <= limit => edit
+            .content(bot.msg("mydata_download_ready", lang))
+            .new_attachment(CreateAttachment::bytes(bytes, "mijn-gegevens.json")),
+        Ok(Ok(Ok(_))) => edit.content(bot.msg("mydata_too_big", lang)),
+        Ok(Ok(Err(e))) => {
+            error!(error = %e, "cannot serialise a user's own data");
+            edit.content(bot.msg("mydata_failed", lang))
+        }
+        Ok(Err(e)) => {
+            error!(error = %e, "cannot read a user's own data");
+            edit.content(bot.msg("mydata_failed", lang))
+        }
+        Err(e) => {
+            error!(panic = e.is_panic(), "own data task failed");
+            edit.content(bot.msg("mydata_failed", lang))
+        }
+    };
+    if let Err(e) = ci.edit_response(http, edit).await {
+        warn!(error = %e, "cannot deliver a user's own data");
+    }
+}
+
+/// The confirmed deletion: forget, then turn their coach cards into placeholders.
+async fn delete(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: Lang) {
+    if !respond(
+        ci.create_response(http, CreateInteractionResponse::Acknowledge)
+            .await,
+    ) {
+        return;
+    }
+    let user = ci.user.id.to_string();
+    // No turn of theirs runs while their data goes.
+    let lock = bot.locks.lock(&user).await;
+    let store = bot.intake.store.clone();
+    let done = tokio::task::spawn_blocking(move || privacy::forget(&store, &user)).await;
+    drop(lock);
+    let text = match done {
+        Ok(Ok(f)) => {
+            super::handoff::forgotten(bot, http, &f).await;
+            info!(
+                conversations = f.conversations.len(),
+                cards = f.cards.len(),
+                "own data deleted on request"
+            );
+            fill(
+                &bot.msg("mydata_deleted", lang),
+                &[("count", &f.conversations.len().to_string())],
+            )
+        }
+        Ok(Err(e)) => {
+            error!(error = %e, "deletion failed");
+            bot.msg("mydata_failed", lang)
+        }
+        Err(e) => {
+            error!(panic = e.is_panic(), "deletion task failed");
+            bot.msg("mydata_failed", lang)
+        }
+    };
+    let edit = EditInteractionResponse::new()
+        .content(text)
+        .components(Vec::new())
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let Err(e) = ci.edit_response(http, edit).await {
+        warn!(error = %e, "cannot confirm a deletion");
+    }
+}
