@@ -387,10 +387,9 @@ async fn my_data_shows_a_summary_and_downloads_json_without_internal_notes() {
         text.starts_with(&msg("mydata_intro").replace("{count}", "1")),
         "{text}"
     );
-    assert!(
-        text.contains("Personeel vinden") || text.contains("personeel vinden"),
-        "{text}"
-    );
+    let k = knowledge();
+    let label = &k.content.concern("recruitment").unwrap().label.nl;
+    assert!(text.contains(label.as_str()), "{label} in {text}");
     assert!(text.contains("Utrecht"), "{text}");
     assert!(!text.contains("interne notitie"));
 
