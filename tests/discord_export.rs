@@ -521,3 +521,79 @@ async fn deleting_asks_first_then_removes_everything_and_blanks_the_coach_card()
     }
     assert_eq!(store.conversations().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commands_are_registered_in_dutch_and_english_with_filters_from_the_content() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = start(&fake, dir.path()).await;
+    let (_, put) = fake
+        .wait_call(0, "the registration", |c| {
+            c.method == "PUT" && c.path.ends_with("/commands")
+        })
+        .await;
+    bot.stop().await;
+    fake.assert_clean();
+    let cmds = put.body.as_array().unwrap();
+    let cmd = |name: &str| {
+        cmds.iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no /{name} in {}", put.body))
+    };
+    let en = |key: &str| knowledge().msg(key, llo_intake::text::Lang::En);
+    let mine = cmd("mijn-gegevens");
+    assert_eq!(mine["name_localizations"]["en-US"], "my-data");
+    assert_eq!(mine["name_localizations"]["nl"], "mijn-gegevens");
+    assert_eq!(mine["description"], msg("discord_cmd_mydata"));
+    assert_eq!(
+        mine["description_localizations"]["en-US"],
+        en("discord_cmd_mydata")
+    );
+    let export = cmd("export");
+    assert_eq!(
+        export["description_localizations"]["nl"],
+        msg("discord_cmd_export")
+    );
+    assert_eq!(export["contexts"], json!([0]), "guild only");
+    let options = export["options"].as_array().unwrap();
+    let names: Vec<&str> = options
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "format",
+            "since",
+            "until",
+            "region",
+            "concern",
+            "status",
+            "include_transcripts"
+        ]
+    );
+    for o in options {
+        let key = format!("export_param_{}", o["name"].as_str().unwrap());
+        assert_eq!(o["description_localizations"]["nl"], msg(&key));
+        assert_eq!(o["description_localizations"]["en-GB"], en(&key));
+        assert_ne!(o["required"], true, "every option is optional");
+    }
+    let k = knowledge();
+    let choices = |name: &str| -> Vec<Value> {
+        options.iter().find(|o| o["name"] == name).unwrap()["choices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let regions = choices("region");
+    assert_eq!(regions.len(), k.content.provinces.len());
+    assert_eq!(regions[0]["name"], k.content.provinces[0].name.as_str());
+    let concerns = choices("concern");
+    assert_eq!(concerns.len(), k.content.concerns.len());
+    assert_eq!(
+        concerns[0]["name_localizations"]["en-US"],
+        k.content.concerns[0].label.en.as_str()
+    );
+    assert_eq!(choices("status").len(), 5);
+    assert_eq!(choices("format").len(), 3);
+}

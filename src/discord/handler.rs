@@ -381,7 +381,7 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
 /// The response to an interaction over the user's rate limit, or `None`
 /// when it may go ahead. Refused input leaves the components usable; the
 /// first refusal in a window says why (ephemeral), later ones are silent.
-fn over_limit(bot: &Bot, user: UserId, lang: Lang) -> Option<CreateInteractionResponse> {
+pub(crate) fn over_limit(bot: &Bot, user: UserId, lang: Lang) -> Option<CreateInteractionResponse> {
     match bot.limit.check(&user.to_string(), Instant::now()) {
         Verdict::Allow => None,
         Verdict::Notice => Some(CreateInteractionResponse::Message(

@@ -11,7 +11,7 @@
 //! The buttons act on the clicking user's own data only: their custom ids
 //! carry no user or conversation id, so nobody can act on someone else's.
 
-use super::handler::respond;
+use super::handler::{over_limit, respond};
 use super::{Bot, Context, Error};
 use crate::privacy;
 use crate::summary::Summary;
@@ -200,6 +200,11 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
 pub async fn on_component(bot: Arc<Bot>, ctx: SerenityContext, ci: ComponentInteraction) {
     let http = &ctx.http;
     let lang = bot.lang_for(Some(&ci.locale));
+    // Downloads and deletions cost work: the same per-user limit as answers.
+    if let Some(refusal) = over_limit(&bot, ci.user.id, lang) {
+        respond(ci.create_response(http, refusal).await);
+        return;
+    }
     let update = |text: String, rows: Vec<CreateActionRow>| {
         CreateInteractionResponse::UpdateMessage(
             CreateInteractionResponseMessage::new()

@@ -1165,10 +1165,40 @@ impl Fake {
             self.problem(format!("commands are not a list: {body}"));
             return;
         };
+        // Discord's limits on names (1..32, lowercase) and descriptions
+        // (1..100), localized ones included; at most 25 options and choices.
+        let name_ok = |v: &Value| {
+            v.as_str().is_some_and(|n| {
+                (1..=32).contains(&n.chars().count()) && n.to_lowercase() == n && !n.contains(' ')
+            })
+        };
+        let text_ok = |v: &Value| {
+            v.as_str()
+                .is_some_and(|d| (1..=100).contains(&d.chars().count()))
+        };
+        let all_ok = |v: &Value, ok: &dyn Fn(&Value) -> bool| {
+            v.as_object().is_none_or(|m| m.values().all(ok))
+        };
         for c in cmds {
-            let name = c["name"].as_str().unwrap_or("");
-            let desc = c["description"].as_str().unwrap_or("");
-            if name.is_empty() || name.len() > 32 || desc.is_empty() || desc.chars().count() > 100 {
+            let options = c["options"].as_array().cloned().unwrap_or_default();
+            let options_ok = options.len() <= 25
+                && options.iter().all(|o| {
+                    let choices = o["choices"].as_array().cloned().unwrap_or_default();
+                    name_ok(&o["name"])
+                        && text_ok(&o["description"])
+                        && all_ok(&o["name_localizations"], &name_ok)
+                        && all_ok(&o["description_localizations"], &text_ok)
+                        && choices.len() <= 25
+                        && choices.iter().all(|ch| {
+                            text_ok(&ch["name"]) && all_ok(&ch["name_localizations"], &text_ok)
+                        })
+                });
+            if !name_ok(&c["name"])
+                || !text_ok(&c["description"])
+                || !all_ok(&c["name_localizations"], &name_ok)
+                || !all_ok(&c["description_localizations"], &text_ok)
+                || !options_ok
+            {
                 self.problem(format!("bad command {c}"));
             }
         }
