@@ -386,9 +386,13 @@ impl<'k> Run<'k> {
                         } else {
                             "ambiguous"
                         };
+                        // Ask the short confirmation question itself, with the
+                        // narrowed options, rather than the whole prompt again.
                         self.conv.narrowed = Some(ids);
-                        self.say(self.msg(key));
                         self.ask(step);
+                        if let Some(Output::Question(q)) = self.outputs.last_mut() {
+                            q.text = self.k.msg(key, self.conv.lang);
+                        }
                     }
                     Resolved::None => self.miss(step, noted),
                 }

@@ -40,10 +40,16 @@ pub struct Matchers {
 /// A regex that finds any of `names` as whole words. `*` at the end of a name
 /// allows any ending ("installat*").
 fn names_regex(names: &[String]) -> Result<Option<Regex>, PatternError> {
-    let alts: Vec<String> = names
+    let mut folded: Vec<String> = names
         .iter()
         .map(|n| fold(n))
         .filter(|n| !n.is_empty())
+        .collect();
+    // Longest first, so the alternation prefers "bergen op zoom" over "bergen".
+    folded.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    folded.dedup();
+    let alts: Vec<String> = folded
+        .into_iter()
         .map(|n| match n.strip_suffix('*') {
             Some(stem) => format!(r"{}\w*", regex::escape(stem)),
             None => regex::escape(&n),
@@ -284,11 +290,28 @@ impl Matchers {
                 }
             }
         }
-        // Names inside a sentence.
-        let found: Vec<String> = opts
+        // Names inside a sentence. A name inside a longer name of another
+        // option does not count: "Bergen op Zoom" is not also "Bergen".
+        let spans: Vec<(&Opt, Vec<(usize, usize)>)> = opts
             .iter()
-            .filter(|o| o.names.as_ref().is_some_and(|r| r.is_match(&folded)))
-            .map(|o| o.id.clone())
+            .filter_map(|o| {
+                let r = o.names.as_ref()?;
+                let s: Vec<(usize, usize)> =
+                    r.find_iter(&folded).map(|m| (m.start(), m.end())).collect();
+                (!s.is_empty()).then_some((*o, s))
+            })
+            .collect();
+        let inside_longer = |id: &str, (a, b): (usize, usize)| {
+            spans.iter().any(|(o, s)| {
+                o.id != id
+                    && s.iter()
+                        .any(|&(x, y)| x <= a && b <= y && (y - x) > (b - a))
+            })
+        };
+        let found: Vec<String> = spans
+            .iter()
+            .filter(|(o, s)| !s.iter().all(|&span| inside_longer(&o.id, span)))
+            .map(|(o, _)| o.id.clone())
             .collect();
         match found.len() {
             0 => Resolved::None,

@@ -188,16 +188,20 @@ fn province_names_and_aliases_resolve() {
 
 #[test]
 fn a_bare_name_of_two_places_is_not_guessed() {
-    // Bergen lies in Noord-Holland and in Limburg: the bot re-asks.
-    assert_eq!(resolve("Bergen"), Resolved::None);
+    // Bergen lies in Noord-Holland and in Limburg: the bot asks which one.
+    assert_eq!(
+        resolve("Bergen"),
+        Resolved::Many(vec!["noord-holland".into(), "limburg".into()])
+    );
     one("Bergen NH", "noord-holland").unwrap();
     one("Bergen (L)", "limburg").unwrap();
 }
 
-/// A name of one province that is a whole word inside a name of another
-/// ("Bergen" in "Bergen op Zoom") would make the longer name ambiguous.
+/// A name of one province that is a whole word inside a longer name of
+/// another ("Bergen" in "Bergen op Zoom") must not make the longer name
+/// ambiguous: the longer name wins.
 #[test]
-fn no_place_name_hides_inside_another_provinces_name() {
+fn a_place_name_inside_a_longer_one_does_not_make_it_ambiguous() {
     let c = &k().content;
     let names = |p: &llo_intake::content::Province| -> Vec<String> {
         let mut n = vec![p.name.clone(), p.capital.clone()];
@@ -219,8 +223,11 @@ fn no_place_name_hides_inside_another_provinces_name() {
                     .iter()
                     .filter(|y| a != b && *y != x && y.contains(x.as_str()))
                 {
-                    if re.is_match(y) {
-                        clashes.push(format!("{x:?} ({a}) in {y:?} ({b})"));
+                    if re.is_match(y) && resolve(y) != Resolved::One(b.clone()) {
+                        clashes.push(format!(
+                            "{y:?} ({b}) contains {x:?} ({a}): {:?}",
+                            resolve(y)
+                        ));
                     }
                 }
             }

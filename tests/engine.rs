@@ -555,3 +555,34 @@ prompt = { nl = "Goed om te weten.", en = "Good to know." }
     }
     assert_eq!(pending(&t).as_deref(), Some("size"));
 }
+
+#[test]
+fn a_place_inside_a_longer_place_name_does_not_count() {
+    let base = play(
+        Lang::Nl,
+        &["ja", "geen personeel te vinden", "ja", "bouw", "10"],
+    )
+    .conversation;
+    let t = say(&base, "we zitten in Bergen op Zoom");
+    assert_eq!(
+        t.conversation.answers.region.as_deref(),
+        Some("noord-brabant")
+    );
+    // Plain "Bergen" exists in two provinces: the bot asks, with just those two.
+    let t = say(&base, "Bergen");
+    assert_eq!(t.conversation.answers.region, None);
+    let mut ids: Vec<&str> = t
+        .question()
+        .unwrap()
+        .choices
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["limburg", "noord-holland"]);
+    assert_eq!(
+        t.outputs.len(),
+        1,
+        "one short question, not the whole prompt again"
+    );
+}
