@@ -296,7 +296,19 @@ fn excel_options_from_flags_and_config_and_formulas_defused() {
 #[test]
 fn a_database_held_by_the_bot_is_named_as_such() {
     let (_tmp, db) = seeded();
-    let held = Store::open(&db).unwrap();
+    // sled's background flusher can keep the dropped store's file lock for a
+    // moment; reopening in the same process has to wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let held = loop {
+        match Store::open(&db) {
+            Ok(s) => break s,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("cannot reopen the seeded database: {e}"),
+        }
+    };
     for args in [
         vec!["export", "--db", db.to_str().unwrap(), "--format", "csv"],
         vec!["forget", "--db", db.to_str().unwrap(), "--user", ANNA],
