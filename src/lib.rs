@@ -26,7 +26,8 @@
 //! * [`privacy`]: own data, forgetting a user, and the retention sweep.
 //! * [`config`]: the operator's configuration file.
 //! * [`discord`]: the Discord transport (serenity + poise): events to turns,
-//!   outputs to messages, slash commands, and the reliability guards.
+//!   outputs to messages, slash commands (the hand-off's, `/export` and
+//!   `/mijn-gegevens` among them), and the reliability guards.
 
 pub mod classify;
 pub mod config;
