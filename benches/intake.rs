@@ -3,7 +3,9 @@
 //!
 //! Measures: content load + compile, concern classification per message, a
 //! whole scripted conversation through the pure engine, and one committed
-//! (transaction + flush) turn through the service on a real sled database.
+//! (transaction + flush) turn through the service on a real sled database,
+//! and the hand-off: a claim, and the queue (what `/queue`, the queue notice
+//! and each reminder pass compute) over many stored conversations.
 
 use chrono::Utc;
 use llo_intake::engine::{self, Input};
@@ -100,6 +102,60 @@ fn main() {
     if let Some(kib) = rss_kib() {
         println!("{:<48} {:>9} KiB", "resident memory at the end", kib);
     }
+    handoff(&intake, now);
     drop(intake);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Hand-off costs on a database with 1000 more conversations, 200 of them
+/// waiting for a coach.
+fn handoff(intake: &Intake, now: chrono::DateTime<Utc>) {
+    use llo_intake::service::HandoffAction;
+    let mut waiting = Vec::new();
+    for n in 0..1000 {
+        let user = format!("queue-{n}");
+        let r = intake.start(&user, None, now).expect("start");
+        intake
+            .handle(&user, Input::Text("ja".into()), now)
+            .expect("consent");
+        if n % 5 == 0 {
+            intake
+                .handle(&user, Input::Text("coach".into()), now)
+                .expect("hand-off");
+            waiting.push(r.conversation.id);
+        }
+    }
+    let total = intake.store.conversations().expect("list").len();
+    time(
+        &format!(
+            "queue over {total} conversations ({} waiting)",
+            waiting.len()
+        ),
+        20,
+        || {
+            let all = intake.store.conversations().expect("list");
+            llo_intake::handoff::queue(&all, now).len()
+        },
+    );
+    let start = Instant::now();
+    let mut worst = Duration::ZERO;
+    for id in &waiting {
+        let t0 = Instant::now();
+        intake
+            .handoff(
+                id,
+                HandoffAction::Claim {
+                    coach: "coach-1".into(),
+                },
+                now,
+            )
+            .expect("claim");
+        worst = worst.max(t0.elapsed());
+    }
+    println!(
+        "{:<48} {:>12.1?} per claim  ({} claims, worst {worst:.1?})",
+        "claim (load + first-wins check + commit + flush)",
+        start.elapsed() / waiting.len() as u32,
+        waiting.len()
+    );
 }

@@ -426,6 +426,31 @@ mod tests {
     }
 
     #[test]
+    fn hand_off_settings_are_checked_when_loading() {
+        let path = Path::new("/etc/llo/config.toml");
+        let ok = "[discord]\ncoach_channel = 1\n[discord.coach_channels]\ngelderland = 2\n\
+                  [discord.support_hours]\ndays = [\"ma\", \"di\"]\nopen = \"09:00\"\nclose = \"17:00\"\n";
+        let c = Config::parse(ok, path).unwrap();
+        assert_eq!(c.discord.coach_channels.get("gelderland"), Some(&2));
+        assert_eq!(c.discord.reminder_after_mins, 30);
+        let hours = c.discord.support_hours.unwrap();
+        assert_eq!(hours.timezone, "Europe/Amsterdam");
+        let bad_province = "[discord.coach_channels]\ngelderlandd = 2\n";
+        let e = Config::parse(bad_province, path).unwrap_err().to_string();
+        assert!(
+            e.contains("gelderlandd") && e.contains("noord-brabant"),
+            "{e}"
+        );
+        let bad_hours =
+            "[discord.support_hours]\ndays = [\"mon\"]\nopen = \"17:00\"\nclose = \"09:00\"\n";
+        let e = Config::parse(bad_hours, path).unwrap_err().to_string();
+        assert!(
+            e.contains("support_hours") && e.contains("close must be after open"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn the_token_comes_from_the_environment_or_a_file_and_never_prints() {
         let d = DiscordConfig::default();
         assert!(matches!(d.token(None), Err(TokenError::Missing)));

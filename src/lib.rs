@@ -27,7 +27,9 @@
 //! * [`config`]: the operator's configuration file.
 //! * [`discord`]: the Discord transport (serenity + poise): events to turns,
 //!   outputs to messages, slash commands (the hand-off's, `/export` and
-//!   `/mijn-gegevens` among them), and the reliability guards.
+//!   `/mijn-gegevens` among them), and the reliability guards; the hand-off
+//!   to coaches (card, claim, relay, coach commands, reminder) is in
+//!   `discord::handoff` and `discord::coach`.
 
 pub mod classify;
 pub mod config;
