@@ -925,3 +925,35 @@ async fn a_moderator_assigns_a_waiting_conversation_to_a_coach() {
     assert_eq!(last.kind, EventKind::Transferred);
     assert_eq!(last.by, Some(MO.to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_hand_off_asked_before_consent_keeps_nothing_not_even_the_card() {
+    let (fake, dir, bot) = hworld(|_| {}).await;
+    let dm = Fake::dm_channel(ANNA);
+    let mut chat = Chat::new(&fake, dm);
+    fake.dm(ANNA, "hoi");
+    chat.question("consent").await;
+    let mark = fake.mark();
+    fake.dm(ANNA, "ik wil een coach");
+    let card = card_in(&fake, mark, COACHES).await;
+    assert_eq!(
+        field(&card, "handoff_field_consent"),
+        msg("handoff_unknown")
+    );
+    let claimed = fake.mark();
+    claim(&fake, CARLA, &card).await;
+    let thread = coach_thread(&fake, claimed, COACHES).await;
+    let done = command(&fake, CARLA, "close", thread, &[("outcome", Opt::Int(2))]).await;
+    assert_eq!(
+        done,
+        msg("handoff_done_close").replace("{outcome}", &msg("handoff_outcome_no_show"))
+    );
+    let now = card_now(&fake, &card);
+    assert_eq!(content(&now), msg("handoff_card_removed"));
+    assert!(now["embeds"].as_array().is_none_or(Vec::is_empty));
+    assert!(support::custom_ids(&now).is_empty());
+    fake.assert_clean();
+    bot.stop().await;
+    let store = open_store(dir.path()).await;
+    assert!(store.conversations().unwrap().is_empty());
+}

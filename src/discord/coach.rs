@@ -72,8 +72,13 @@ async fn answer(ctx: Context<'_>, text: String) -> Result<(), Error> {
     Ok(())
 }
 
-fn author_name(ctx: Context<'_>) -> String {
-    ctx.author().display_name().to_string()
+/// How the coach is named to the entrepreneur: their server nickname, else
+/// their Discord name.
+async fn author_name(ctx: Context<'_>) -> String {
+    match ctx.author_member().await {
+        Some(m) => m.display_name().to_string(),
+        None => ctx.author().display_name().to_string(),
+    }
 }
 
 /// The conversation of the thread this command runs in: the coach
@@ -327,7 +332,7 @@ pub async fn reply(ctx: Context<'_>, text: String) -> Result<(), Error> {
         };
         return answer(ctx, refusal).await;
     }
-    let name = author_name(ctx);
+    let name = author_name(ctx).await;
     if coach_says(&bot, ctx.http(), &conv, &me, &name, &text, true, None).await {
         answer(ctx, bot.msg("handoff_done_reply", lang)).await
     } else {
