@@ -405,6 +405,13 @@ async fn hand_back_makes_the_bot_ask_the_pending_question_again() {
     assert_eq!(done, msg("handoff_done_handback"));
     let size = chat.question("size").await;
     assert!(content(&size).starts_with(&msg("handed_back")), "{size}");
+    // The coach thread says that typing there no longer reaches her.
+    let ended = fake.bot_messages(thread);
+    assert_eq!(
+        content(ended.last().unwrap()),
+        msg("handoff_thread_ended"),
+        "{ended:?}"
+    );
     assert_eq!(step_of(&size).as_deref(), Some("size"));
     // The bot talks again: the answer moves the intake on.
     fake.click(ANNA, &size, &button(&size, "micro"));

@@ -179,6 +179,7 @@ pub async fn handback(ctx: Context<'_>) -> Result<(), Error> {
         super::handler::send_reply(&bot, http, ch, &reply, form).await;
     }
     update_card(&bot, http, &reply.conversation).await;
+    super::handoff::coach_thread_ended(&bot, http, &reply.conversation).await;
     answer(ctx, bot.msg("handoff_done_handback", lang)).await
 }
 
@@ -233,6 +234,7 @@ pub async fn close(
         Some(card) if !kept => super::handoff::erase_card(&bot, http, card).await,
         _ => update_card(&bot, http, &conv).await,
     }
+    super::handoff::coach_thread_ended(&bot, http, &conv).await;
     answer(
         ctx,
         fill(

@@ -689,6 +689,23 @@ fn relay_thread(bot: &Bot, conv: &Conversation) -> Option<ChannelId> {
     (ours == conv.id).then(|| ChannelId::new(t))
 }
 
+/// After a hand-back or close: the coach thread (dm mode) says that what is
+/// typed there no longer reaches the entrepreneur.
+pub async fn coach_thread_ended(bot: &Bot, http: &Http, conv: &Conversation) {
+    let Some(t) = conv
+        .handoff
+        .as_ref()
+        .and_then(|h| h.thread.as_deref())
+        .and_then(|t| t.parse::<u64>().ok())
+    else {
+        return;
+    };
+    if bot.coach_threads.conversation(t).ok().flatten().as_deref() == Some(conv.id.as_str()) {
+        let text = bot.msg("handoff_thread_ended", bot.intake.default_lang);
+        say(http, ChannelId::new(t), &text).await;
+    }
+}
+
 /// After a turn: hand-off work the turn set in motion (the card, the queue
 /// notice) and the relay of the entrepreneur's message to their coach.
 /// Runs under the entrepreneur's lock.
