@@ -209,6 +209,7 @@ pub const REQUIRED_MESSAGES: &[&str] = &[
     "discord_param_coach",
     "discord_param_text",
     "handoff_thread_ended",
+    "handoff_excerpt_bot",
     "discord_cmd_export",
     "discord_cmd_mydata",
     "export_param_format",

@@ -344,7 +344,7 @@ fn excerpt(bot: &Bot, transcript: &[Entry], lang: Lang) -> String {
                         ("text", &text),
                     ],
                 ),
-                _ => format!("**Bot:** {text}"),
+                _ => fill(&bot.msg("handoff_excerpt_bot", lang), &[("text", &text)]),
             }
         })
         .collect();
