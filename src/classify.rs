@@ -18,7 +18,10 @@
 
 use crate::content::Content;
 use crate::text::{fold, Lang};
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+/// Compiled-size budget for the combined concern set (the default is 10 MiB).
+const SET_SIZE_LIMIT: usize = 64 << 20;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -210,12 +213,15 @@ impl Classifier {
                 }
             }
         }
-        let set = RegexSet::new(patterns.iter().map(|p| p.re.as_str())).map_err(|source| {
-            PatternError {
+        // All patterns of all concerns in one automaton: with the word lists
+        // expanded and Unicode `\w` this outgrows the default 10 MiB limit.
+        let set = RegexSetBuilder::new(patterns.iter().map(|p| p.re.as_str()))
+            .size_limit(SET_SIZE_LIMIT)
+            .build()
+            .map_err(|source| PatternError {
                 pattern: "<all concern patterns>".into(),
                 source,
-            }
-        })?;
+            })?;
         let mut cues = Vec::new();
         for lang in Lang::ALL {
             for (index, p) in content.negation.patterns.get(lang).iter().enumerate() {

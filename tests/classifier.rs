@@ -15,6 +15,10 @@ use std::sync::OnceLock;
 
 /// The tuning-set bar from the issue.
 const TUNING_FLOOR: f64 = 0.90;
+/// Bar for `concerns_more.jsonl`: informal chat Dutch about learning
+/// reluctance, upskilling, people leaving and not finding people, written
+/// to widen the patterns beyond the tuning set.
+const MORE_FLOOR: f64 = 0.90;
 /// Held-out macro-F1 floor: measured once, after tuning had finished
 /// (0.752 on 2026-11-26), rounded down, so a regression shows. Not a target:
 /// never tune on the held-out set to raise it.
@@ -69,17 +73,22 @@ fn tuning_set_reaches_macro_f1_0_90() {
 }
 
 #[test]
+fn informal_set_reaches_macro_f1_0_90() {
+    score("concerns_more.jsonl", 80, MORE_FLOOR);
+}
+
+#[test]
 fn heldout_set_is_scored_separately_and_stays_above_its_floor() {
     score("concerns_heldout.jsonl", 60, HELDOUT_FLOOR);
 }
 
-#[test]
-fn small_talk_in_the_tuning_set_reports_no_concern() {
-    let items = labelled("concerns.jsonl");
+/// Every no-concern item of `file` (at least `min` of them) gets no concern.
+fn small_talk_stays_clean(file: &str, min: usize) {
+    let items = labelled(file);
     let small_talk: Vec<_> = items.iter().filter(|i| i.concerns.is_empty()).collect();
     assert!(
-        small_talk.len() >= 20,
-        "only {} no-concern items",
+        small_talk.len() >= min,
+        "{file}: only {} no-concern items",
         small_talk.len()
     );
     let wrong: Vec<(String, Vec<String>)> = small_talk
@@ -87,7 +96,20 @@ fn small_talk_in_the_tuning_set_reports_no_concern() {
         .map(|i| (i.text.clone(), classify(&i.text)))
         .filter(|(_, got)| !got.is_empty())
         .collect();
-    assert!(wrong.is_empty(), "concerns found in small talk: {wrong:?}");
+    assert!(
+        wrong.is_empty(),
+        "{file}: concerns found in small talk: {wrong:?}"
+    );
+}
+
+#[test]
+fn small_talk_in_the_tuning_set_reports_no_concern() {
+    small_talk_stays_clean("concerns.jsonl", 20);
+}
+
+#[test]
+fn small_talk_and_denials_in_the_informal_set_report_no_concern() {
+    small_talk_stays_clean("concerns_more.jsonl", 20);
 }
 
 /// (concern, typical phrasing, informal phrasing). Written for this test,
