@@ -20,9 +20,11 @@ const TUNING_FLOOR: f64 = 0.90;
 /// to widen the patterns beyond the tuning set.
 const MORE_FLOOR: f64 = 0.90;
 /// Held-out macro-F1 floor: measured once, after tuning had finished
-/// (0.752 on 2026-11-26), rounded down, so a regression shows. Not a target:
-/// never tune on the held-out set to raise it.
-const HELDOUT_FLOOR: f64 = 0.75;
+/// (0.752 on 2026-11-26; 0.794 after the patterns were widened with
+/// `concerns_more.jsonl`, measured once on 2026-11-26 after they were
+/// frozen), rounded down, so a regression shows. Not a target: never tune
+/// on the held-out set to raise it.
+const HELDOUT_FLOOR: f64 = 0.79;
 
 fn k() -> &'static Knowledge {
     static K: OnceLock<Knowledge> = OnceLock::new();
