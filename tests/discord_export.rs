@@ -13,8 +13,8 @@ use llo_intake::privacy;
 use llo_intake::store::{Entry, Role, Store};
 use privacy_support::{day, seed, seed_full};
 use serde_json::{json, Value};
-use support::bot::{config, knowledge, open_store, Running};
-use support::{custom_ids, Call, Fake, COACHES, LOBBY};
+use support::bot::{config, knowledge, open_store, Chat, Running};
+use support::{button, custom_ids, Call, Fake, COACHES, LOBBY};
 
 const MOD_ROLE: u64 = 900;
 const MODERATOR: u64 = 7100;
@@ -596,4 +596,70 @@ async fn the_commands_are_registered_in_dutch_and_english_with_filters_from_the_
     );
     assert_eq!(choices("status").len(), 5);
     assert_eq!(choices("format").len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_during_a_live_hand_off_blanks_the_card_the_bot_posted_and_starts_afresh() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&fake);
+    cfg.coach_channel = Some(COACHES);
+    cfg.coach_role = Some(MOD_ROLE + 1);
+    let bot = Running::start(&fake, cfg, dir.path()).await;
+
+    // Anna asks for a coach halfway; the bot posts her card.
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hoi");
+    let consent = chat.question("consent").await;
+    fake.click(ANNA, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    let mark = fake.mark();
+    fake.dm(ANNA, "Ik kan geen goed personeel vinden, echt niemand");
+    let confirm = chat.question("confirm").await;
+    fake.click(ANNA, &confirm, &button(&confirm, "yes"));
+    chat.question("sector").await;
+    fake.dm(ANNA, "coach");
+    let (_, posted) = fake
+        .wait_call(mark, "the coach card", |c| c.posts_in(COACHES))
+        .await;
+    let card: u64 = posted.response["id"].as_str().unwrap().parse().unwrap();
+    assert_ne!(
+        content(&fake.message(card).unwrap()),
+        msg("handoff_card_removed")
+    );
+
+    let overview = my_data(&fake).await;
+    let mark = fake.mark();
+    fake.click(ANNA, &overview, &button_id(&overview, ":delete"));
+    fake.wait_call(mark, "the question", |c| c.path.ends_with("/callback"))
+        .await;
+    let asked = fake
+        .message(overview["id"].as_str().unwrap().parse().unwrap())
+        .unwrap();
+    let mark = fake.mark();
+    fake.click(ANNA, &asked, &button_id(&asked, ":confirm"));
+    fake.wait_call(mark, "the card edit", |c| {
+        c.is("PATCH", &format!("/channels/{COACHES}/messages/{card}"))
+    })
+    .await;
+    let now = fake.message(card).unwrap();
+    assert_eq!(content(&now), msg("handoff_card_removed"));
+    assert!(!now.to_string().contains("personeel vinden, echt niemand"));
+    assert!(
+        custom_ids(&now).is_empty(),
+        "no claim button on a blank card"
+    );
+
+    // Nothing of the old conversation is left to resume: a new message
+    // starts over at the consent question.
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    fake.dm(ANNA, "hallo weer");
+    chat.question("consent").await;
+    bot.stop().await;
+    fake.assert_clean();
+    let store = open_store(dir.path()).await;
+    let convs = store.conversations().unwrap();
+    assert_eq!(convs.len(), 1, "only the new one");
+    assert_eq!(convs[0].step.as_deref(), Some("consent"));
+    assert!(convs[0].handoff.is_none());
 }
