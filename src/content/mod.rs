@@ -415,32 +415,21 @@ impl RawContent {
                     .entry(format!("{kind}.{id}"))
                     .or_insert_with(|| path.clone());
             };
-            for k in f.messages.keys() {
-                note("messages", k);
-            }
-            for x in &f.concern {
-                note("concern", &x.id);
-            }
-            for x in &f.intent {
-                note("intent", &x.id);
-            }
-            for x in &f.step {
-                note("step", &x.id);
-            }
-            for x in &f.sector {
-                note("sector", &x.id);
-            }
-            for x in &f.size {
-                note("size", &x.id);
-            }
-            for x in &f.province {
-                note("province", &x.id);
-            }
-            for x in &f.route {
-                note("route", &x.id);
-            }
-            for x in &f.contact {
-                note("contact", &x.id);
+            let ids: [(&str, Vec<&String>); 9] = [
+                ("messages", f.messages.keys().collect()),
+                ("concern", f.concern.iter().map(|x| &x.id).collect()),
+                ("intent", f.intent.iter().map(|x| &x.id).collect()),
+                ("step", f.step.iter().map(|x| &x.id).collect()),
+                ("sector", f.sector.iter().map(|x| &x.id).collect()),
+                ("size", f.size.iter().map(|x| &x.id).collect()),
+                ("province", f.province.iter().map(|x| &x.id).collect()),
+                ("route", f.route.iter().map(|x| &x.id).collect()),
+                ("contact", f.contact.iter().map(|x| &x.id).collect()),
+            ];
+            for (kind, list) in ids {
+                for id in list {
+                    note(kind, id);
+                }
             }
             if f.script.is_some() {
                 note("script", "");
