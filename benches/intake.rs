@@ -8,11 +8,11 @@
 //! and each reminder pass compute) over many stored conversations.
 
 use chrono::Utc;
-use llo_intake::engine::{self, Input};
-use llo_intake::knowledge::Knowledge;
-use llo_intake::service::Intake;
-use llo_intake::store::Store;
-use llo_intake::text::Lang;
+use llo_intake::app::service::Intake;
+use llo_intake::app::store::Store;
+use llo_intake::content::text::Lang;
+use llo_intake::domain::engine::{self, Input};
+use llo_intake::domain::knowledge::Knowledge;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -110,7 +110,7 @@ fn main() {
 /// Hand-off costs on a database with 1000 more conversations, 200 of them
 /// waiting for a coach.
 fn handoff(intake: &Intake, now: chrono::DateTime<Utc>) {
-    use llo_intake::service::HandoffAction;
+    use llo_intake::app::service::HandoffAction;
     let mut waiting = Vec::new();
     for n in 0..1000 {
         let user = format!("queue-{n}");
@@ -134,7 +134,7 @@ fn handoff(intake: &Intake, now: chrono::DateTime<Utc>) {
         20,
         || {
             let all = intake.store.conversations().expect("list");
-            llo_intake::handoff::queue(&all, now).len()
+            llo_intake::domain::handoff::queue(&all, now).len()
         },
     );
     let start = Instant::now();

@@ -1,10 +1,10 @@
 //! The console transport: the intake in a terminal, as readable text or as
 //! JSON lines for scripts and tests. Same engine, same store as Discord.
 
-use crate::engine::Input;
-use crate::output::Output;
-use crate::service::{waits_for_user, Intake, Reply};
-use crate::text::Lang;
+use crate::app::service::{waits_for_user, Intake, Reply};
+use crate::content::text::Lang;
+use crate::domain::engine::Input;
+use crate::domain::output::Output;
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, Write};
 

@@ -3,50 +3,39 @@
 //! reflects them back, and points to routes, regional contacts and peers.
 //!
 //! # Layout
-//! * [`text`]: languages, bilingual strings, text folding for matching.
+//!
+//! Layers, each importing only those above it in this list (a test greps for
+//! it: no `discord` outside `discord/`; no sled, serenity, poise, tokio or
+//! clap in `content/` or `domain/`).
+//!
 //! * [`content`]: everything the bot says and knows, loaded from `intents/`
-//!   (TOML), and [`content::check`], which validates it with file and key.
-//! * [`classify`]: concern detection (one `RegexSet` over both languages,
-//!   word lists, clause-level negation) and `--explain` for content editors.
-//! * [`matcher`]: choice answers (id, number, label, alias, postcode) and
-//!   conversation intents (stop, terug, coach, ...).
-//! * [`knowledge`]: content plus compiled matchers, built once.
-//! * [`engine`]: the pure intake state machine. No I/O, time passed in.
-//! * [`handoff`]: hand-off to a coach as pure transitions (claim, transfer,
-//!   hand back, close), the queue, reminders and support hours.
-//! * [`recommend`]: ranking routes and picking contacts.
-//! * [`output`]: the transport-neutral output model.
-//! * [`store`]: sled persistence; one flushed transaction per turn.
-//! * [`crypto`]: encryption at rest with per-user data keys (crypto-shredding).
-//! * [`service`]: the one path every transport takes (engine + store).
-//! * [`console`]: the terminal transport (text or JSON lines).
-//! * [`eval`]: scoring the classifier on labelled data.
-//! * [`summary`]: one structured summary per conversation (JSON, Markdown, CSV row).
-//! * [`export`]: the network's exports (CSV for Excel, JSON lines, Markdown), filtered.
-//! * [`privacy`]: own data, forgetting a user, and the retention sweep.
-//! * [`config`]: the operator's configuration file.
-//! * [`discord`]: the Discord transport (serenity + poise): events to turns,
-//!   outputs to messages, slash commands (the hand-off's, `/export` and
-//!   `/mijn-gegevens` among them), and the reliability guards; the hand-off
-//!   to coaches (card, claim, relay, coach commands, reminder) is in
-//!   `discord::handoff` and `discord::coach`.
+//!   (TOML): the schema, [`content::text`] (languages, bilingual strings,
+//!   folding for matching) and [`content::check`], which validates it and
+//!   names file and key.
+//! * [`domain`]: the pure core. [`domain::engine`] is the intake state
+//!   machine (no I/O, time passed in); [`domain::handoff`] the hand-off to a
+//!   coach as transitions, the queue, reminders and support hours;
+//!   [`domain::recommend`] ranks routes and picks contacts;
+//!   [`domain::output`] is the transport-neutral output model;
+//!   [`domain::nlu`] detects concerns ([`domain::nlu::classify`]) and reads
+//!   answers and intents ([`domain::nlu::matcher`]); [`domain::knowledge`]
+//!   is content plus its compiled matchers, built once.
+//! * [`app`]: the application. [`app::service`] is the one path every
+//!   transport takes (engine + store); [`app::store`] is sled, one flushed
+//!   transaction per turn, and owns every table with personal data;
+//!   [`app::crypto`] encrypts at rest with per-user data keys;
+//!   [`app::privacy`] (own data, forgetting, retention), [`app::summary`],
+//!   [`app::export`] (CSV, JSON lines, Markdown), [`app::eval`] (scoring the
+//!   classifier) and [`app::settings`] (the operator's configuration file).
+//! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
+//!   poise: events to turns, outputs to messages, slash commands, the
+//!   hand-off to coaches, `/export`, `/mijn-gegevens`, reliability guards).
+//! * [`cli`]: the command line (clap), which wires the layers together.
+//!   `main.rs` only calls [`cli::main`].
 
-pub mod classify;
-pub mod config;
+pub mod app;
+pub mod cli;
 pub mod console;
 pub mod content;
-pub mod crypto;
 pub mod discord;
-pub mod engine;
-pub mod eval;
-pub mod export;
-pub mod handoff;
-pub mod knowledge;
-pub mod matcher;
-pub mod output;
-pub mod privacy;
-pub mod recommend;
-pub mod service;
-pub mod store;
-pub mod summary;
-pub mod text;
+pub mod domain;

@@ -2,7 +2,7 @@
 //! a content editor can fix it without reading Rust.
 
 use super::{Content, RouteStatus, StepKind};
-use crate::text::{fold, Lang, Text};
+use crate::content::text::{fold, Lang, Text};
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::fmt;
@@ -391,7 +391,7 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
             }
             for (i, p) in x.patterns.get(l).iter().enumerate() {
                 let key = format!("concern.{id}.patterns.{l}[{i}]");
-                match crate::classify::expand_words(p, &c.words) {
+                match crate::domain::nlu::classify::expand_words(p, &c.words) {
                     Ok(expanded) => k.regex("concern", id, key, &expanded),
                     Err(e) => k.err("concern", id, key, e),
                 }

@@ -10,8 +10,9 @@
 //! engine may rely on every reference resolving.
 
 pub mod check;
+pub mod text;
 
-use crate::text::{PerLang, Text};
+use crate::content::text::{PerLang, Text};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -21,11 +21,11 @@ use super::handoff::{
     requested, say, update_card, user_channel,
 };
 use super::{Bot, Context, Error};
-use crate::engine::{Conversation, Event, Input, Status};
-use crate::handoff::{self as core, Outcome};
-use crate::service::{ActError, HandoffAction};
-use crate::store::Role;
-use crate::text::{fill, Lang};
+use crate::app::service::{ActError, HandoffAction};
+use crate::app::store::Role;
+use crate::content::text::{fill, Lang};
+use crate::domain::engine::{Conversation, Event, Input, Status};
+use crate::domain::handoff::{self as core, Outcome};
 use poise::CreateReply;
 use serenity::all::{ChannelId, CreateAllowedMentions, RoleId, User};
 use std::sync::Arc;
@@ -223,7 +223,7 @@ pub async fn close(
         let intake = bot.intake.clone();
         let (id, line) = (
             conv.id.clone(),
-            crate::store::Entry::new(now, Role::Bot, text),
+            crate::app::store::Entry::new(now, Role::Bot, text),
         );
         let _ = blocking(move || Ok(intake.store.append(&id, &[line])?)).await;
     }

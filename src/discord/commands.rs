@@ -9,7 +9,7 @@
 use super::handler::{self, interaction_event, Outcome, Start};
 use super::ids::CustomId;
 use super::{Bot, Context, Error};
-use crate::text::Lang;
+use crate::content::text::Lang;
 use poise::CreateReply;
 use serenity::all::{
     ButtonStyle, Command, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,

@@ -11,10 +11,10 @@
 use super::coach::roles;
 use super::handoff::is_moderator;
 use super::{Bot, Context, Error};
-use crate::engine::Status;
-use crate::export::{self, ExportError, Filter, Format, Options};
-use crate::summary::Summary;
-use crate::text::{fill, Lang};
+use crate::app::export::{self, ExportError, Filter, Format, Options};
+use crate::app::summary::Summary;
+use crate::content::text::{fill, Lang};
+use crate::domain::engine::Status;
 use poise::CreateReply;
 use serenity::all::{CommandOptionType, CreateAllowedMentions, CreateAttachment};
 use std::borrow::Cow;
@@ -143,7 +143,8 @@ pub async fn export(
         },
         transcripts: include_transcripts.unwrap_or(false),
         user_ids: false,
-        delimiter: crate::config::parse_delimiter(&bot.intake.export.delimiter).unwrap_or(b';'),
+        delimiter: crate::app::settings::parse_delimiter(&bot.intake.export.delimiter)
+            .unwrap_or(b';'),
         bom: bot.intake.export.bom,
         lang,
     };
@@ -342,21 +343,21 @@ fn truncate_choice(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::Knowledge;
-    use crate::store::Store;
+    use crate::app::store::Store;
+    use crate::domain::knowledge::Knowledge;
 
     fn summaries(n: usize) -> (tempfile::TempDir, Vec<Summary>) {
         let k = Arc::new(Knowledge::load_default().unwrap());
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let intake = crate::service::Intake::new(k, store.clone(), Lang::Nl);
+        let intake = crate::app::service::Intake::new(k, store.clone(), Lang::Nl);
         let at = chrono::Utc::now();
         for i in 0..n {
             let user = format!("{}", 9000 + i);
             intake.start(&user, None, at).unwrap();
             for a in ["ja", "Ik kan geen personeel vinden, écht lastig"] {
                 intake
-                    .handle(&user, crate::engine::Input::Text(a.into()), at)
+                    .handle(&user, crate::domain::engine::Input::Text(a.into()), at)
                     .unwrap();
             }
         }

@@ -12,11 +12,11 @@ use super::guard::Verdict;
 use super::ids::CustomId;
 use super::render::{self, RenderCtx};
 use super::Bot;
-use crate::config::Mode;
-use crate::engine::Input;
-use crate::service::{Reply, MAX_INPUT_CHARS};
-use crate::store::StoreError;
-use crate::text::{fill, Lang};
+use crate::app::service::{Reply, MAX_INPUT_CHARS};
+use crate::app::settings::Mode;
+use crate::app::store::StoreError;
+use crate::content::text::{fill, Lang};
+use crate::domain::engine::Input;
 use serenity::all::{
     ActionRowComponent, AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
     ComponentInteractionDataKind, Context, CreateActionRow, CreateAllowedMentions, CreateInputText,

@@ -1,7 +1,7 @@
 //! The hand-off to a coach on Discord: the card in the coach channel, the
 //! claim (first one wins), taking over, the relay between a DM and the coach
 //! thread, and the one reminder. The state changes are the pure ones in
-//! [`crate::handoff`], committed through [`Intake::handoff`](crate::service::Intake::handoff)
+//! [`crate::domain::handoff`], committed through [`Intake::handoff`](crate::app::service::Intake::handoff)
 //! under the entrepreneur's lock; this module only talks to Discord.
 //!
 //! Where coach and entrepreneur talk:
@@ -19,12 +19,12 @@
 use super::ids::CustomId;
 use super::render::{escape_markdown, truncate, MAX_CONTENT};
 use super::Bot;
-use crate::config::Mode;
-use crate::engine::{Conversation, HandoffReason, Status};
-use crate::handoff::{self as core, CardRef, EventKind, HandoffError, Outcome};
-use crate::service::{ActError, HandoffAction, Reply};
-use crate::store::{Entry, Role, StoreError};
-use crate::text::{fill, Lang};
+use crate::app::service::{ActError, HandoffAction, Reply};
+use crate::app::settings::Mode;
+use crate::app::store::{Entry, Role, StoreError};
+use crate::content::text::{fill, Lang};
+use crate::domain::engine::{Conversation, HandoffReason, Status};
+use crate::domain::handoff::{self as core, CardRef, EventKind, HandoffError, Outcome};
 use chrono::{DateTime, Datelike, Duration};
 use serenity::all::{
     AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType, ComponentInteraction,
@@ -51,7 +51,7 @@ pub struct CoachThreads {
 }
 
 impl CoachThreads {
-    pub fn open(store: &crate::store::Store) -> Result<CoachThreads, StoreError> {
+    pub fn open(store: &crate::app::store::Store) -> Result<CoachThreads, StoreError> {
         Ok(CoachThreads {
             tree: store.db().open_tree("discord_coach_threads")?,
         })
@@ -456,7 +456,7 @@ pub async fn erase_card(bot: &Bot, http: &Http, card: &CardRef) {
 /// After a person's data was deleted (`privacy::forget`): their cards become
 /// placeholders and the coach-thread records go. Closing or deleting the
 /// threads themselves is left to the caller.
-pub async fn forgotten(bot: &Bot, http: &Http, f: &crate::store::Forgotten) {
+pub async fn forgotten(bot: &Bot, http: &Http, f: &crate::app::store::Forgotten) {
     for card in &f.cards {
         erase_card(bot, http, card).await;
     }
@@ -717,7 +717,7 @@ pub async fn after_turn(
     user_text: Option<&str>,
 ) {
     for e in &reply.events {
-        if let crate::engine::Event::HandoffRequested { .. } = e {
+        if let crate::domain::engine::Event::HandoffRequested { .. } = e {
             requested(bot, http, &reply.conversation, channel).await;
         }
     }

@@ -222,11 +222,11 @@ mod tests {
 
     #[test]
     fn every_shipped_answer_fits_discords_limit() {
-        let k = crate::knowledge::Knowledge::load_default().unwrap();
+        let k = crate::domain::knowledge::Knowledge::load_default().unwrap();
         // A conversation id far beyond any real count.
         let conv = format!("c{}", u64::MAX);
         let c = &k.content;
-        let mut choices: Vec<String> = ["yes", "no", "skip", crate::engine::HUMAN_CHOICE]
+        let mut choices: Vec<String> = ["yes", "no", "skip", crate::domain::engine::HUMAN_CHOICE]
             .iter()
             .map(|s| s.to_string())
             .collect();

@@ -1,6 +1,6 @@
 //! The Discord transport: serenity + poise over the intake [`Intake`] service.
 //!
-//! Thin by design: Discord events become engine [`Input`](crate::engine::Input)s,
+//! Thin by design: Discord events become engine [`Input`](crate::domain::engine::Input)s,
 //! the service runs the turn (and commits it, flushed, before returning), and
 //! the outputs are rendered as messages. No intake logic lives here.
 //!
@@ -36,9 +36,9 @@ pub mod privacy;
 pub mod render;
 pub mod threads;
 
-use crate::config::{DiscordConfig, Token};
-use crate::service::Intake;
-use crate::text::Lang;
+use crate::app::service::Intake;
+use crate::app::settings::{DiscordConfig, Token};
+use crate::content::text::Lang;
 use anyhow::Context as _;
 use serenity::all::{
     Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder, Settings,
@@ -91,7 +91,10 @@ pub struct Bot {
 }
 
 impl Bot {
-    pub fn new(intake: Intake, config: DiscordConfig) -> Result<Bot, crate::store::StoreError> {
+    pub fn new(
+        intake: Intake,
+        config: DiscordConfig,
+    ) -> Result<Bot, crate::app::store::StoreError> {
         Bot::with_hooks(intake, config, Hooks::default())
     }
 
@@ -99,7 +102,7 @@ impl Bot {
         intake: Intake,
         config: DiscordConfig,
         hooks: Hooks,
-    ) -> Result<Bot, crate::store::StoreError> {
+    ) -> Result<Bot, crate::app::store::StoreError> {
         let threads = threads::Threads::open(&intake.store)?;
         let coach_threads = handoff::CoachThreads::open(&intake.store)?;
         Ok(Bot {
@@ -277,7 +280,7 @@ pub async fn run_with(
     Ok(())
 }
 
-async fn flush(store: crate::store::Store) -> anyhow::Result<()> {
+async fn flush(store: crate::app::store::Store) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || store.flush())
         .await
         .context("flush task failed")?

@@ -13,9 +13,9 @@
 
 use super::handler::{over_limit, respond};
 use super::{Bot, Context, Error};
-use crate::privacy;
-use crate::summary::Summary;
-use crate::text::{fill, join_list, Lang};
+use crate::app::privacy;
+use crate::app::summary::Summary;
+use crate::content::text::{fill, join_list, Lang};
 use poise::CreateReply;
 use serenity::all::{
     ButtonStyle, ComponentInteraction, Context as SerenityContext, CreateActionRow,

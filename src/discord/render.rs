@@ -7,7 +7,7 @@
 //! Discord rate-limits sends per channel.
 
 use super::ids::CustomId;
-use crate::output::{Output, Question, Recommendations, RouteRec};
+use crate::domain::output::{Output, Question, Recommendations, RouteRec};
 use serenity::all::{
     ActionRow, ActionRowComponent, ButtonKind, ButtonStyle, CreateActionRow, CreateAllowedMentions,
     CreateButton, CreateEmbed, CreateMessage, CreateSelectMenu, CreateSelectMenuKind,
@@ -40,7 +40,7 @@ const MAX_FIELDS: usize = 25;
 
 /// Choice ids that are actions rather than items of a list: they stay
 /// buttons even when the other options go into a select menu.
-pub const ACTION_CHOICES: &[&str] = &["yes", "no", "skip", crate::engine::HUMAN_CHOICE];
+pub const ACTION_CHOICES: &[&str] = &["yes", "no", "skip", crate::domain::engine::HUMAN_CHOICE];
 
 /// Words on components, in the conversation's language (from the content).
 #[derive(Debug, Clone, Default)]
@@ -151,7 +151,7 @@ pub fn question_components(q: &Question, ctx: RenderCtx<'_>) -> Vec<CreateAction
     let conv = ctx.conversation;
     let step = q.step.as_str();
     let button = |id: &str, label: &str| {
-        let style = if id == "skip" || id == crate::engine::HUMAN_CHOICE {
+        let style = if id == "skip" || id == crate::domain::engine::HUMAN_CHOICE {
             ButtonStyle::Secondary
         } else {
             ButtonStyle::Primary
@@ -183,7 +183,7 @@ pub fn question_components(q: &Question, ctx: RenderCtx<'_>) -> Vec<CreateAction
         }
     }
     let mut rows = Vec::new();
-    let menus: Vec<&[&crate::output::Choice]> = items.chunks(MAX_OPTIONS).collect();
+    let menus: Vec<&[&crate::domain::output::Choice]> = items.chunks(MAX_OPTIONS).collect();
     let menu_count = menus.len();
     for (i, chunk) in menus.into_iter().enumerate() {
         let options = chunk
@@ -424,7 +424,7 @@ pub fn disable_components(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::Choice;
+    use crate::domain::output::Choice;
     use serde_json::Value;
 
     fn labels() -> Labels {

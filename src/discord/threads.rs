@@ -7,7 +7,7 @@
 //! no longer says whose thread it was ([`Threads::forget_user`] also removes
 //! both records).
 
-use crate::store::{Store, StoreError};
+use crate::app::store::{Store, StoreError};
 
 const TREE: &str = "discord_threads";
 

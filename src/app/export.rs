@@ -1,0 +1,209 @@
+//! Exports for the network: every conversation's [`Summary`] as CSV (for
+//! Excel), JSON lines or Markdown, filtered by date, region, concern and
+//! status. Raw transcripts and platform user ids stay out unless asked for.
+//!
+//! The CLI (`llo-intake export`) and the Discord `/export` command both call
+//! [`write`]; only the destination differs.
+
+use crate::app::store::{Store, StoreError};
+use crate::app::summary::{Summary, CSV_COLUMNS};
+use crate::content::text::Lang;
+use crate::content::Content;
+use crate::domain::engine::{Conversation, Status};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::io::Write;
+
+/// The UTF-8 byte order mark: tells Excel the file is UTF-8.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// An export problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the export: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("cannot write the export: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("cannot write the export: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+    Markdown,
+}
+
+/// Which conversations go out. Empty lists mean "all".
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Started at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Started before.
+    pub until: Option<DateTime<Utc>>,
+    /// Province ids; a conversation matches when its region is one of them.
+    pub regions: Vec<String>,
+    /// Concern ids; a conversation matches when it has one of them.
+    pub concerns: Vec<String>,
+    pub statuses: Vec<Status>,
+}
+
+impl Filter {
+    pub fn matches(&self, c: &Conversation) -> bool {
+        let any = |want: &[String], have: &[String]| {
+            want.is_empty() || want.iter().any(|w| have.contains(w))
+        };
+        self.since.is_none_or(|t| c.started_at >= t)
+            && self.until.is_none_or(|t| c.started_at < t)
+            && any(&self.regions, c.answers.region.as_slice())
+            && any(&self.concerns, &c.answers.concerns)
+            && (self.statuses.is_empty() || self.statuses.contains(&c.status))
+    }
+}
+
+/// How to export.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    pub filter: Filter,
+    /// Include raw transcripts (without internal notes).
+    pub transcripts: bool,
+    /// Include platform user ids (otherwise only the pseudonym `user_ref`).
+    pub user_ids: bool,
+    /// CSV field delimiter (`;` for Dutch Excel).
+    pub delimiter: u8,
+    /// Start CSV with a UTF-8 byte order mark (Excel needs it for accents).
+    pub bom: bool,
+    /// Language of labels in Markdown.
+    pub lang: Lang,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: Format::Csv,
+            filter: Filter::default(),
+            transcripts: false,
+            user_ids: false,
+            delimiter: b';',
+            bom: true,
+            lang: Lang::Nl,
+        }
+    }
+}
+
+/// Parses a date for `--since`/`--until`: `YYYY-MM-DD` (midnight UTC) or
+/// RFC 3339. With `end_of_day`, a plain date means the end of that day, so
+/// `--until 2025-03-31` includes the 31st.
+pub fn parse_date(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date (use YYYY-MM-DD)"))?;
+    let d = if end_of_day {
+        d.succ_opt().unwrap_or(d)
+    } else {
+        d
+    };
+    Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// The summaries an export holds, oldest conversation first.
+pub fn summaries(store: &Store, opts: &Options) -> Result<Vec<Summary>, StoreError> {
+    let mut out = Vec::new();
+    let mut convs = store.conversations()?;
+    convs.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
+    for c in convs.iter().filter(|c| opts.filter.matches(c)) {
+        let s = Summary::load(store, c, opts.transcripts)?;
+        out.push(if opts.user_ids {
+            s
+        } else {
+            s.without_user_id()
+        });
+    }
+    Ok(out)
+}
+
+/// Writes the export to `out`; returns how many conversations it holds.
+/// `content` gives readable labels in Markdown (ids are used without it).
+pub fn write(
+    store: &Store,
+    opts: &Options,
+    content: Option<&Content>,
+    out: impl Write,
+) -> Result<usize, ExportError> {
+    let all = summaries(store, opts)?;
+    write_summaries(&all, opts, content, out)?;
+    Ok(all.len())
+}
+
+/// Writes already loaded summaries (what [`write`] does after loading);
+/// `/export` uses it to split a large export into parts that each open on
+/// their own (every CSV part has the byte order mark and the header).
+pub fn write_summaries(
+    all: &[Summary],
+    opts: &Options,
+    content: Option<&Content>,
+    mut out: impl Write,
+) -> Result<(), ExportError> {
+    match opts.format {
+        Format::Csv => {
+            if opts.bom {
+                out.write_all(BOM)?;
+            }
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(opts.delimiter)
+                .from_writer(&mut out);
+            w.write_record(CSV_COLUMNS)?;
+            for s in all {
+                w.write_record(s.csv_row().iter().map(|c| defuse(c).into_owned()))?;
+            }
+            w.flush()?;
+        }
+        Format::Jsonl => {
+            for s in all {
+                serde_json::to_writer(&mut out, s)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Markdown => {
+            writeln!(
+                out,
+                "# llo-intake export\n\n{} conversation(s). Confidential: personal data; delete this file when it is no longer needed.\n",
+                all.len()
+            )?;
+            for s in all {
+                writeln!(out, "{}", s.markdown(content, opts.lang))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Neutralises spreadsheet formulas: a cell starting with `=`, `+`, `-`, `@`
+/// or a control character is what Excel would run, and free text comes from
+/// users. A leading `'` makes Excel show it as text.
+pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_formulas() {
+        let until = parse_date("2025-03-31", true).unwrap();
+        assert_eq!(until.to_rfc3339(), "2025-04-01T00:00:00+00:00");
+        assert!(parse_date("31-03-2025", false).is_err());
+        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(defuse("gewoon"), "gewoon");
+    }
+}

@@ -1,0 +1,13 @@
+//! The application: the one path every transport takes ([`service`]), the
+//! sled store that owns every table with personal data ([`store`], with
+//! [`crypto`]), privacy, summaries, exports, evaluation and the operator's
+//! settings.
+
+pub mod crypto;
+pub mod eval;
+pub mod export;
+pub mod privacy;
+pub mod service;
+pub mod settings;
+pub mod store;
+pub mod summary;

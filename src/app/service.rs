@@ -1,0 +1,353 @@
+//! The one path every transport takes: load the user's conversation, run the
+//! engine, commit the turn (state + transcript, flushed), return the outputs.
+//!
+//! Callers serialise work per user (the Discord adapter holds a per-user lock;
+//! the console is single-threaded), so a load-modify-commit here never races.
+
+use crate::app::store::{Entry, Role, Store, StoreError};
+use crate::content::text::{fill, Lang};
+use crate::domain::engine::{self, Conversation, Event, Input, Status};
+use crate::domain::handoff::{self, CardRef, HandoffError, Outcome};
+use crate::domain::knowledge::Knowledge;
+use crate::domain::output::Output;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Longest input kept, in characters. Longer input is cut and the user told.
+pub const MAX_INPUT_CHARS: usize = 1500;
+
+/// What a transport shows after a turn.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub conversation: Conversation,
+    pub outputs: Vec<Output>,
+    pub events: Vec<Event>,
+    /// This input started a new conversation.
+    pub started: bool,
+}
+
+/// The intake service: knowledge plus store.
+#[derive(Clone, Debug)]
+pub struct Intake {
+    pub knowledge: Arc<Knowledge>,
+    pub store: Store,
+    pub default_lang: Lang,
+    /// Filled into `{retention_days}` in what the bot says (the consent text).
+    pub retention_days: u32,
+    /// CSV settings for exports made by a transport (`/export`); config `[export]`.
+    pub export: crate::app::settings::ExportConfig,
+}
+
+impl Intake {
+    pub fn new(knowledge: Arc<Knowledge>, store: Store, default_lang: Lang) -> Self {
+        Intake {
+            knowledge,
+            store,
+            default_lang,
+            retention_days: crate::app::privacy::DEFAULT_RETENTION_DAYS,
+            export: crate::app::settings::ExportConfig::default(),
+        }
+    }
+
+    /// Sets the CSV settings of exports made through this service (config `[export]`).
+    pub fn with_export(mut self, export: crate::app::settings::ExportConfig) -> Self {
+        self.export = export;
+        self
+    }
+
+    /// Sets the retention period the bot tells users about (config
+    /// `[privacy] retention_days`; the sweep deletes after the same period).
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
+    }
+
+    /// Fills operator settings into the outputs' text. Content stays data and
+    /// the engine stays pure; the values come from configuration here.
+    fn fill(&self, outputs: &mut [Output]) {
+        let days = self.retention_days.to_string();
+        let vars = [("retention_days", days.as_str())];
+        for o in outputs {
+            match o {
+                Output::Message { text, .. } | Output::End { text, .. } => {
+                    *text = fill(text, &vars)
+                }
+                Output::Question(q) => q.text = fill(&q.text, &vars),
+                Output::Recommendations(_) => {}
+            }
+        }
+    }
+
+    /// Starts a conversation for `user`, or resumes their active one with a
+    /// short welcome back and the pending question.
+    pub fn resume_or_start(
+        &self,
+        user: &str,
+        lang: Option<Lang>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, StoreError> {
+        match self.store.active_conversation(user)? {
+            Some(conv) => self.apply(conv, Input::Resume, None, now, false),
+            None => self.start(user, lang, now),
+        }
+    }
+
+    /// Starts a fresh conversation (any active one is left as it is).
+    pub fn start(
+        &self,
+        user: &str,
+        lang: Option<Lang>,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, StoreError> {
+        let id = self.store.new_conversation_id()?;
+        let mut turn = engine::start(
+            &self.knowledge,
+            &id,
+            user,
+            lang.unwrap_or(self.default_lang),
+            now,
+        );
+        self.fill(&mut turn.outputs);
+        let entries = bot_entries(&turn.outputs, now);
+        self.store.commit_turn(&turn.conversation, &entries)?;
+        Ok(Reply {
+            conversation: turn.conversation,
+            outputs: turn.outputs,
+            events: turn.events,
+            started: true,
+        })
+    }
+
+    /// Handles input from `user`: continues their active conversation, or
+    /// starts a new one when they have none (the first message only opens it).
+    pub fn handle(
+        &self,
+        user: &str,
+        input: Input,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, StoreError> {
+        match self.store.active_conversation(user)? {
+            Some(conv) => {
+                let text = user_text(&input);
+                self.apply(conv, input, text, now, false)
+            }
+            None => self.start(user, None, now),
+        }
+    }
+
+    /// Applies an input to a known conversation (hand-back, moderator hand-off).
+    pub fn act(
+        &self,
+        conversation: &str,
+        input: Input,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Reply>, StoreError> {
+        match self.store.conversation(conversation)? {
+            Some(conv) => self.apply(conv, input, None, now, false).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn apply(
+        &self,
+        conv: Conversation,
+        input: Input,
+        user_text: Option<String>,
+        now: DateTime<Utc>,
+        started: bool,
+    ) -> Result<Reply, StoreError> {
+        let (input, cut) = cap(input);
+        let mut turn = engine::handle(&self.knowledge, &conv, input, now);
+        self.fill(&mut turn.outputs);
+        if cut {
+            let text = self.knowledge.msg("too_long", conv.lang);
+            turn.outputs.insert(
+                0,
+                Output::Message {
+                    step: conv.step.clone(),
+                    text,
+                },
+            );
+        }
+        let mut entries = Vec::new();
+        // Nothing the person types is kept before they consent.
+        if turn.conversation.answers.consent == Some(true) {
+            if let Some(t) = user_text {
+                entries.push(Entry::new(now, Role::User, t));
+            }
+        }
+        entries.extend(bot_entries(&turn.outputs, now));
+        for e in &turn.events {
+            if let Event::HandoffRequested { reason } = e {
+                let reason = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                entries.push(Entry::new(
+                    now,
+                    Role::System,
+                    format!("handoff requested: {reason}"),
+                ));
+            }
+        }
+        self.store.commit_turn(&turn.conversation, &entries)?;
+        Ok(Reply {
+            conversation: turn.conversation,
+            outputs: turn.outputs,
+            events: turn.events,
+            started,
+        })
+    }
+}
+
+/// A step in a hand-off, applied by [`Intake::handoff`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandoffAction {
+    /// A coach claims it (the first claim wins).
+    Claim { coach: String },
+    /// To another coach, by the current coach or a moderator.
+    Transfer { to: String, by: String },
+    /// Back to the bot, which re-asks the pending question.
+    HandBack { by: String },
+    /// Ends the conversation with an outcome.
+    Close { outcome: Outcome, by: String },
+    /// The one reminder to the coach role went out.
+    Reminded,
+    /// The coach card was posted here.
+    CardPosted(CardRef),
+    /// The private thread coach and entrepreneur talk in (or the relay thread).
+    Thread(String),
+}
+
+/// Why a hand-off action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Handoff(#[from] HandoffError),
+    #[error("no such conversation")]
+    NotFound,
+}
+
+impl Intake {
+    /// Applies a hand-off step to a stored conversation and commits it
+    /// (state, a system line for the transcript, and for a hand-back the
+    /// bot's re-asked question), flushed. The caller holds the user's lock,
+    /// which makes "the first claim wins" atomic.
+    pub fn handoff(
+        &self,
+        conversation: &str,
+        action: HandoffAction,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, ActError> {
+        let conv = self
+            .store
+            .conversation(conversation)?
+            .ok_or(ActError::NotFound)?;
+        let system = |text: String| vec![Entry::new(now, Role::System, text)];
+        let (conversation, mut outputs, events, entries) = match action {
+            HandoffAction::Claim { coach } => {
+                let c = handoff::claim(&conv, &coach, now)?;
+                (c, vec![], vec![], system(format!("claimed by {coach}")))
+            }
+            HandoffAction::Transfer { to, by } => {
+                let c = handoff::transfer(&conv, &to, &by, now)?;
+                (
+                    c,
+                    vec![],
+                    vec![],
+                    system(format!("transferred to {to} by {by}")),
+                )
+            }
+            HandoffAction::HandBack { by } => {
+                let mut t = handoff::hand_back(&self.knowledge, &conv, &by, now)?;
+                self.fill(&mut t.outputs);
+                let mut entries = system(format!("handed back by {by}"));
+                entries.extend(bot_entries(&t.outputs, now));
+                (t.conversation, t.outputs, t.events, entries)
+            }
+            HandoffAction::Close { outcome, by } => {
+                let c = handoff::close(&conv, outcome, &by, now)?;
+                let name = serde_json::to_value(outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                (c, vec![], vec![], system(format!("closed by {by}: {name}")))
+            }
+            HandoffAction::Reminded => (handoff::reminded(&conv, now), vec![], vec![], vec![]),
+            HandoffAction::CardPosted(card) => {
+                let mut c = conv.clone();
+                if let Some(h) = c.handoff.as_mut() {
+                    h.card = Some(card);
+                }
+                (c, vec![], vec![], vec![])
+            }
+            HandoffAction::Thread(thread) => {
+                let mut c = conv.clone();
+                if let Some(h) = c.handoff.as_mut() {
+                    h.thread = Some(thread);
+                }
+                (c, vec![], vec![], vec![])
+            }
+        };
+        self.fill(&mut outputs);
+        self.store.commit_turn(&conversation, &entries)?;
+        Ok(Reply {
+            conversation,
+            outputs,
+            events,
+            started: false,
+        })
+    }
+
+    /// Adds a line by a coach (relayed to the entrepreneur) or an internal
+    /// note (never shown to them, left out of their own-data export).
+    pub fn coach_line(
+        &self,
+        conversation: &str,
+        role: Role,
+        author: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut e = Entry::new(
+            now,
+            role,
+            text.chars().take(MAX_INPUT_CHARS).collect::<String>(),
+        );
+        e.author = Some(author.to_string());
+        self.store.append(conversation, &[e])
+    }
+}
+
+/// Whether a status means the bot waits for the user.
+pub fn waits_for_user(status: Status) -> bool {
+    status == Status::Active
+}
+
+fn bot_entries(outputs: &[Output], now: DateTime<Utc>) -> Vec<Entry> {
+    outputs
+        .iter()
+        .map(|o| Entry::new(now, Role::Bot, o.text()))
+        .collect()
+}
+
+fn user_text(input: &Input) -> Option<String> {
+    match input {
+        Input::Text(t) => Some(t.chars().take(MAX_INPUT_CHARS).collect()),
+        Input::Choice(id) => Some(format!("[{id}]")),
+        Input::Choices(ids) => Some(format!("[{}]", ids.join(", "))),
+        _ => None,
+    }
+}
+
+/// Cuts overlong text input to [`MAX_INPUT_CHARS`].
+fn cap(input: Input) -> (Input, bool) {
+    match input {
+        Input::Text(t) if t.chars().count() > MAX_INPUT_CHARS => {
+            (Input::Text(t.chars().take(MAX_INPUT_CHARS).collect()), true)
+        }
+        other => (other, false),
+    }
+}

@@ -1,0 +1,690 @@
+//! Durable state in sled: conversations, transcripts, and the indexes over them.
+//!
+//! Every turn is one transaction across the trees, flushed before the caller
+//! shows the reply ("durable before visible"). One process owns a database;
+//! a second one gets [`StoreError::InUse`] instead of a panic or an empty start.
+//!
+//! Nothing personal is stored in plaintext (see [`crate::app::crypto`]): records
+//! are sealed with their user's data key, and user and event ids that serve
+//! as sled keys are replaced by a keyed hash ("ref", 32 bytes).
+//!
+//! Trees:
+//! * `meta`: `schema_version`, `key_check` (recognises the master key).
+//! * `conversations`: conversation id -> sealed [`Conversation`] (JSON).
+//! * `active`: user ref -> id of their one active conversation.
+//! * `by_user`: user ref, conversation id -> () (all of a user's conversations).
+//! * `transcript`: conversation id, 0, sequence (u64 BE) -> sealed [`Entry`] (JSON).
+//! * `seen`: event ref -> expiry (unix seconds), for deduplication. Holds no
+//!   user id and no content; it cannot be tied to a user, and expires.
+//!
+//! A module that adds a tree with personal data seals its values with
+//! [`Store::seal`] (or keys it by conversation id and 0 like `transcript`)
+//! and is added to [`Store::erase_conversation`] and [`Store::forget_user`].
+
+use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
+use crate::domain::engine::{Conversation, Status};
+use crate::domain::handoff::CardRef;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// Bumped when the stored format changes incompatibly.
+/// 2: records sealed per user, user and event ids replaced by keyed hashes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// A store failure, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database in {0} is in use by another llo-intake process; stop that process first, or use another --db directory")]
+    InUse(PathBuf),
+    #[error("the database in {path} is corrupt or unreadable ({detail}); restore it from a backup, or move the directory aside to start empty")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the database in {path} has schema version {found}; this llo-intake reads version {expected}")]
+    Schema {
+        path: PathBuf,
+        found: String,
+        expected: u32,
+    },
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored record could not be read: {0}")]
+    Decode(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+impl From<SealError> for StoreError {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::Key(k) => StoreError::Key(k),
+            SealError::Damaged(d) => StoreError::Decode(d.to_string()),
+        }
+    }
+}
+
+/// Who said something in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Bot,
+    Coach,
+    /// An internal coach note: never shown to the entrepreneur.
+    Note,
+    /// A system event (hand-off, hand-back).
+    System,
+}
+
+/// One line of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub role: Role,
+    pub text: String,
+    /// The coach or moderator who wrote it (coach lines and notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}
+
+impl Entry {
+    pub fn new(at: DateTime<Utc>, role: Role, text: impl Into<String>) -> Self {
+        Entry {
+            at,
+            role,
+            text: text.into(),
+            author: None,
+        }
+    }
+}
+
+/// What [`Store::forget_user`] removed, and what the Discord side still has
+/// to clean up (coach cards to edit to a placeholder, coach threads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Forgotten {
+    pub conversations: Vec<String>,
+    /// Coach cards of the forgotten conversations.
+    pub cards: Vec<CardRef>,
+    /// Private coach threads of the forgotten conversations.
+    pub threads: Vec<String>,
+    /// Whether the user had a data key (now destroyed).
+    pub key_destroyed: bool,
+}
+
+/// The sled database with its trees. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    conversations: sled::Tree,
+    active: sled::Tree,
+    by_user: sled::Tree,
+    transcript: sled::Tree,
+    seen: sled::Tree,
+    keys: Arc<Keyring>,
+    /// Sealing-and-committing takes it shared; destroying a key takes it
+    /// exclusive, so a key is never destroyed between a seal and its commit.
+    lifecycle: Arc<RwLock<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+const T_CONVERSATIONS: &[u8] = b"conversations";
+const T_TRANSCRIPT: &[u8] = b"transcript";
+
+fn pair_key(a: &str, b: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(a.len() + 1 + b.len());
+    k.extend_from_slice(a.as_bytes());
+    k.push(0);
+    k.extend_from_slice(b);
+    k
+}
+
+fn prefix(a: &str) -> Vec<u8> {
+    pair_key(a, &[])
+}
+
+fn user_key(r: &UserRef, conversation: &str) -> Vec<u8> {
+    let mut k = r.to_vec();
+    k.extend_from_slice(conversation.as_bytes());
+    k
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn tx_err(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+/// The file that marks a directory as an llo-intake database. It is written
+/// before sled creates anything, so a directory with sled files but without
+/// this marker, or with the marker but no data, is reported, not reused.
+pub const MARKER: &str = "LLO-INTAKE-DATABASE";
+
+/// Creates the directory when needed. Returns true for a new database.
+fn prepare_dir(dir: &Path) -> Result<bool, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        path: dir.to_path_buf(),
+        detail,
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| corrupt(format!("cannot create the directory: {e}")))?;
+    let marker = dir.join(MARKER);
+    if marker.exists() {
+        return Ok(false);
+    }
+    let empty = std::fs::read_dir(dir)
+        .map_err(|e| corrupt(format!("cannot read the directory: {e}")))?
+        .next()
+        .is_none();
+    if !empty {
+        return Err(corrupt(format!(
+            "the directory is not empty but has no {MARKER} file, so it is not an llo-intake database"
+        )));
+    }
+    std::fs::write(
+        &marker,
+        "This directory is an llo-intake sled database. Do not edit its files.\n",
+    )
+    .map_err(|e| corrupt(format!("cannot write {MARKER}: {e}")))?;
+    Ok(true)
+}
+
+type Tx = Result<(), ConflictableTransactionError<StoreError>>;
+type KeyValue = (Vec<u8>, Vec<u8>);
+
+impl Store {
+    /// Opens (or creates) the database in `dir`, with the master key from
+    /// `LLO_INTAKE_MASTER_KEY` or the key file `dir/master.key`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with_key_file(dir, None)
+    }
+
+    /// Opens (or creates) the database in `dir`. The master key comes from
+    /// `LLO_INTAKE_MASTER_KEY`, else from `key_file` (default
+    /// `dir/master.key`), which is created (mode 0600) for a new database.
+    pub fn open_with_key_file(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
+        let new_dir = prepare_dir(dir)?;
+        let config = sled::Config::new()
+            .path(dir)
+            .cache_capacity(64 << 20)
+            .flush_every_ms(Some(500));
+        // sled can panic on some corruptions instead of returning an error.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || config.open()));
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+                return Err(StoreError::InUse(dir.to_path_buf()))
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: e.to_string(),
+                })
+            }
+            Err(_) => {
+                return Err(StoreError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: "sled could not recover it".into(),
+                })
+            }
+        };
+        let tree = |name: &str| db.open_tree(name);
+        let (meta, conversations, active, by_user, transcript, seen) = (
+            tree("meta")?,
+            tree("conversations")?,
+            tree("active")?,
+            tree("by_user")?,
+            tree("transcript")?,
+            tree("seen")?,
+        );
+        let empty = [&conversations, &active, &by_user, &transcript]
+            .iter()
+            .all(|t| t.is_empty());
+        let schema = meta.get("schema_version")?;
+        match &schema {
+            Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
+            None if !new_dir => {
+                // The marker says this database was set up before, yet sled
+                // finds nothing: its files are damaged. Never start empty.
+                return Err(StoreError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: "it was set up before, but its data cannot be found".into(),
+                });
+            }
+            None if empty => {}
+            found => {
+                return Err(StoreError::Schema {
+                    path: dir.to_path_buf(),
+                    found: found
+                        .as_ref()
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .unwrap_or_else(|| "none".into()),
+                    expected: SCHEMA_VERSION,
+                })
+            }
+        }
+        let default_file = dir.join(crypto::DEFAULT_KEY_FILE);
+        let key_file = key_file.unwrap_or(&default_file);
+        let check = meta.get("key_check")?;
+        let fresh = check.is_none() && schema.is_none() && empty;
+        let (master, origin) = crypto::load_master_key(key_file, fresh)?;
+        match &check {
+            Some(c) if c.as_ref() != master.check_value().as_slice() => {
+                return Err(KeyError::Mismatch.into())
+            }
+            Some(_) => {}
+            None if fresh => {
+                let mut b = sled::Batch::default();
+                b.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes());
+                b.insert("key_check", master.check_value());
+                meta.apply_batch(b)?;
+                db.flush()?;
+            }
+            None => return Err(KeyError::Missing(key_file.to_path_buf()).into()),
+        }
+        if let crypto::KeyOrigin::Created(p) = &origin {
+            tracing::warn!(
+                "created a new master key in {}: back it up, the database cannot be read without it",
+                p.display()
+            );
+        }
+        let keys = Keyring::new(dir, &master)?;
+        Ok(Store {
+            path: dir.to_path_buf(),
+            db,
+            conversations,
+            active,
+            by_user,
+            transcript,
+            seen,
+            keys: Arc::new(keys),
+            lifecycle: Arc::new(RwLock::new(())),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying database, for modules that add their own trees.
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// A fresh, unique conversation id.
+    pub fn new_conversation_id(&self) -> Result<String, StoreError> {
+        Ok(format!("c{:06}", self.db.generate_id()?))
+    }
+
+    fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        // The lock guards no data, so a poisoned one is still good.
+        self.lifecycle.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn exclusive(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.lifecycle.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn uref(&self, user: &str) -> UserRef {
+        self.keys.user_ref(user)
+    }
+
+    /// A stable pseudonym for `user` (16 hex characters of their keyed hash):
+    /// lets an export count returning users without naming them.
+    pub fn pseudonym(&self, user: &str) -> String {
+        crypto::hex(&self.uref(user)[..8])
+    }
+
+    /// Seals `plain` with `user`'s data key (created when missing), bound to
+    /// `context` (say the tree name and record key). For modules that add
+    /// trees with personal data.
+    pub fn seal(&self, user: &str, context: &[&[u8]], plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Ok(self.keys.seal(&self.uref(user), context, plain)?)
+    }
+
+    /// Opens what [`Store::seal`] sealed; `None` when the user was forgotten.
+    pub fn unseal(&self, context: &[&[u8]], sealed: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.keys.open(context, sealed)?)
+    }
+
+    fn open_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        tree: &[u8],
+        key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.keys.open(&[tree, key], sealed)? {
+            Some(plain) => from_json(&plain).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
+        match self.conversations.get(id.as_bytes())? {
+            Some(v) => self.open_json(T_CONVERSATIONS, id.as_bytes(), &v),
+            None => Ok(None),
+        }
+    }
+
+    /// The user's active (unfinished) conversation.
+    pub fn active_conversation(&self, user: &str) -> Result<Option<Conversation>, StoreError> {
+        match self.active.get(self.uref(user))? {
+            None => Ok(None),
+            Some(id) => self.conversation(&String::from_utf8_lossy(&id)),
+        }
+    }
+
+    /// Every conversation, oldest id first. Conversations of forgotten users
+    /// (whose records may still linger) are left out.
+    pub fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.conversations.iter() {
+            let (k, v) = kv?;
+            if let Some(c) = self.open_json(T_CONVERSATIONS, &k, &v)? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ids of all conversations of a user.
+    pub fn user_conversations(&self, user: &str) -> Result<Vec<String>, StoreError> {
+        self.ids_of(&self.uref(user))
+    }
+
+    fn ids_of(&self, r: &UserRef) -> Result<Vec<String>, StoreError> {
+        self.by_user
+            .scan_prefix(r)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                Ok(String::from_utf8_lossy(&k[r.len()..]).into_owned())
+            })
+            .collect()
+    }
+
+    fn lines<T: for<'de> Deserialize<'de>>(
+        &self,
+        tree: &sled::Tree,
+        name: &[u8],
+        conversation: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for kv in tree.scan_prefix(prefix(conversation)) {
+            let (k, v) = kv?;
+            if let Some(e) = self.open_json(name, &k, &v)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn transcript(&self, conversation: &str) -> Result<Vec<Entry>, StoreError> {
+        self.lines(&self.transcript, T_TRANSCRIPT, conversation)
+    }
+
+    /// Seals lines for a per-conversation tree, each under a fresh sequence key.
+    fn seal_lines<T: Serialize>(
+        &self,
+        r: &UserRef,
+        tree: &[u8],
+        conversation: &str,
+        items: &[T],
+    ) -> Result<Vec<KeyValue>, StoreError> {
+        let mut lines = Vec::with_capacity(items.len());
+        for item in items {
+            let seq = self.db.generate_id()?;
+            let k = pair_key(conversation, &seq.to_be_bytes());
+            let v = self.keys.seal(r, &[tree, &k], &to_json(item)?)?;
+            lines.push((k, v));
+        }
+        Ok(lines)
+    }
+
+    /// Commits a turn: the new state and its transcript lines in one
+    /// transaction, then flushes. Only after this returns may the reply be shown.
+    /// A conversation that ends without consent (declined, or stopped at the
+    /// consent question) is erased instead: nothing about the person stays.
+    pub fn commit_turn(&self, conv: &Conversation, entries: &[Entry]) -> Result<(), StoreError> {
+        let no_consent = conv.status.is_finished() && conv.answers.consent != Some(true);
+        if conv.status == Status::Declined || no_consent {
+            return self.erase_conversation(conv);
+        }
+        let _guard = self.shared();
+        let r = self.uref(&conv.user);
+        let state = self
+            .keys
+            .seal(&r, &[T_CONVERSATIONS, conv.id.as_bytes()], &to_json(conv)?)?;
+        let lines = self.seal_lines(&r, T_TRANSCRIPT, &conv.id, entries)?;
+        let finished = conv.status.is_finished();
+        (
+            &self.conversations,
+            &self.active,
+            &self.by_user,
+            &self.transcript,
+        )
+            .transaction(|(convs, active, by_user, transcript)| -> Tx {
+                convs.insert(conv.id.as_bytes(), state.clone())?;
+                by_user.insert(user_key(&r, &conv.id), &[][..])?;
+                if finished {
+                    if active.get(r)?.as_deref() == Some(conv.id.as_bytes()) {
+                        active.remove(&r[..])?;
+                    }
+                } else {
+                    active.insert(&r[..], conv.id.as_bytes())?;
+                }
+                for (k, v) in &lines {
+                    transcript.insert(k.clone(), v.clone())?;
+                }
+                Ok(())
+            })
+            .map_err(tx_err)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The owner of a stored conversation, read from its record's header.
+    fn owner_of(&self, conversation: &str) -> Result<Option<UserRef>, StoreError> {
+        Ok(self
+            .conversations
+            .get(conversation.as_bytes())?
+            .and_then(|v| crypto::owner(&v)))
+    }
+
+    /// Appends transcript lines without changing the state (coach messages,
+    /// notes, messages while the bot is quiet). Flushed before returning.
+    /// Lines for a conversation that no longer exists (erased, forgotten)
+    /// are dropped: there is nobody to keep them for.
+    pub fn append(&self, conversation: &str, entries: &[Entry]) -> Result<(), StoreError> {
+        self.append_lines(&self.transcript, T_TRANSCRIPT, conversation, entries)
+    }
+
+    fn append_lines<T: Serialize>(
+        &self,
+        tree: &sled::Tree,
+        name: &[u8],
+        conversation: &str,
+        items: &[T],
+    ) -> Result<(), StoreError> {
+        let _guard = self.shared();
+        let Some(r) = self.owner_of(conversation)? else {
+            tracing::warn!(
+                conversation,
+                "lines for a conversation that is not stored were dropped"
+            );
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        for (k, v) in self.seal_lines(&r, name, conversation, items)? {
+            batch.insert(k, v);
+        }
+        tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Removes one conversation (its hand-off state is part of it) with its
+    /// transcript and index entries. When it was the user's last one, their data key is
+    /// destroyed too, so no copy of anything about them can be read again.
+    pub fn erase_conversation(&self, conv: &Conversation) -> Result<(), StoreError> {
+        let _guard = self.exclusive();
+        let r = self.uref(&conv.user);
+        self.erase(&conv.id, &r)?;
+        if self.ids_of(&r)?.is_empty() {
+            self.keys.destroy(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a conversation's records (caller holds the exclusive lock).
+    fn erase(&self, id: &str, r: &UserRef) -> Result<(), StoreError> {
+        let keys = |t: &sled::Tree| -> Result<Vec<sled::IVec>, sled::Error> {
+            t.scan_prefix(prefix(id)).keys().collect()
+        };
+        let lines = keys(&self.transcript)?;
+        (
+            &self.conversations,
+            &self.active,
+            &self.by_user,
+            &self.transcript,
+        )
+            .transaction(|(convs, active, by_user, transcript)| -> Tx {
+                convs.remove(id.as_bytes())?;
+                by_user.remove(user_key(r, id))?;
+                if active.get(r)?.as_deref() == Some(id.as_bytes()) {
+                    active.remove(&r[..])?;
+                }
+                for k in &lines {
+                    transcript.remove(k.clone())?;
+                }
+                Ok(())
+            })
+            .map_err(tx_err)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Forgets a user: destroys their data key first (from that moment every
+    /// copy of their records is unreadable, old sled segments and backups
+    /// included), then removes their conversations (with their hand-off
+    /// state), transcripts and index entries. Unknown users are fine.
+    pub fn forget_user(&self, user: &str) -> Result<Forgotten, StoreError> {
+        let _guard = self.exclusive();
+        let r = self.uref(user);
+        let conversations = self.ids_of(&r)?;
+        // Read what the Discord side must clean up while it can still be read.
+        let mut cards = Vec::new();
+        let mut threads = Vec::new();
+        for id in &conversations {
+            if let Some(h) = self.conversation(id)?.and_then(|c| c.handoff) {
+                cards.extend(h.card);
+                threads.extend(h.thread);
+            }
+        }
+        let key_destroyed = self.keys.destroy(&r)?;
+        for id in &conversations {
+            self.erase(id, &r)?;
+        }
+        // An active pointer without a by_user entry cannot happen, but costs nothing to clear.
+        self.active.remove(r)?;
+        self.db.flush()?;
+        Ok(Forgotten {
+            conversations,
+            cards,
+            threads,
+            key_destroyed,
+        })
+    }
+
+    /// Removes the records of conversations whose user's key is gone (left by
+    /// a crash between destroying a key and removing the records). Returns
+    /// how many conversations went.
+    pub fn sweep_orphans(&self) -> Result<usize, StoreError> {
+        let _guard = self.exclusive();
+        let mut orphans = Vec::new();
+        for kv in self.conversations.iter() {
+            let (k, v) = kv?;
+            let Some(r) = crypto::owner(&v) else {
+                continue;
+            };
+            if !self.keys.has_key(&r)? {
+                orphans.push((String::from_utf8_lossy(&k).into_owned(), r));
+            }
+        }
+        for (id, r) in &orphans {
+            self.erase(id, r)?;
+        }
+        Ok(orphans.len())
+    }
+
+    /// Records a transport event id; returns false when it was seen before
+    /// (a redelivered Discord event). Entries expire after `ttl_secs`.
+    pub fn first_sighting(
+        &self,
+        event_id: &str,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> Result<bool, StoreError> {
+        let key = self.keys.event_ref(event_id);
+        let expiry = (now.timestamp() + ttl_secs).to_be_bytes();
+        let prev = self
+            .seen
+            .compare_and_swap(key, None as Option<&[u8]>, Some(&expiry[..]))?;
+        match prev {
+            Ok(()) => {
+                self.db.flush()?;
+                Ok(true)
+            }
+            Err(cas) => {
+                let expired = cas
+                    .current
+                    .as_deref()
+                    .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                    .map(i64::from_be_bytes)
+                    .is_some_and(|t| t < now.timestamp());
+                if expired {
+                    self.seen.insert(key, &expiry[..])?;
+                    self.db.flush()?;
+                }
+                Ok(expired)
+            }
+        }
+    }
+
+    /// Drops expired dedupe records. Returns how many went.
+    pub fn sweep_seen(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for kv in self.seen.iter() {
+            let (k, v) = kv?;
+            let t = <[u8; 8]>::try_from(v.as_ref())
+                .map(i64::from_be_bytes)
+                .unwrap_or(0);
+            if t < now.timestamp() {
+                self.seen.remove(k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Flushes everything to disk (shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,587 @@
+//! The `llo-intake` command line: parsing (clap), the commands, and exit
+//! codes (0 ok, 1 runtime error, 2 usage or content error). The only layer
+//! that names clap; `main.rs` just calls [`main`].
+
+use crate::app::service::Intake;
+use crate::app::settings::{parse_delimiter, Config};
+use crate::app::store::Store;
+use crate::app::{eval, export, privacy};
+use crate::content::text::Lang;
+use crate::content::Severity;
+use crate::domain::engine::Status;
+use crate::domain::knowledge::Knowledge;
+use crate::{console, content, discord};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "llo-intake",
+    version,
+    about = "Intake bot for regional lifelong-learning networks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Hold the intake conversation in this terminal.
+    Console {
+        /// Database directory (created when missing).
+        #[arg(long, default_value = "data")]
+        db: PathBuf,
+        /// Content directory; repeat to add a deployment's own content.
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        /// Who is talking (each user has their own conversation).
+        #[arg(long, default_value = "local")]
+        user: String,
+        /// Language of a new conversation: nl or en.
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+        /// Print every bot output as one JSON object per line.
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Connect to Discord and hold intakes there (see README, "Discord setup").
+    /// The token comes from DISCORD_TOKEN or the config's `token_file`.
+    Run {
+        /// Config file (default: ./config.toml when it exists).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate the content files.
+    Check {
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+    },
+    /// Show the concerns detected in TEXT (or in each line of stdin).
+    Classify {
+        text: Option<String>,
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+        /// Show which pattern matched which words, and what cancelled it.
+        #[arg(long)]
+        explain: bool,
+        /// With --explain: print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score the classifier on a labelled JSONL file.
+    Eval {
+        file: PathBuf,
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// List the utterances that were not classified right.
+        #[arg(long)]
+        errors: bool,
+    },
+    /// Export conversation summaries (the bot must be stopped: one process per database).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write to FILE (created with mode 0600) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Conversations started on or after DATE (YYYY-MM-DD, UTC, or RFC 3339).
+        #[arg(long, value_parser = since_date)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Conversations started on or before DATE (the whole day counts).
+        #[arg(long, value_parser = until_date)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only this province id; repeat for several.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Only conversations with this concern id; repeat for several.
+        #[arg(long = "concern")]
+        concerns: Vec<String>,
+        /// Only this status (active, handoff, ended, stopped); repeat for several.
+        #[arg(long = "status", value_parser = status)]
+        statuses: Vec<Status>,
+        /// Include the raw transcripts (left out by default).
+        #[arg(long)]
+        transcripts: bool,
+        /// Include platform user ids (by default only a pseudonym, user_ref).
+        #[arg(long)]
+        user_ids: bool,
+        /// CSV delimiter (default from config [export], else ';').
+        #[arg(long)]
+        delimiter: Option<String>,
+        /// CSV byte order mark: true or false (default from config [export], else true).
+        #[arg(long)]
+        bom: Option<bool>,
+        /// Content directories, for readable labels in Markdown and checking filter ids.
+        #[arg(long = "intents")]
+        intents: Vec<PathBuf>,
+        /// Language of labels in Markdown.
+        #[arg(long, default_value = "nl")]
+        lang: Lang,
+    },
+    /// Delete everything stored about one user and destroy their data key.
+    Forget {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user's platform id (as in `console --user` or their Discord id).
+        #[arg(long)]
+        user: String,
+    },
+    /// Delete conversations past the retention period (the bot does this daily).
+    Purge {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Overrides config [privacy] retention_days.
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
+}
+
+/// `--format` of `export`; the core's [`export::Format`] knows nothing of clap.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Jsonl,
+    Markdown,
+}
+
+impl From<ExportFormat> for export::Format {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Csv => export::Format::Csv,
+            ExportFormat::Jsonl => export::Format::Jsonl,
+            ExportFormat::Markdown => export::Format::Markdown,
+        }
+    }
+}
+
+/// Where the database is: `--db`, else the config's `[intake] database`.
+#[derive(clap::Args)]
+struct DbArgs {
+    /// Database directory (default: from --config, else ./data).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Config file, for the database, key file, retention and export settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// Loads the config (or defaults) and opens an existing database.
+    fn open(&self) -> Result<(Config, Store), Failure> {
+        let config = match &self.config {
+            Some(p) => Config::load(p).map_err(|e| Failure::Usage(e.into()))?,
+            None => Config::default(),
+        };
+        let db = self
+            .db
+            .clone()
+            .unwrap_or_else(|| config.intake.database.clone());
+        if !db.join("db").is_file() {
+            return Err(Failure::Runtime(anyhow::anyhow!(
+                "there is no llo-intake database in {}",
+                db.display()
+            )));
+        }
+        let store = Store::open_with_key_file(&db, config.privacy.master_key_file.as_deref())?;
+        Ok((config, store))
+    }
+}
+
+fn since_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    export::parse_date(s, false)
+}
+
+fn until_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    export::parse_date(s, true)
+}
+
+fn status(s: &str) -> Result<Status, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase()))
+        .map_err(|_| format!("unknown status '{s}' (use active, handoff, ended or stopped)"))
+}
+
+/// A failure that maps to an exit code.
+enum Failure {
+    Usage(anyhow::Error),
+    Runtime(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Runtime(e.into())
+    }
+}
+
+/// Parses the command line, runs the command and maps the outcome to an
+/// exit code (0 ok, 1 runtime error, 2 usage or content error).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Run { .. }));
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs go to stderr; `LLO_INTAKE_LOG` overrides the level (e.g. `debug`).
+/// The bot logs its own progress at info; message content is never logged.
+fn init_logging(bot: bool) {
+    let default = if bot { "warn,llo_intake=info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LLO_INTAKE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+fn dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
+    if given.is_empty() {
+        vec![content::default_dir()]
+    } else {
+        given
+    }
+}
+
+/// Loads content; problems are a usage error (exit 2). Warnings go to stderr.
+fn knowledge(dirs: &[PathBuf]) -> Result<Knowledge, Failure> {
+    match Knowledge::load(dirs) {
+        Ok((k, warnings)) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+            Ok(k)
+        }
+        Err(e) => Err(Failure::Usage(anyhow::anyhow!(e))),
+    }
+}
+
+/// The config file: the given one, else ./config.toml when present, else
+/// the defaults.
+fn load_config(path: Option<PathBuf>) -> Result<Config, Failure> {
+    let path = match path {
+        Some(p) => p,
+        None if std::path::Path::new("config.toml").exists() => PathBuf::from("config.toml"),
+        None => return Ok(Config::default()),
+    };
+    Config::load(&path).map_err(|e| Failure::Usage(e.into()))
+}
+
+/// `llo-intake run`: the Discord bot until SIGINT or SIGTERM.
+fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
+    let config = load_config(config)?;
+    let token = config
+        .discord
+        .token(std::env::var("DISCORD_TOKEN").ok())
+        .map_err(|e| Failure::Usage(e.into()))?;
+    let k = knowledge(&config.intake.content)?;
+    let store = Store::open_with_key_file(
+        &config.intake.database,
+        config.privacy.master_key_file.as_deref(),
+    )?;
+    let days = config.privacy.retention_days;
+    let intake = Intake::new(Arc::new(k), store.clone(), config.intake.default_language)
+        .with_retention_days(days)
+        .with_export(config.export.clone());
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(%info, "panic");
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // The consent text promises deletion after `days`: sweep daily.
+    let retention = runtime.spawn(privacy::retention_task(
+        store,
+        days,
+        chrono::Utc::now,
+        std::future::pending(),
+    ));
+    let result = runtime.block_on(discord::run(
+        &config.discord,
+        &token,
+        intake,
+        shutdown_signal(),
+    ));
+    retention.abort();
+    result?;
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, Docker).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Run { config } => run_bot(config),
+        Command::Console {
+            db,
+            intents,
+            user,
+            lang,
+            jsonl,
+        } => {
+            let k = knowledge(&dirs(intents))?;
+            let store = Store::open(&db)?;
+            let intake = Intake::new(Arc::new(k), store, lang);
+            let format = if jsonl {
+                console::Format::Jsonl
+            } else {
+                console::Format::Text
+            };
+            let stdin = std::io::stdin();
+            console::run(
+                &intake,
+                &user,
+                Some(lang),
+                format,
+                stdin.lock(),
+                std::io::stdout(),
+                chrono::Utc::now,
+            )?;
+            intake.store.flush()?;
+            Ok(())
+        }
+        Command::Check { intents } => {
+            let dirs = dirs(intents);
+            let (raw, mut problems) = content::RawContent::read(&dirs);
+            let merged = raw.merge();
+            problems.extend(content::check::check(&merged));
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
+            let warnings = problems.len() - errors;
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if errors > 0 {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "content check failed: {errors} error(s), {warnings} warning(s)"
+                )));
+            }
+            println!(
+                "content ok: {} concerns, {} steps, {} routes, {} contacts, {} provinces ({warnings} warning(s))",
+                merged.concerns.len(),
+                merged.steps.len(),
+                merged.routes.len(),
+                merged.contacts.len(),
+                merged.provinces.len()
+            );
+            Ok(())
+        }
+        Command::Classify {
+            text,
+            intents,
+            lang,
+            explain,
+            json,
+        } => {
+            let k = knowledge(&dirs(intents))?;
+            let mut out = std::io::stdout().lock();
+            let mut one = |t: &str, single: bool| -> Result<(), Failure> {
+                if explain {
+                    let e = k.classifier.explain(&k.content, t, lang);
+                    if json {
+                        let v = serde_json::json!({"text": t, "explain": e});
+                        if single {
+                            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                        } else {
+                            writeln!(out, "{v}")?;
+                        }
+                    } else {
+                        writeln!(out, "{}", e.render(&k.content, lang))?;
+                    }
+                } else if single {
+                    writeln!(out, "{}", serde_json::json!(k.classify(t, lang)))?;
+                } else {
+                    let v = serde_json::json!({"text": t, "concerns": k.classify(t, lang)});
+                    writeln!(out, "{v}")?;
+                }
+                out.flush()?;
+                Ok(())
+            };
+            match text {
+                Some(t) => one(&t, true)?,
+                None => {
+                    for line in std::io::stdin().lock().lines() {
+                        one(&line?, false)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Eval {
+            file,
+            intents,
+            json,
+            errors,
+        } => {
+            let k = knowledge(&dirs(intents))?;
+            let src = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let items = eval::parse(&src)
+                .map_err(|e| Failure::Usage(anyhow::anyhow!("{}: {e}", file.display())))?;
+            let report = eval::evaluate(&k, &items);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(());
+            }
+            println!(
+                "{:<18} {:>9} {:>7} {:>7}   tp  fp  fn",
+                "concern", "precision", "recall", "f1"
+            );
+            for c in &report.per_concern {
+                println!(
+                    "{:<18} {:>9.3} {:>7.3} {:>7.3}  {:>3} {:>3} {:>3}",
+                    c.concern, c.precision, c.recall, c.f1, c.tp, c.fp, c.fn_
+                );
+            }
+            println!("items: {}  macro-F1: {:.3}", report.items, report.macro_f1);
+            if errors {
+                for (t, want, got) in &report.errors {
+                    println!("  {t:?}\n      want {want:?} got {got:?}");
+                }
+            }
+            Ok(())
+        }
+        Command::Export {
+            db,
+            format,
+            out,
+            since,
+            until,
+            regions,
+            concerns,
+            statuses,
+            transcripts,
+            user_ids,
+            delimiter,
+            bom,
+            intents,
+            lang,
+        } => {
+            let (config, store) = db.open()?;
+            let delimiter = delimiter.unwrap_or(config.export.delimiter);
+            let delimiter =
+                parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
+            let k = match content::Content::load(&dirs(intents)) {
+                Ok((c, _)) => c,
+                Err(e) => return Err(Failure::Usage(e.into())),
+            };
+            let unknown = |kind: &str, ids: &[String], known: Vec<&str>| -> Result<(), Failure> {
+                match ids.iter().find(|i| !known.contains(&i.as_str())) {
+                    Some(i) => Err(Failure::Usage(anyhow::anyhow!(
+                        "unknown {kind} '{i}' (known: {})",
+                        known.join(", ")
+                    ))),
+                    None => Ok(()),
+                }
+            };
+            unknown(
+                "region",
+                &regions,
+                k.provinces.iter().map(|p| p.id.as_str()).collect(),
+            )?;
+            unknown(
+                "concern",
+                &concerns,
+                k.concerns.iter().map(|c| c.id.as_str()).collect(),
+            )?;
+            let opts = export::Options {
+                format: format.into(),
+                filter: export::Filter {
+                    since,
+                    until,
+                    regions,
+                    concerns,
+                    statuses,
+                },
+                transcripts,
+                user_ids,
+                delimiter,
+                bom: bom.unwrap_or(config.export.bom),
+                lang,
+            };
+            let n = match &out {
+                Some(path) => {
+                    let file = crate::app::crypto::create_private_file(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let n = export::write(&store, &opts, Some(&k), std::io::BufWriter::new(&file))?;
+                    file.sync_all()?;
+                    n
+                }
+                None => export::write(&store, &opts, Some(&k), std::io::stdout().lock())?,
+            };
+            match &out {
+                Some(p) => eprintln!("exported {n} conversation(s) to {}", p.display()),
+                None => eprintln!("exported {n} conversation(s)"),
+            }
+            Ok(())
+        }
+        Command::Forget { db, user } => {
+            let (_, store) = db.open()?;
+            let f = privacy::forget(&store, &user)?;
+            if f.conversations.is_empty() && !f.key_destroyed {
+                println!("nothing was stored for this user");
+            } else {
+                println!(
+                    "forgotten: {} conversation(s) removed, data key destroyed",
+                    f.conversations.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Purge { db, retention_days } => {
+            let (config, store) = db.open()?;
+            let days = retention_days.unwrap_or(config.privacy.retention_days);
+            let p = privacy::purge(&store, days, chrono::Utc::now())?;
+            println!(
+                "purged {} conversation(s) with no activity in {days} days; {} orphaned record set(s), {} expired dedupe record(s)",
+                p.conversations.len(),
+                p.orphans,
+                p.seen
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,809 @@
+//! The intake engine: a pure state machine over the script in `intents/`.
+//!
+//! `(knowledge, conversation, input, now) -> Turn { conversation, outputs, events }`.
+//! No I/O, no clock reads, no Discord types: the same input on the same state
+//! always gives the same turn. Transports feed it [`Input`]s and render the
+//! [`Output`]s; the store persists the new state.
+
+use crate::content::text::{fill, join_list, Lang};
+use crate::content::{Step, StepKind};
+use crate::domain::knowledge::Knowledge;
+use crate::domain::nlu::matcher::Resolved;
+use crate::domain::output::{Choice, Output, Question};
+use crate::domain::recommend;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The bot is asking questions.
+    #[default]
+    Active,
+    /// Waiting for or talking with a human coach; the bot stays quiet.
+    Handoff,
+    /// Finished the script.
+    Ended,
+    /// The user said stop.
+    Stopped,
+    /// The user declined consent: nothing about them is kept.
+    Declined,
+}
+
+impl Status {
+    /// Whether the conversation is over (a new message starts a new one).
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Ended | Status::Stopped | Status::Declined)
+    }
+}
+
+/// What the user told the bot. Well-known fields are typed (exports and the
+/// recommender use them); fields of steps added in content go to `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answers {
+    pub consent: Option<bool>,
+    pub consent_at: Option<DateTime<Utc>>,
+    /// The answer to the open question, in the user's words.
+    pub concerns_text: Option<String>,
+    /// What the classifier found in it.
+    #[serde(default)]
+    pub detected: Vec<String>,
+    /// The concerns as confirmed by the user.
+    #[serde(default)]
+    pub concerns: Vec<String>,
+    pub sector: Option<String>,
+    pub size: Option<String>,
+    pub region: Option<String>,
+    pub tried: Option<String>,
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Answers {
+    fn set_text(&mut self, field: &str, value: Option<String>) {
+        match field {
+            "concerns_text" => self.concerns_text = value,
+            "tried" => self.tried = value,
+            "sector" => self.sector = value,
+            "size" => self.size = value,
+            "region" => self.region = value,
+            other => {
+                match value {
+                    Some(v) => self.extra.insert(other.to_string(), v),
+                    None => self.extra.remove(other),
+                };
+            }
+        }
+    }
+}
+
+/// Why a human was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    /// The user asked for a person.
+    UserRequest,
+    /// The user accepted the offer at the end.
+    OfferAccepted,
+    /// The bot did not understand twice and the user took the offered coach.
+    Misunderstood,
+    /// A moderator handed the conversation over.
+    Moderator,
+}
+
+/// One conversation's state. Serialised as JSON into the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub user: String,
+    pub lang: Lang,
+    #[serde(default)]
+    pub status: Status,
+    /// The pending step (the question waiting for an answer).
+    pub step: Option<String>,
+    /// Interactive steps answered, oldest first ("terug" pops it).
+    #[serde(default)]
+    pub history: Vec<String>,
+    #[serde(default)]
+    pub answers: Answers,
+    /// Answers not understood at the pending step.
+    #[serde(default)]
+    pub misses: u32,
+    /// Options the pending question is narrowed to (ambiguous answer, mixed postcode).
+    #[serde(default)]
+    pub narrowed: Option<Vec<String>>,
+    /// On the confirm step: the user said "no" and picks from the list.
+    #[serde(default)]
+    pub picking: bool,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Route ids shown to the user.
+    #[serde(default)]
+    pub recommended: Vec<String>,
+    /// Contact ids shown to the user.
+    #[serde(default)]
+    pub contacts_shown: Vec<String>,
+    /// The current or last hand-off to a coach.
+    #[serde(default)]
+    pub handoff: Option<crate::domain::handoff::Handoff>,
+    /// Every hand-off event, for wait and handling times.
+    #[serde(default)]
+    pub handoff_log: Vec<crate::domain::handoff::HandoffEvent>,
+}
+
+/// What reaches the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Typed text.
+    Text(String),
+    /// A button or menu option (its id).
+    Choice(String),
+    /// Several options at once (multi-select).
+    Choices(Vec<String>),
+    /// The user came back (console restart, new DM after a restart): re-ask.
+    Resume,
+    /// A coach hands the conversation back: the bot resumes where it was.
+    Handback,
+    /// A moderator hands the conversation to a coach.
+    ModeratorHandoff,
+}
+
+/// Things that happened in a turn, for the transport and the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    HandoffRequested { reason: HandoffReason },
+    HandedBack,
+    Restarted,
+    Finished { status: Status },
+}
+
+/// The result of one engine call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub conversation: Conversation,
+    pub outputs: Vec<Output>,
+    pub events: Vec<Event>,
+}
+
+impl Turn {
+    /// The question the bot now waits on, if any.
+    pub fn question(&self) -> Option<&Question> {
+        self.outputs.iter().rev().find_map(|o| match o {
+            Output::Question(q) => Some(q),
+            _ => None,
+        })
+    }
+}
+
+/// Intents that work at any step.
+const GLOBAL: &[&str] = &["stop", "restart", "human", "help", "back"];
+/// The choice id offered after repeated misunderstanding.
+pub const HUMAN_CHOICE: &str = "human";
+/// Guard against content cycles of non-interactive steps.
+const MAX_CHAIN: usize = 64;
+
+struct Run<'k> {
+    k: &'k Knowledge,
+    conv: Conversation,
+    outputs: Vec<Output>,
+    events: Vec<Event>,
+    now: DateTime<Utc>,
+}
+
+/// Starts a new conversation and asks its first question.
+pub fn start(k: &Knowledge, id: &str, user: &str, lang: Lang, now: DateTime<Utc>) -> Turn {
+    let conv = Conversation {
+        id: id.to_string(),
+        user: user.to_string(),
+        lang,
+        status: Status::Active,
+        step: None,
+        history: Vec::new(),
+        answers: Answers::default(),
+        misses: 0,
+        narrowed: None,
+        picking: false,
+        started_at: now,
+        updated_at: now,
+        ended_at: None,
+        recommended: Vec::new(),
+        contacts_shown: Vec::new(),
+        handoff: None,
+        handoff_log: Vec::new(),
+    };
+    let mut run = Run::new(k, conv, now);
+    let first = k
+        .content
+        .script
+        .as_ref()
+        .map(|s| s.start.clone())
+        .unwrap_or_default();
+    run.enter(&first);
+    run.finish()
+}
+
+/// Handles one input on a conversation.
+pub fn handle(k: &Knowledge, conv: &Conversation, input: Input, now: DateTime<Utc>) -> Turn {
+    let mut run = Run::new(k, conv.clone(), now);
+    run.input(input);
+    run.finish()
+}
+
+impl<'k> Run<'k> {
+    fn new(k: &'k Knowledge, mut conv: Conversation, now: DateTime<Utc>) -> Self {
+        conv.updated_at = now;
+        Run {
+            k,
+            conv,
+            outputs: Vec::new(),
+            events: Vec::new(),
+            now,
+        }
+    }
+
+    fn finish(self) -> Turn {
+        Turn {
+            conversation: self.conv,
+            outputs: self.outputs,
+            events: self.events,
+        }
+    }
+
+    fn lang(&self) -> Lang {
+        self.conv.lang
+    }
+
+    fn msg(&self, key: &str) -> String {
+        self.k.msg(key, self.lang())
+    }
+
+    fn say(&mut self, text: String) {
+        self.outputs.push(Output::Message {
+            step: self.conv.step.clone(),
+            text,
+        });
+    }
+
+    fn pending(&self) -> Option<&'k Step> {
+        self.conv
+            .step
+            .as_deref()
+            .and_then(|s| self.k.content.step(s))
+    }
+
+    fn input(&mut self, input: Input) {
+        match self.conv.status {
+            Status::Handoff => return self.while_handed_off(input),
+            s if s.is_finished() => {
+                let text = self.msg("conversation_over");
+                self.outputs.push(Output::End { step: None, text });
+                return;
+            }
+            _ => {}
+        }
+        let Some(step) = self.pending() else {
+            let text = self.msg("conversation_over");
+            self.outputs.push(Output::End { step: None, text });
+            return;
+        };
+        match input {
+            Input::Resume => {
+                self.say(self.msg("welcome_back"));
+                self.ask(step);
+            }
+            Input::Handback => self.ask(step),
+            Input::ModeratorHandoff => self.handoff(HandoffReason::Moderator),
+            Input::Text(t) => self.text(step, &t),
+            Input::Choice(id) => self.choice(step, &[id]),
+            Input::Choices(ids) => self.choice(step, &ids),
+        }
+    }
+
+    /// The bot is quiet while a coach has the conversation; it only speaks to
+    /// welcome the user back or when the coach hands back.
+    fn while_handed_off(&mut self, input: Input) {
+        match input {
+            Input::Resume => self.say(self.msg("handoff_waiting")),
+            Input::Handback => {
+                self.conv.status = Status::Active;
+                self.events.push(Event::HandedBack);
+                self.say(self.msg("handed_back"));
+                match self.pending() {
+                    Some(step) => self.ask(step),
+                    None => self.end_over(),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn end_over(&mut self) {
+        self.conv.status = Status::Ended;
+        self.conv.ended_at = Some(self.now);
+        self.events.push(Event::Finished {
+            status: Status::Ended,
+        });
+        let text = self.msg("conversation_over");
+        self.outputs.push(Output::End { step: None, text });
+    }
+
+    fn handoff(&mut self, reason: HandoffReason) {
+        self.conv.status = Status::Handoff;
+        crate::domain::handoff::requested(&mut self.conv, self.now, reason);
+        self.events.push(Event::HandoffRequested { reason });
+        self.say(self.msg("handoff_requested"));
+    }
+
+    fn text(&mut self, step: &'k Step, raw: &str) {
+        let t = raw.trim();
+        if t.is_empty() {
+            self.say(self.msg("empty_input"));
+            return self.ask(step);
+        }
+        if let Some(intent) = self.k.matchers.intent(t, GLOBAL) {
+            return self.global(step, &intent);
+        }
+        let noted = self.note_ended_routes(t);
+        match step.kind {
+            StepKind::YesNo => match self.k.matchers.intent(t, &["yes", "no"]) {
+                Some(i) => self.yes_no(step, i == "yes"),
+                None => self.miss(step, noted),
+            },
+            StepKind::Open => {
+                if step.optional && self.k.matchers.intent(t, &["skip"]).is_some() {
+                    self.conv.answers.set_text(step.field(), None);
+                } else {
+                    self.conv
+                        .answers
+                        .set_text(step.field(), Some(t.to_string()));
+                    if step.classify {
+                        let found = self.k.classify(t, self.lang());
+                        self.conv.answers.detected = found.clone();
+                        self.conv.answers.concerns = found;
+                    }
+                }
+                self.advance(step, None);
+            }
+            StepKind::ConfirmConcerns => self.confirm_text(step, t, noted),
+            StepKind::Choice => {
+                let narrowed = self.conv.narrowed.clone();
+                match self
+                    .k
+                    .matchers
+                    .resolve(&self.k.content, step, t, narrowed.as_deref())
+                {
+                    Resolved::One(id) => self.chosen(step, id),
+                    Resolved::Many(ids) => {
+                        let key = if step.source.as_deref() == Some("regions")
+                            && t.chars().any(|c| c.is_ascii_digit())
+                        {
+                            "region_confirm"
+                        } else {
+                            "ambiguous"
+                        };
+                        // Ask the short confirmation question itself, with the
+                        // narrowed options, rather than the whole prompt again.
+                        self.conv.narrowed = Some(ids);
+                        self.ask(step);
+                        if let Some(Output::Question(q)) = self.outputs.last_mut() {
+                            q.text = self.k.msg(key, self.conv.lang);
+                        }
+                    }
+                    Resolved::None => self.miss(step, noted),
+                }
+            }
+            _ => self.ask(step),
+        }
+    }
+
+    fn choice(&mut self, step: &'k Step, ids: &[String]) {
+        if ids.iter().any(|i| i == HUMAN_CHOICE) {
+            let reason = if self.conv.misses >= 2 {
+                HandoffReason::Misunderstood
+            } else {
+                HandoffReason::UserRequest
+            };
+            return self.handoff(reason);
+        }
+        let first = ids.first().map(String::as_str).unwrap_or("");
+        match step.kind {
+            StepKind::YesNo if first == "yes" || first == "no" => self.yes_no(step, first == "yes"),
+            StepKind::Open if step.optional && first == "skip" => {
+                self.conv.answers.set_text(step.field(), None);
+                self.advance(step, None);
+            }
+            StepKind::ConfirmConcerns => {
+                if first == "yes" && !self.conv.answers.detected.is_empty() && !self.conv.picking {
+                    return self.advance(step, None);
+                }
+                if first == "no" {
+                    self.conv.picking = true;
+                    return self.ask(step);
+                }
+                let picked: Vec<String> = self
+                    .k
+                    .content
+                    .concerns
+                    .iter()
+                    .filter(|c| ids.contains(&c.id))
+                    .map(|c| c.id.clone())
+                    .collect();
+                if picked.is_empty() {
+                    return self.ask(step);
+                }
+                self.conv.answers.concerns = picked;
+                self.advance(step, None);
+            }
+            StepKind::Choice => {
+                let allowed = self.k.matchers.option_ids(step);
+                let ok = allowed.iter().any(|a| a == first)
+                    && self
+                        .conv
+                        .narrowed
+                        .as_ref()
+                        .is_none_or(|n| n.iter().any(|x| x == first));
+                if ok {
+                    self.chosen(step, first.to_string());
+                } else {
+                    self.ask(step);
+                }
+            }
+            // A stale or foreign button: ask the pending question again.
+            _ => self.ask(step),
+        }
+    }
+
+    fn global(&mut self, step: &'k Step, intent: &str) {
+        match intent {
+            "stop" => {
+                self.conv.status = Status::Stopped;
+                self.conv.step = None;
+                self.conv.ended_at = Some(self.now);
+                self.events.push(Event::Finished {
+                    status: Status::Stopped,
+                });
+                let text = self.msg("stopped");
+                self.outputs.push(Output::End { step: None, text });
+            }
+            "restart" => {
+                let consent = (self.conv.answers.consent, self.conv.answers.consent_at);
+                self.conv.answers = Answers {
+                    consent: consent.0,
+                    consent_at: consent.1,
+                    ..Answers::default()
+                };
+                self.conv.history.clear();
+                self.conv.recommended.clear();
+                self.conv.contacts_shown.clear();
+                self.events.push(Event::Restarted);
+                self.say(self.msg("restarted"));
+                let to = self
+                    .k
+                    .content
+                    .script
+                    .as_ref()
+                    .map(|s| s.restart_at.clone())
+                    .unwrap_or_default();
+                self.enter(&to);
+            }
+            "human" => self.handoff(HandoffReason::UserRequest),
+            "help" => {
+                self.say(self.msg("help"));
+                self.ask(step);
+            }
+            "back" => match self.conv.history.pop() {
+                Some(prev) => self.enter(&prev),
+                None => {
+                    self.say(self.msg("back_none"));
+                    self.ask(step);
+                }
+            },
+            _ => self.ask(step),
+        }
+    }
+
+    /// Tells the user when they name a scheme that has ended, and what replaced it.
+    fn note_ended_routes(&mut self, text: &str) -> bool {
+        let mut noted = false;
+        for id in self.k.matchers.mentioned_routes(text) {
+            let Some(r) = self.k.content.route(&id) else {
+                continue;
+            };
+            if r.status != crate::content::RouteStatus::Ended {
+                continue;
+            }
+            let lang = self.lang();
+            let succ = r.successor.as_deref().and_then(|s| self.k.content.route(s));
+            let text = match succ {
+                Some(s) => fill(
+                    &self.msg("route_ended"),
+                    &[
+                        ("title", r.title.get(lang)),
+                        ("successor", s.title.get(lang)),
+                        ("url", &s.url),
+                    ],
+                ),
+                None => fill(
+                    &self.msg("route_ended_no_successor"),
+                    &[("title", r.title.get(lang))],
+                ),
+            };
+            self.say(text);
+            noted = true;
+        }
+        noted
+    }
+
+    fn yes_no(&mut self, step: &'k Step, yes: bool) {
+        if step.field() == "consent" {
+            self.conv.answers.consent = Some(yes);
+            self.conv.answers.consent_at = Some(self.now);
+        } else {
+            self.conv.answers.set_text(
+                step.field(),
+                Some(if yes { "yes" } else { "no" }.to_string()),
+            );
+        }
+        let next = if yes { &step.on_yes } else { &step.on_no };
+        self.advance(step, next.clone());
+    }
+
+    fn confirm_text(&mut self, step: &'k Step, t: &str, noted: bool) {
+        let has_detected = !self.conv.answers.detected.is_empty() && !self.conv.picking;
+        match self.k.matchers.intent(t, &["yes", "no"]).as_deref() {
+            Some("yes") if has_detected => return self.advance(step, None),
+            Some("no") => {
+                self.conv.picking = true;
+                return self.ask(step);
+            }
+            _ => {}
+        }
+        // Numbers from the list ("1 en 3"), names, or a new description.
+        let all = &self.k.content.concerns;
+        let mut picked: Vec<String> = Vec::new();
+        let only_numbers = t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace() || ",;&+.".contains(c))
+            || crate::content::text::fold(t)
+                .split(|c: char| !c.is_alphanumeric())
+                .all(|w| {
+                    w.is_empty() || w.chars().all(|c| c.is_ascii_digit()) || w == "en" || w == "and"
+                });
+        if only_numbers {
+            for w in t.split(|c: char| !c.is_ascii_digit()) {
+                if let Ok(n) = w.parse::<usize>() {
+                    if n >= 1 && n <= all.len() {
+                        picked.push(all[n - 1].id.clone());
+                    }
+                }
+            }
+        } else {
+            let folded = crate::content::text::fold(t);
+            for c in all {
+                let label = crate::content::text::fold(c.label.get(self.lang()));
+                if folded.contains(&label) || folded == c.id {
+                    picked.push(c.id.clone());
+                }
+            }
+            picked.extend(self.k.classify(t, self.lang()));
+        }
+        let picked: Vec<String> = all
+            .iter()
+            .filter(|c| picked.contains(&c.id))
+            .map(|c| c.id.clone())
+            .collect();
+        if picked.is_empty() {
+            return self.miss(step, noted);
+        }
+        self.conv.answers.concerns = picked;
+        self.advance(step, None);
+    }
+
+    fn chosen(&mut self, step: &'k Step, id: String) {
+        let next = step.branches.get(&id).cloned();
+        self.conv.answers.set_text(step.field(), Some(id));
+        self.advance(step, next);
+    }
+
+    fn miss(&mut self, step: &'k Step, noted: bool) {
+        if noted {
+            // The user asked about an ended scheme; that was answered, so just re-ask.
+            return self.ask(step);
+        }
+        self.conv.misses += 1;
+        let key = if self.conv.misses >= 2 {
+            "offer_human"
+        } else {
+            "not_understood"
+        };
+        self.say(self.msg(key));
+        self.ask(step);
+    }
+
+    /// Records the step as answered and moves on.
+    fn advance(&mut self, step: &'k Step, next: Option<String>) {
+        self.conv.history.push(step.id.clone());
+        let next = next.or_else(|| step.next.clone()).unwrap_or_default();
+        self.enter(&next);
+    }
+
+    /// Enters a step: non-interactive steps run and chain on; an interactive
+    /// one becomes the pending question.
+    fn enter(&mut self, id: &str) {
+        let mut id = id.to_string();
+        for _ in 0..MAX_CHAIN {
+            let Some(step) = self.k.content.step(&id) else {
+                return self.end_over();
+            };
+            self.conv.step = Some(step.id.clone());
+            self.conv.misses = 0;
+            self.conv.narrowed = None;
+            self.conv.picking = false;
+            let lang = self.lang();
+            match step.kind {
+                StepKind::Message => {
+                    self.say(step.prompt.get(lang).to_string());
+                    id = step.next.clone().unwrap_or_default();
+                }
+                StepKind::Recommendations => {
+                    let mut rec = recommend::recommend(
+                        self.k,
+                        &self.conv.answers,
+                        lang,
+                        Some(step.id.clone()),
+                    );
+                    let prompt = step.prompt.get(lang);
+                    if !prompt.is_empty() {
+                        rec.text = format!("{prompt}\n\n{}", rec.text);
+                        rec.intro = format!("{prompt}\n\n{}", rec.intro);
+                    }
+                    self.conv.recommended = rec.routes.iter().map(|r| r.id.clone()).collect();
+                    if let Some(p) = &rec.peer {
+                        self.conv.recommended.push(p.id.clone());
+                    }
+                    self.conv.contacts_shown = rec.contacts.iter().map(|c| c.id.clone()).collect();
+                    self.outputs.push(Output::Recommendations(Box::new(rec)));
+                    id = step.next.clone().unwrap_or_default();
+                }
+                StepKind::End => {
+                    self.conv.step = None;
+                    let text = step.prompt.get(lang).to_string();
+                    match step.action.as_deref() {
+                        Some("handoff") => {
+                            self.say(text);
+                            self.conv.status = Status::Handoff;
+                            crate::domain::handoff::requested(
+                                &mut self.conv,
+                                self.now,
+                                HandoffReason::OfferAccepted,
+                            );
+                            self.events.push(Event::HandoffRequested {
+                                reason: HandoffReason::OfferAccepted,
+                            });
+                        }
+                        action => {
+                            let status = if action == Some("decline") {
+                                Status::Declined
+                            } else {
+                                Status::Ended
+                            };
+                            self.conv.status = status;
+                            self.conv.ended_at = Some(self.now);
+                            self.events.push(Event::Finished { status });
+                            self.outputs.push(Output::End {
+                                step: Some(step.id.clone()),
+                                text,
+                            });
+                        }
+                    }
+                    return;
+                }
+                _ => return self.ask(step),
+            }
+        }
+        self.end_over();
+    }
+
+    /// Emits the question for `step` in its current state.
+    fn ask(&mut self, step: &Step) {
+        let lang = self.lang();
+        let c = &self.k.content;
+        let mut q = Question {
+            step: step.id.clone(),
+            text: step.prompt.get(lang).to_string(),
+            choices: Vec::new(),
+            multi: false,
+            free_text: true,
+            numbered: true,
+            concerns: Vec::new(),
+        };
+        let yes = Choice {
+            id: "yes".into(),
+            label: self.msg("yes"),
+        };
+        let no = Choice {
+            id: "no".into(),
+            label: self.msg("no"),
+        };
+        match step.kind {
+            StepKind::YesNo => q.choices = vec![yes, no],
+            StepKind::Open => {
+                q.numbered = false;
+                if step.optional {
+                    q.choices.push(Choice {
+                        id: "skip".into(),
+                        label: self.msg("skip"),
+                    });
+                }
+            }
+            StepKind::ConfirmConcerns => {
+                let detected = &self.conv.answers.detected;
+                q.multi = true;
+                q.concerns = self.conv.answers.concerns.clone();
+                if detected.is_empty() {
+                    q.text = self.msg("confirm_none");
+                } else if self.conv.picking {
+                    q.text = self.msg("confirm_pick");
+                } else {
+                    let reflected: Vec<String> = detected
+                        .iter()
+                        .filter_map(|d| c.concern(d))
+                        .map(|d| d.reflect.get(lang).to_string())
+                        .collect();
+                    let and = self.msg("and");
+                    q.text = fill(
+                        step.prompt.get(lang),
+                        &[("concerns", &join_list(&reflected, &and))],
+                    );
+                    q.choices.push(yes);
+                    q.choices.push(no);
+                }
+                q.choices.extend(c.concerns.iter().map(|x| Choice {
+                    id: x.id.clone(),
+                    label: x.label.get(lang).to_string(),
+                }));
+            }
+            StepKind::Choice => {
+                let ids = self.k.matchers.option_ids(step);
+                q.numbered = step.source.as_deref() != Some("sizes");
+                for id in ids {
+                    if self
+                        .conv
+                        .narrowed
+                        .as_ref()
+                        .is_some_and(|n| !n.contains(&id))
+                    {
+                        continue;
+                    }
+                    let label = match step.source.as_deref() {
+                        Some("sectors") => c.sector(&id).map(|s| s.label.get(lang).to_string()),
+                        Some("sizes") => c.size(&id).map(|s| s.label.get(lang).to_string()),
+                        Some("regions") => c.province(&id).map(|p| p.name.clone()),
+                        _ => step
+                            .options
+                            .iter()
+                            .find(|o| o.id == id)
+                            .map(|o| o.label.get(lang).to_string()),
+                    };
+                    q.choices.push(Choice {
+                        label: label.unwrap_or_else(|| id.clone()),
+                        id,
+                    });
+                }
+            }
+            _ => {}
+        }
+        if self.conv.misses >= 2 {
+            q.choices.push(Choice {
+                id: HUMAN_CHOICE.into(),
+                label: self.msg("human_choice"),
+            });
+        }
+        self.outputs.push(Output::Question(q));
+    }
+}

@@ -1,0 +1,470 @@
+//! Concern detection: one compiled `RegexSet` over the patterns of both
+//! languages, multi-label, with clause-level negation ("personeel vinden lukt
+//! wel, houden niet").
+//!
+//! How a message is read:
+//! 1. It is folded (see [`crate::content::text::fold`]) and split into clauses by
+//!    `negation.clause_split`; a clause that starts with `negation.join`
+//!    ("daar ...", "van ...") is joined back to the one before it.
+//! 2. In each clause every concern pattern is tried. Patterns get a leading
+//!    word boundary, so they match word starts, and `<name>` stands for a
+//!    word list from `[words]`.
+//! 3. A negation cue in a clause ("is geen probleem", "lukt wel") cancels
+//!    every hit in that clause; a concern's `cancels` list cancels hits of
+//!    those concerns in the same clause.
+//!
+//! Both languages' patterns are always tried: people mix Dutch and English,
+//! and the patterns of one language rarely fire on the other.
+
+use crate::content::text::{fold, Lang};
+use crate::content::Content;
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+/// Compiled-size budget for the combined concern set (the default is 10 MiB).
+const SET_SIZE_LIMIT: usize = 64 << 20;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One compiled concern pattern.
+#[derive(Debug, Clone)]
+struct Pattern {
+    concern: usize,
+    lang: Lang,
+    /// Index within the concern's list for this language (for editors).
+    index: usize,
+    /// As written in the content file.
+    source: String,
+    re: Regex,
+}
+
+/// One compiled negation cue.
+#[derive(Debug, Clone)]
+struct Cue {
+    lang: Lang,
+    index: usize,
+    source: String,
+    re: Regex,
+}
+
+/// The concern classifier built from content.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    ids: Vec<String>,
+    /// For each concern: the concerns it cancels within a clause.
+    cancels: Vec<Vec<usize>>,
+    set: RegexSet,
+    patterns: Vec<Pattern>,
+    cues: Vec<Cue>,
+    split: Regex,
+    join: Option<Regex>,
+}
+
+/// Why a hit does not count.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Cancel {
+    /// A negation cue from `[negation]` in the same clause.
+    Negation {
+        /// The words of the message that carry the cue.
+        cue: String,
+        /// The cue pattern as written in the content file.
+        pattern: String,
+        lang: Lang,
+        index: usize,
+    },
+    /// A hit of a concern whose `cancels` lists this one, in the same clause.
+    Concern {
+        concern: String,
+        /// The words of the message that matched that concern.
+        matched: String,
+        pattern: String,
+    },
+}
+
+/// One pattern hit, for `classify --explain`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Hit {
+    pub concern: String,
+    pub lang: Lang,
+    /// The pattern as written in the content file.
+    pub pattern: String,
+    /// Its position in `patterns.<lang>` of the concern (0-based).
+    pub index: usize,
+    /// The clause it was found in (index into [`Explanation::clauses`]).
+    pub clause: usize,
+    /// Byte span in the folded text.
+    pub span: (usize, usize),
+    pub matched: String,
+    /// Why this hit does not count, if it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancel>,
+}
+
+/// The full reasoning behind a classification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub folded: String,
+    pub clauses: Vec<String>,
+    pub hits: Vec<Hit>,
+    pub concerns: Vec<String>,
+}
+
+/// Why a classifier could not be built (content that bypassed `check`).
+#[derive(Debug, thiserror::Error)]
+#[error("pattern {pattern:?} does not compile: {source}")]
+pub struct PatternError {
+    pub pattern: String,
+    #[source]
+    pub source: regex::Error,
+}
+
+/// Replaces every `<name>` whose name is a key of `words` by `(?:list)`.
+/// Names are lower-case letters, digits and `_`; `(?P<x>` groups are left
+/// alone. An unknown name is an error, so a typo cannot silently match nothing.
+/// Word lists may use other word lists, up to a few levels deep.
+pub fn expand_words(pattern: &str, words: &BTreeMap<String, String>) -> Result<String, String> {
+    expand_at(pattern, words, 0)
+}
+
+fn expand_at(
+    pattern: &str,
+    words: &BTreeMap<String, String>,
+    depth: usize,
+) -> Result<String, String> {
+    if depth > 4 {
+        return Err("word lists nest too deep (does one use itself?)".into());
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('<') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        let named_group = before.ends_with("(?P") || before.ends_with("(?");
+        let close = from[1..]
+            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .map(|i| i + 1);
+        match close {
+            Some(end) if !named_group && end > 1 && from[end..].starts_with('>') => {
+                let name = &from[1..end];
+                let list = words
+                    .get(name)
+                    .ok_or_else(|| format!("unknown word list <{name}> (see [words])"))?;
+                out.push_str("(?:");
+                out.push_str(&expand_at(list, words, depth + 1)?);
+                out.push(')');
+                rest = &from[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = &from[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Compiles a content regex: word lists expanded, folded, with a leading
+/// word boundary.
+pub fn compile_concern_pattern(
+    p: &str,
+    words: &BTreeMap<String, String>,
+) -> Result<Regex, PatternError> {
+    let expanded = expand_words(p, words).map_err(|reason| PatternError {
+        pattern: p.to_string(),
+        source: regex::Error::Syntax(reason),
+    })?;
+    compile_word_pattern(&expanded).map_err(|e| PatternError {
+        pattern: p.to_string(),
+        source: e.source,
+    })
+}
+
+/// Compiles a content regex: folded, with a leading word boundary.
+pub fn compile_word_pattern(p: &str) -> Result<Regex, PatternError> {
+    let src = format!(r"\b(?:{})", fold(p));
+    Regex::new(&src).map_err(|source| PatternError {
+        pattern: p.to_string(),
+        source,
+    })
+}
+
+fn compile_plain(p: &str) -> Result<Regex, PatternError> {
+    Regex::new(&fold(p)).map_err(|source| PatternError {
+        pattern: p.to_string(),
+        source,
+    })
+}
+
+impl Classifier {
+    pub fn new(content: &Content) -> Result<Classifier, PatternError> {
+        let ids: Vec<String> = content.concerns.iter().map(|c| c.id.clone()).collect();
+        let mut patterns = Vec::new();
+        for lang in Lang::ALL {
+            for (ci, c) in content.concerns.iter().enumerate() {
+                for (index, p) in c.patterns.get(lang).iter().enumerate() {
+                    patterns.push(Pattern {
+                        concern: ci,
+                        lang,
+                        index,
+                        source: p.clone(),
+                        re: compile_concern_pattern(p, &content.words)?,
+                    });
+                }
+            }
+        }
+        // All patterns of all concerns in one automaton: with the word lists
+        // expanded and Unicode `\w` this outgrows the default 10 MiB limit.
+        let set = RegexSetBuilder::new(patterns.iter().map(|p| p.re.as_str()))
+            .size_limit(SET_SIZE_LIMIT)
+            .build()
+            .map_err(|source| PatternError {
+                pattern: "<all concern patterns>".into(),
+                source,
+            })?;
+        let mut cues = Vec::new();
+        for lang in Lang::ALL {
+            for (index, p) in content.negation.patterns.get(lang).iter().enumerate() {
+                cues.push(Cue {
+                    lang,
+                    index,
+                    source: p.clone(),
+                    re: compile_word_pattern(p)?,
+                });
+            }
+        }
+        let cancels = content
+            .concerns
+            .iter()
+            .map(|c| {
+                c.cancels
+                    .iter()
+                    .filter_map(|id| ids.iter().position(|x| x == id))
+                    .collect()
+            })
+            .collect();
+        let join = match content.negation.join.as_deref() {
+            Some(j) if !j.trim().is_empty() => Some(compile_word_pattern(&format!("^(?:{j})"))?),
+            _ => None,
+        };
+        Ok(Classifier {
+            ids,
+            cancels,
+            set,
+            patterns,
+            cues,
+            split: compile_plain(&content.negation.clause_split)?,
+            join,
+        })
+    }
+
+    /// Concern ids found in `text`, in content order. `lang` (the user's
+    /// language) only orders the explanation; both languages are tried.
+    pub fn classify(&self, content: &Content, text: &str, lang: Lang) -> Vec<String> {
+        self.explain(content, text, lang).concerns
+    }
+
+    /// The clauses of a folded text, as byte ranges, trimmed.
+    fn clauses(&self, folded: &str) -> Vec<(usize, usize)> {
+        let mut raw = Vec::new();
+        let mut start = 0;
+        for m in self.split.find_iter(folded) {
+            raw.push((start, m.start()));
+            start = m.end();
+        }
+        raw.push((start, folded.len()));
+        let mut clauses: Vec<(usize, usize)> = Vec::new();
+        for (a, b) in raw {
+            let piece = &folded[a..b];
+            let lead = piece.len() - piece.trim_start().len();
+            let (a, b) = (a + lead, a + piece.trim_end().len());
+            if a >= b {
+                continue;
+            }
+            let continues = self
+                .join
+                .as_ref()
+                .is_some_and(|j| j.is_match(&folded[a..b]));
+            match clauses.last_mut() {
+                Some(prev) if continues => prev.1 = b,
+                _ => clauses.push((a, b)),
+            }
+        }
+        clauses
+    }
+
+    /// Like [`classify`](Self::classify), with every hit and cancellation shown.
+    pub fn explain(&self, content: &Content, text: &str, lang: Lang) -> Explanation {
+        let folded = fold(text);
+        let clauses = self.clauses(&folded);
+        let mut hits = Vec::new();
+        for (ci, &(a, b)) in clauses.iter().enumerate() {
+            hits.extend(self.clause_hits(content, &folded, ci, a, b, lang));
+        }
+        let mut found = vec![false; self.ids.len()];
+        for h in hits.iter().filter(|h| h.cancelled.is_none()) {
+            if let Some(i) = self.ids.iter().position(|id| id == &h.concern) {
+                found[i] = true;
+            }
+        }
+        Explanation {
+            clauses: clauses
+                .iter()
+                .map(|&(a, b)| folded[a..b].to_string())
+                .collect(),
+            concerns: self
+                .ids
+                .iter()
+                .zip(found)
+                .filter(|(_, f)| *f)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            hits,
+            folded,
+        }
+    }
+
+    fn clause_hits(
+        &self,
+        content: &Content,
+        folded: &str,
+        clause_index: usize,
+        a: usize,
+        b: usize,
+        lang: Lang,
+    ) -> Vec<Hit> {
+        let clause = &folded[a..b];
+        let matched = self.set.matches(clause);
+        if !matched.matched_any() {
+            return Vec::new();
+        }
+        // The user's language first, so its cue is the one shown.
+        let negation = self
+            .cues
+            .iter()
+            .filter(|c| c.lang == lang)
+            .chain(self.cues.iter().filter(|c| c.lang != lang))
+            .find_map(|c| {
+                c.re.find(clause).map(|m| Cancel::Negation {
+                    cue: m.as_str().to_string(),
+                    pattern: c.source.clone(),
+                    lang: c.lang,
+                    index: c.index,
+                })
+            });
+        let mut order: Vec<usize> = matched.iter().collect();
+        // The user's language first; within it, content order.
+        order.sort_by_key(|&i| (self.patterns[i].lang != lang, i));
+        let mut hits: Vec<(usize, Hit)> = Vec::new();
+        for i in order {
+            let p = &self.patterns[i];
+            if let Some(m) = p.re.find(clause) {
+                hits.push((
+                    p.concern,
+                    Hit {
+                        concern: content.concerns[p.concern].id.clone(),
+                        lang: p.lang,
+                        pattern: p.source.clone(),
+                        index: p.index,
+                        clause: clause_index,
+                        span: (a + m.start(), a + m.end()),
+                        matched: m.as_str().to_string(),
+                        cancelled: negation.clone(),
+                    },
+                ));
+            }
+        }
+        // A concern that overrides another in this clause cancels its hits.
+        let overriding: Vec<(usize, String, String)> = hits
+            .iter()
+            .filter(|(_, h)| h.cancelled.is_none())
+            .map(|(c, h)| (*c, h.matched.clone(), h.pattern.clone()))
+            .collect();
+        for (c, h) in hits.iter_mut() {
+            if h.cancelled.is_some() {
+                continue;
+            }
+            if let Some((by, m, p)) = overriding
+                .iter()
+                .find(|(by, _, _)| self.cancels[*by].contains(c))
+            {
+                h.cancelled = Some(Cancel::Concern {
+                    concern: self.ids[*by].clone(),
+                    matched: m.clone(),
+                    pattern: p.clone(),
+                });
+            }
+        }
+        hits.into_iter().map(|(_, h)| h).collect()
+    }
+}
+
+impl Explanation {
+    /// The explanation as plain text for a content editor: per clause, what
+    /// matched, with which pattern, and what cancelled it.
+    pub fn render(&self, content: &Content, lang: Lang) -> String {
+        let mut out = String::new();
+        out.push_str(&format!("text (folded): \"{}\"\n", self.folded));
+        let label = |id: &str| {
+            content
+                .concern(id)
+                .map(|c| format!("{id} ({})", c.label.get(lang)))
+                .unwrap_or_else(|| id.to_string())
+        };
+        for (ci, clause) in self.clauses.iter().enumerate() {
+            out.push_str(&format!("\nclause {}: \"{clause}\"\n", ci + 1));
+            let hits: Vec<&Hit> = self.hits.iter().filter(|h| h.clause == ci).collect();
+            if hits.is_empty() {
+                out.push_str("  no concern pattern matches here\n");
+            }
+            for h in hits {
+                out.push_str(&format!(
+                    "  {}: \"{}\" matched by pattern '{}' (concern.{}.patterns.{}[{}])\n",
+                    label(&h.concern),
+                    h.matched,
+                    h.pattern,
+                    h.concern,
+                    h.lang,
+                    h.index
+                ));
+                match &h.cancelled {
+                    None => {}
+                    Some(Cancel::Negation {
+                        cue,
+                        pattern,
+                        lang,
+                        index,
+                    }) => out.push_str(&format!(
+                        "    cancelled: negation cue \"{cue}\" (pattern '{pattern}', negation.patterns.{lang}[{index}])\n"
+                    )),
+                    Some(Cancel::Concern {
+                        concern,
+                        matched,
+                        pattern,
+                    }) => out.push_str(&format!(
+                        "    cancelled: {concern} overrides it in this clause (\"{matched}\", pattern '{pattern}'; see concern.{concern}.cancels)\n"
+                    )),
+                }
+            }
+        }
+        let found: Vec<String> = self.concerns.iter().map(|c| label(c)).collect();
+        let missing: Vec<&str> = content
+            .concerns
+            .iter()
+            .map(|c| c.id.as_str())
+            .filter(|id| !self.concerns.iter().any(|c| c == id))
+            .collect();
+        out.push_str(&format!(
+            "\nresult: {}\n",
+            if found.is_empty() {
+                "no concern".to_string()
+            } else {
+                found.join(", ")
+            }
+        ));
+        if !missing.is_empty() {
+            out.push_str(&format!("not found: {}\n", missing.join(", ")));
+        }
+        out
+    }
+}

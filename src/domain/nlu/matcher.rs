@@ -1,0 +1,341 @@
+//! Understanding choice answers: by id, number, label or alias, also inside a
+//! sentence ("we zitten in Nijmegen" -> gelderland, "12 man" -> small), and
+//! conversation intents that must match the whole message ("stop", "terug").
+
+use crate::content::text::{fold, Lang};
+use crate::content::{Content, Step};
+use crate::domain::nlu::classify::PatternError;
+use regex::Regex;
+use std::collections::BTreeMap;
+
+/// What a choice answer resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    One(String),
+    /// Several options fit: ask which one (ids in option order).
+    Many(Vec<String>),
+    None,
+}
+
+/// One option with the regex that recognises it inside a sentence.
+#[derive(Debug, Clone)]
+struct Opt {
+    id: String,
+    names: Option<Regex>,
+}
+
+/// Compiled matchers for every choice source and every intent.
+#[derive(Debug, Clone)]
+pub struct Matchers {
+    sectors: Vec<Opt>,
+    sizes: Vec<Opt>,
+    regions: Vec<Opt>,
+    inline: BTreeMap<String, Vec<Opt>>,
+    intents: Vec<(String, Vec<Regex>)>,
+    mentions: Vec<(String, Vec<Regex>)>,
+    number: Regex,
+    postcode: Regex,
+}
+
+/// A regex that finds any of `names` as whole words. `*` at the end of a name
+/// allows any ending ("installat*").
+fn names_regex(names: &[String]) -> Result<Option<Regex>, PatternError> {
+    let mut folded: Vec<String> = names
+        .iter()
+        .map(|n| fold(n))
+        .filter(|n| !n.is_empty())
+        .collect();
+    // Longest first, so the alternation prefers "bergen op zoom" over "bergen".
+    folded.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    folded.dedup();
+    let alts: Vec<String> = folded
+        .into_iter()
+        .map(|n| match n.strip_suffix('*') {
+            Some(stem) => format!(r"{}\w*", regex::escape(stem)),
+            None => regex::escape(&n),
+        })
+        .collect();
+    if alts.is_empty() {
+        return Ok(None);
+    }
+    let src = format!(r"(?:^|\W)(?:{})(?:\W|$)", alts.join("|"));
+    Regex::new(&src).map(Some).map_err(|source| PatternError {
+        pattern: src,
+        source,
+    })
+}
+
+fn whole_message(p: &str) -> Result<Regex, PatternError> {
+    let src = format!(r"^\W*(?:{})\W*$", fold(p));
+    Regex::new(&src).map_err(|source| PatternError {
+        pattern: p.to_string(),
+        source,
+    })
+}
+
+impl Matchers {
+    pub fn new(c: &Content) -> Result<Matchers, PatternError> {
+        let labels = |t: &crate::content::text::Text| vec![t.nl.clone(), t.en.clone()];
+        let mut sectors = Vec::new();
+        for s in &c.sectors {
+            let mut n = labels(&s.label);
+            n.push(s.id.clone());
+            n.extend(s.aliases.iter().cloned());
+            sectors.push(Opt {
+                id: s.id.clone(),
+                names: names_regex(&n)?,
+            });
+        }
+        let mut sizes = Vec::new();
+        for s in &c.sizes {
+            let mut n = labels(&s.label);
+            n.extend(s.aliases.iter().cloned());
+            sizes.push(Opt {
+                id: s.id.clone(),
+                names: names_regex(&n)?,
+            });
+        }
+        let mut regions = Vec::new();
+        for p in &c.provinces {
+            let mut n = vec![p.id.clone(), p.name.clone(), p.capital.clone()];
+            n.extend(p.aliases.iter().cloned());
+            n.extend(p.cities.iter().cloned());
+            regions.push(Opt {
+                id: p.id.clone(),
+                names: names_regex(&n)?,
+            });
+        }
+        let mut inline = BTreeMap::new();
+        for step in &c.steps {
+            if step.options.is_empty() {
+                continue;
+            }
+            let mut opts = Vec::new();
+            for o in &step.options {
+                let mut n = labels(&o.label);
+                n.push(o.id.clone());
+                n.extend(o.aliases.iter().cloned());
+                opts.push(Opt {
+                    id: o.id.clone(),
+                    names: names_regex(&n)?,
+                });
+            }
+            inline.insert(step.id.clone(), opts);
+        }
+        let mut intents = Vec::new();
+        for i in &c.intents {
+            let mut res = Vec::new();
+            for l in Lang::ALL {
+                for p in i.patterns.get(l) {
+                    res.push(whole_message(p)?);
+                }
+            }
+            intents.push((i.id.clone(), res));
+        }
+        let mut mentions = Vec::new();
+        for r in &c.routes {
+            let res = r
+                .mentions
+                .iter()
+                .map(|p| crate::domain::nlu::classify::compile_word_pattern(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !res.is_empty() {
+                mentions.push((r.id.clone(), res));
+            }
+        }
+        let number = Regex::new(r"\b(\d{1,6})\b").map_err(|source| PatternError {
+            pattern: "number".into(),
+            source,
+        })?;
+        let postcode =
+            Regex::new(r"\b([1-9]\d)\d{2} ?(?:[a-z]{2})?\b").map_err(|source| PatternError {
+                pattern: "postcode".into(),
+                source,
+            })?;
+        Ok(Matchers {
+            sectors,
+            sizes,
+            regions,
+            inline,
+            intents,
+            mentions,
+            number,
+            postcode,
+        })
+    }
+
+    /// The intent the whole message expresses, among `allowed`. For yes, no
+    /// and skip, when the whole message does not match, its first part before
+    /// a comma or full stop is tried ("yes, that's right", "nee, dat klopt
+    /// niet"). Global intents need the whole message, so "help, ik kan geen
+    /// personeel vinden" is an answer, not a call for help.
+    pub fn intent(&self, text: &str, allowed: &[&str]) -> Option<String> {
+        let folded = fold(text);
+        let find = |s: &str| {
+            self.intents
+                .iter()
+                .filter(|(id, _)| allowed.contains(&id.as_str()))
+                .find(|(_, res)| res.iter().any(|r| r.is_match(s)))
+                .map(|(id, _)| id.clone())
+        };
+        let short_answers = allowed.iter().all(|a| ["yes", "no", "skip"].contains(a));
+        find(&folded).or_else(|| {
+            if !short_answers {
+                return None;
+            }
+            let first = folded.split([',', '.', '!', ';']).next().unwrap_or("");
+            (first.len() < folded.len() && !first.trim().is_empty())
+                .then(|| find(first))
+                .flatten()
+        })
+    }
+
+    /// Routes the user names in `text` ("kan ik nog STAP aanvragen?").
+    pub fn mentioned_routes(&self, text: &str) -> Vec<String> {
+        let folded = fold(text);
+        self.mentions
+            .iter()
+            .filter(|(_, res)| res.iter().any(|r| r.is_match(&folded)))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The option ids a choice step offers, in order.
+    pub fn option_ids(&self, step: &Step) -> Vec<String> {
+        self.opts(step).iter().map(|o| o.id.clone()).collect()
+    }
+
+    fn opts(&self, step: &Step) -> &[Opt] {
+        match step.source.as_deref() {
+            Some("sectors") => &self.sectors,
+            Some("sizes") => &self.sizes,
+            Some("regions") => &self.regions,
+            _ => self
+                .inline
+                .get(&step.id)
+                .map(|v| v.as_slice())
+                .unwrap_or(&[]),
+        }
+    }
+
+    /// Resolves a typed answer to a choice step. `narrowed`, when set, limits
+    /// the options (after an ambiguous answer or a mixed postcode).
+    pub fn resolve(
+        &self,
+        c: &Content,
+        step: &Step,
+        text: &str,
+        narrowed: Option<&[String]>,
+    ) -> Resolved {
+        let folded = fold(text);
+        let opts: Vec<&Opt> = self
+            .opts(step)
+            .iter()
+            .filter(|o| narrowed.is_none_or(|n| n.contains(&o.id)))
+            .collect();
+        if folded.is_empty() || opts.is_empty() {
+            return Resolved::None;
+        }
+        let is_sizes = step.source.as_deref() == Some("sizes");
+        let is_regions = step.source.as_deref() == Some("regions");
+        // An exact id.
+        if let Some(o) = opts.iter().find(|o| fold(&o.id) == folded) {
+            return Resolved::One(o.id.clone());
+        }
+        // A headcount for sizes; a postcode for regions; else an option number.
+        if is_sizes {
+            if let Some(n) = self.headcount(c, &folded, &opts) {
+                if let Some(s) = c.sizes.iter().find(|s| {
+                    n >= s.min && s.max.is_none_or(|m| n <= m) && opts.iter().any(|o| o.id == s.id)
+                }) {
+                    return Resolved::One(s.id.clone());
+                }
+            }
+        } else if is_regions {
+            if let Some(caps) = self.postcode.captures(&folded) {
+                if let Ok(prefix) = caps[1].parse::<u32>() {
+                    if let Some(r) = c
+                        .postcodes
+                        .iter()
+                        .find(|r| prefix >= r.from && prefix <= r.to)
+                    {
+                        let ids: Vec<String> = r
+                            .provinces
+                            .iter()
+                            .filter(|p| opts.iter().any(|o| &&o.id == p))
+                            .cloned()
+                            .collect();
+                        return match ids.len() {
+                            0 => Resolved::None,
+                            1 => Resolved::One(ids[0].clone()),
+                            _ => Resolved::Many(ids),
+                        };
+                    }
+                }
+            }
+        }
+        if !is_sizes {
+            if let Ok(n) = folded
+                .trim_matches(|c: char| !c.is_ascii_digit())
+                .parse::<usize>()
+            {
+                if folded
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.')
+                {
+                    if n >= 1 && n <= opts.len() {
+                        return Resolved::One(opts[n - 1].id.clone());
+                    }
+                    return Resolved::None;
+                }
+            }
+        }
+        // Names inside a sentence. A name inside a longer name of another
+        // option does not count: "Bergen op Zoom" is not also "Bergen".
+        let spans: Vec<(&Opt, Vec<(usize, usize)>)> = opts
+            .iter()
+            .filter_map(|o| {
+                let r = o.names.as_ref()?;
+                let s: Vec<(usize, usize)> =
+                    r.find_iter(&folded).map(|m| (m.start(), m.end())).collect();
+                (!s.is_empty()).then_some((*o, s))
+            })
+            .collect();
+        let inside_longer = |id: &str, (a, b): (usize, usize)| {
+            spans.iter().any(|(o, s)| {
+                o.id != id
+                    && s.iter()
+                        .any(|&(x, y)| x <= a && b <= y && (y - x) > (b - a))
+            })
+        };
+        let found: Vec<String> = spans
+            .iter()
+            .filter(|(o, s)| !s.iter().all(|&span| inside_longer(&o.id, span)))
+            .map(|(o, _)| o.id.clone())
+            .collect();
+        match found.len() {
+            0 => Resolved::None,
+            1 => Resolved::One(found[0].clone()),
+            _ => Resolved::Many(found),
+        }
+    }
+
+    /// A number of people in the answer: digits first; then, unless a size
+    /// is named in words ("alleen ik", "een paar"), the largest number word
+    /// ("een stuk of twintig" -> 20).
+    fn headcount(&self, c: &Content, folded: &str, opts: &[&Opt]) -> Option<u32> {
+        if let Some(m) = self.number.captures(folded) {
+            return m[1].parse().ok();
+        }
+        if opts
+            .iter()
+            .any(|o| o.names.as_ref().is_some_and(|r| r.is_match(folded)))
+        {
+            return None;
+        }
+        folded
+            .split(|ch: char| !ch.is_alphanumeric())
+            .filter_map(|w| c.number_words.get(w).copied())
+            .max()
+    }
+}

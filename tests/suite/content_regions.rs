@@ -1,0 +1,317 @@
+//! Region resolution on the shipped content: the largest municipalities and
+//! every province capital, province aliases, and the postcode prefix table
+//! (mixed prefixes are confirmed with the user, never guessed).
+
+use chrono::{TimeZone, Utc};
+use llo_intake::content::text::Lang;
+use llo_intake::domain::engine::{self, Input};
+use llo_intake::domain::knowledge::Knowledge;
+use llo_intake::domain::nlu::matcher::Resolved;
+use std::sync::OnceLock;
+
+fn k() -> &'static Knowledge {
+    static K: OnceLock<Knowledge> = OnceLock::new();
+    K.get_or_init(|| Knowledge::load_default().expect("shipped content loads"))
+}
+
+fn resolve(text: &str) -> Resolved {
+    let c = &k().content;
+    let step = c.step("region").expect("a region step");
+    k().matchers.resolve(c, step, text, None)
+}
+
+/// The 110 largest municipalities (CBS, about 2024; every province capital is
+/// among them) and their province.
+const MUNICIPALITIES: &[(&str, &str)] = &[
+    ("Amsterdam", "noord-holland"),
+    ("Rotterdam", "zuid-holland"),
+    ("Den Haag", "zuid-holland"),
+    ("'s-Gravenhage", "zuid-holland"),
+    ("Utrecht", "utrecht"),
+    ("Eindhoven", "noord-brabant"),
+    ("Groningen", "groningen"),
+    ("Tilburg", "noord-brabant"),
+    ("Almere", "flevoland"),
+    ("Breda", "noord-brabant"),
+    ("Nijmegen", "gelderland"),
+    ("Apeldoorn", "gelderland"),
+    ("Arnhem", "gelderland"),
+    ("Haarlem", "noord-holland"),
+    ("Haarlemmermeer", "noord-holland"),
+    ("Enschede", "overijssel"),
+    ("Amersfoort", "utrecht"),
+    ("Zaanstad", "noord-holland"),
+    ("'s-Hertogenbosch", "noord-brabant"),
+    ("Zwolle", "overijssel"),
+    ("Leiden", "zuid-holland"),
+    ("Zoetermeer", "zuid-holland"),
+    ("Leeuwarden", "friesland"),
+    ("Ede", "gelderland"),
+    ("Maastricht", "limburg"),
+    ("Dordrecht", "zuid-holland"),
+    ("Westland", "zuid-holland"),
+    ("Alphen aan den Rijn", "zuid-holland"),
+    ("Alkmaar", "noord-holland"),
+    ("Emmen", "drenthe"),
+    ("Delft", "zuid-holland"),
+    ("Venlo", "limburg"),
+    ("Deventer", "overijssel"),
+    ("Sittard-Geleen", "limburg"),
+    ("Helmond", "noord-brabant"),
+    ("Oss", "noord-brabant"),
+    ("Amstelveen", "noord-holland"),
+    ("Súdwest-Fryslân", "friesland"),
+    ("Hilversum", "noord-holland"),
+    ("Hengelo", "overijssel"),
+    ("Heerlen", "limburg"),
+    ("Purmerend", "noord-holland"),
+    ("Lansingerland", "zuid-holland"),
+    ("Schiedam", "zuid-holland"),
+    ("Leidschendam-Voorburg", "zuid-holland"),
+    ("Roosendaal", "noord-brabant"),
+    ("Almelo", "overijssel"),
+    ("Gouda", "zuid-holland"),
+    ("Dijk en Waard", "noord-holland"),
+    ("Vlaardingen", "zuid-holland"),
+    ("Hoorn", "noord-holland"),
+    ("Velsen", "noord-holland"),
+    ("Assen", "drenthe"),
+    ("Bergen op Zoom", "noord-brabant"),
+    ("Capelle aan den IJssel", "zuid-holland"),
+    ("Veenendaal", "utrecht"),
+    ("Katwijk", "zuid-holland"),
+    ("Zeist", "utrecht"),
+    ("Nieuwegein", "utrecht"),
+    ("Roermond", "limburg"),
+    ("Gooise Meren", "noord-holland"),
+    ("Den Helder", "noord-holland"),
+    ("Doetinchem", "gelderland"),
+    ("Hoogeveen", "drenthe"),
+    ("Terneuzen", "zeeland"),
+    ("Oosterhout", "noord-brabant"),
+    ("Smallingerland", "friesland"),
+    ("Kampen", "overijssel"),
+    ("Pijnacker-Nootdorp", "zuid-holland"),
+    ("Barneveld", "gelderland"),
+    ("Heerenveen", "friesland"),
+    ("Waalwijk", "noord-brabant"),
+    ("Westerkwartier", "groningen"),
+    ("Rijswijk", "zuid-holland"),
+    ("Nissewaard", "zuid-holland"),
+    ("Midden-Groningen", "groningen"),
+    ("Utrechtse Heuvelrug", "utrecht"),
+    ("Lelystad", "flevoland"),
+    ("Houten", "utrecht"),
+    ("Stichtse Vecht", "utrecht"),
+    ("Hoeksche Waard", "zuid-holland"),
+    ("Goeree-Overflakkee", "zuid-holland"),
+    ("Ridderkerk", "zuid-holland"),
+    ("Vijfheerenlanden", "utrecht"),
+    ("Meierijstad", "noord-brabant"),
+    ("Middelburg", "zeeland"),
+    ("Harderwijk", "gelderland"),
+    ("Zutphen", "gelderland"),
+    ("Tiel", "gelderland"),
+    ("Weert", "limburg"),
+    ("Vlissingen", "zeeland"),
+    ("Het Hogeland", "groningen"),
+    ("Hardenberg", "overijssel"),
+    ("Kerkrade", "limburg"),
+    ("Overbetuwe", "gelderland"),
+    ("Noordoostpolder", "flevoland"),
+    ("Woerden", "utrecht"),
+    ("Lingewaard", "gelderland"),
+    ("Heusden", "noord-brabant"),
+    ("Zwijndrecht", "zuid-holland"),
+    ("Wijchen", "gelderland"),
+    ("Molenlanden", "zuid-holland"),
+    ("Schagen", "noord-holland"),
+    ("Oldambt", "groningen"),
+    ("Land van Cuijk", "noord-brabant"),
+    ("Maashorst", "noord-brabant"),
+    ("Altena", "noord-brabant"),
+    ("Krimpenerwaard", "zuid-holland"),
+    ("Hollands Kroon", "noord-holland"),
+    ("Noordwijk", "zuid-holland"),
+    ("West Betuwe", "gelderland"),
+];
+
+fn one(text: &str, want: &str) -> Result<(), String> {
+    match resolve(text) {
+        Resolved::One(id) if id == want => Ok(()),
+        other => Err(format!("{text:?}: want {want}, got {other:?}")),
+    }
+}
+
+#[test]
+fn the_largest_municipalities_and_every_capital_resolve_to_their_province() {
+    assert!(MUNICIPALITIES.len() >= 100);
+    let mut errors = Vec::new();
+    for (name, province) in MUNICIPALITIES {
+        for text in [name.to_string(), format!("we zitten in {name}")] {
+            if let Err(e) = one(&text, province) {
+                errors.push(e);
+            }
+        }
+    }
+    for p in &k().content.provinces {
+        assert!(
+            MUNICIPALITIES.contains(&(p.capital.as_str(), p.id.as_str())),
+            "capital {} of {} not in the list",
+            p.capital,
+            p.id
+        );
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn province_names_and_aliases_resolve() {
+    let cases = [
+        ("Fryslân", "friesland"),
+        ("friesland", "friesland"),
+        ("Brabant", "noord-brabant"),
+        ("NH", "noord-holland"),
+        ("zuid holland", "zuid-holland"),
+        ("de Achterhoek", "gelderland"),
+        ("Twente", "overijssel"),
+        ("Zeeuws-Vlaanderen", "zeeland"),
+        ("Parkstad", "limburg"),
+        ("Food Valley", "gelderland"),
+        ("Drenthe", "drenthe"),
+        ("Flevoland", "flevoland"),
+    ];
+    for (text, want) in cases {
+        one(text, want).unwrap();
+    }
+}
+
+#[test]
+fn a_bare_name_of_two_places_is_not_guessed() {
+    // Bergen lies in Noord-Holland and in Limburg: the bot asks which one.
+    assert_eq!(
+        resolve("Bergen"),
+        Resolved::Many(vec!["noord-holland".into(), "limburg".into()])
+    );
+    one("Bergen NH", "noord-holland").unwrap();
+    one("Bergen (L)", "limburg").unwrap();
+}
+
+/// A name of one province that is a whole word inside a longer name of
+/// another ("Bergen" in "Bergen op Zoom") must not make the longer name
+/// ambiguous: the longer name wins.
+#[test]
+fn a_place_name_inside_a_longer_one_does_not_make_it_ambiguous() {
+    let c = &k().content;
+    let names = |p: &llo_intake::content::Province| -> Vec<String> {
+        let mut n = vec![p.name.clone(), p.capital.clone()];
+        n.extend(p.aliases.iter().cloned());
+        n.extend(p.cities.iter().cloned());
+        n.into_iter()
+            .map(|x| llo_intake::content::text::fold(&x))
+            .collect()
+    };
+    let all: Vec<(String, Vec<String>)> = c
+        .provinces
+        .iter()
+        .map(|p| (p.id.clone(), names(p)))
+        .collect();
+    let mut clashes = Vec::new();
+    for (a, xs) in &all {
+        for x in xs {
+            let re = regex::Regex::new(&format!(r"(^|\W){}(\W|$)", regex::escape(x))).unwrap();
+            for (b, ys) in &all {
+                for y in ys
+                    .iter()
+                    .filter(|y| a != b && *y != x && y.contains(x.as_str()))
+                {
+                    if re.is_match(y) && resolve(y) != Resolved::One(b.clone()) {
+                        clashes.push(format!(
+                            "{y:?} ({b}) contains {x:?} ({a}): {:?}",
+                            resolve(y)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "{clashes:#?}");
+}
+
+#[test]
+fn the_postcode_table_covers_every_prefix_once() {
+    let c = &k().content;
+    for prefix in 10..=99u32 {
+        let rows = c
+            .postcodes
+            .iter()
+            .filter(|r| (r.from..=r.to).contains(&prefix))
+            .count();
+        assert_eq!(rows, 1, "prefix {prefix} is in {rows} rows");
+    }
+}
+
+#[test]
+fn postcodes_resolve_to_their_province_or_ask_between_the_right_ones() {
+    let single = [
+        ("1012 AB", "noord-holland"),
+        ("3011", "zuid-holland"),
+        ("3511 AA", "utrecht"),
+        ("4331", "zeeland"),
+        ("5038", "noord-brabant"),
+        ("5611", "noord-brabant"),
+        ("6211", "limburg"),
+        ("6511", "gelderland"),
+        ("6811", "gelderland"),
+        ("7511", "overijssel"),
+        ("7811", "drenthe"),
+        ("8911", "friesland"),
+        ("9401", "drenthe"),
+        ("9711", "groningen"),
+    ];
+    for (text, want) in single {
+        match resolve(text) {
+            // 65 is mixed (Mook): Nijmegen is asked between gelderland and limburg.
+            Resolved::Many(ids) if text == "6511" => {
+                assert!(ids.contains(&"gelderland".to_string()), "{ids:?}")
+            }
+            Resolved::One(id) => assert_eq!(id, want, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    let mixed = [
+        ("1311", &["flevoland", "noord-holland"][..]),
+        ("3811", &["utrecht", "gelderland"][..]),
+        ("8051", &["overijssel", "gelderland"][..]),
+        ("8232", &["flevoland", "overijssel"][..]),
+        ("5301", &["noord-brabant", "gelderland"][..]),
+    ];
+    for (text, want) in mixed {
+        match resolve(text) {
+            Resolved::Many(ids) => {
+                for w in want {
+                    assert!(ids.contains(&w.to_string()), "{text}: {ids:?} lacks {w}");
+                }
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_mixed_postcode_is_confirmed_in_the_conversation() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+    let mut t = engine::start(k(), "c1", "u", Lang::Nl, now);
+    for a in ["ja", "ik kan geen monteurs vinden", "ja", "bouw", "8"] {
+        t = engine::handle(k(), &t.conversation, Input::Text(a.into()), now);
+    }
+    t = engine::handle(k(), &t.conversation, Input::Text("8051 AB".into()), now);
+    let said: String = t.outputs.iter().map(|o| o.text().to_string()).collect();
+    assert!(
+        said.contains(&k().msg("region_confirm", Lang::Nl)),
+        "{said}"
+    );
+    assert_eq!(t.conversation.answers.region, None);
+    t = engine::handle(k(), &t.conversation, Input::Text("Gelderland".into()), now);
+    assert_eq!(t.conversation.answers.region.as_deref(), Some("gelderland"));
+}

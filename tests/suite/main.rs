@@ -1,0 +1,21 @@
+//! The integration tests, in one crate so that they link once. Each module
+//! is one area; `support` is the fake Discord, `privacy_support` seeds stores.
+
+mod classifier;
+mod cli;
+mod content_check;
+mod content_regions;
+mod content_routes;
+mod discord_export;
+mod discord_handoff;
+mod discord_intake;
+mod engine;
+mod export_cli;
+mod golden;
+mod handoff_core;
+mod privacy_consent;
+mod privacy_erasure;
+mod privacy_own_data;
+mod privacy_retention;
+mod privacy_support;
+mod support;
