@@ -9,7 +9,7 @@ use crate::app::store::{Store, StoreError};
 use crate::app::summary::{Summary, CSV_COLUMNS};
 use crate::content::text::Lang;
 use crate::content::Content;
-use crate::domain::engine::{Conversation, Status};
+use crate::domain::conversation::{Conversation, Status};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::io::Write;
 

@@ -6,8 +6,10 @@
 
 use crate::app::store::{Entry, Role, Store, StoreError};
 use crate::content::text::{fill, Lang};
-use crate::domain::engine::{self, Conversation, Event, Input, Status};
-use crate::domain::handoff::{self, CardRef, HandoffError, Outcome};
+use crate::domain::conversation::{CardRef, Outcome};
+use crate::domain::conversation::{Conversation, Status};
+use crate::domain::engine::{self, Event, Input};
+use crate::domain::handoff::{self, HandoffError};
 use crate::domain::knowledge::Knowledge;
 use crate::domain::output::Output;
 use chrono::{DateTime, Utc};
@@ -261,7 +263,9 @@ impl Intake {
                 )
             }
             HandoffAction::HandBack { by } => {
-                let mut t = handoff::hand_back(&self.knowledge, &conv, &by, now)?;
+                // Close the hand-off, then let the engine re-ask where it was.
+                let c = handoff::hand_back(&conv, &by, now)?;
+                let mut t = engine::handle(&self.knowledge, &c, Input::Handback, now);
                 self.fill(&mut t.outputs);
                 let mut entries = system(format!("handed back by {by}"));
                 entries.extend(bot_entries(&t.outputs, now));

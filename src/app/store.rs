@@ -22,8 +22,8 @@
 //! and is added to [`Store::erase_conversation`] and [`Store::forget_user`].
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
-use crate::domain::engine::{Conversation, Status};
-use crate::domain::handoff::CardRef;
+use crate::domain::conversation::CardRef;
+use crate::domain::conversation::{Conversation, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};

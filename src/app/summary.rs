@@ -9,8 +9,8 @@
 use crate::app::store::{Entry, Role, Store, StoreError};
 use crate::content::text::Lang;
 use crate::content::Content;
-use crate::domain::engine::{Conversation, HandoffReason, Status};
-use crate::domain::handoff::{HandoffEvent, Outcome};
+use crate::domain::conversation::{Conversation, HandoffReason, Status};
+use crate::domain::conversation::{HandoffEvent, Outcome};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -483,7 +483,7 @@ fn quote(t: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::engine::Answers;
+    use crate::domain::conversation::Answers;
     use crate::domain::handoff;
 
     fn conv() -> Conversation {
@@ -516,7 +516,7 @@ mod tests {
             handoff: None,
             handoff_log: vec![],
         };
-        handoff::requested(&mut c, t("11"), HandoffReason::UserRequest);
+        handoff::request(&mut c, t("11"), HandoffReason::UserRequest);
         c
     }
 
@@ -526,7 +526,7 @@ mod tests {
         let claimed_at = c.updated_at + chrono::Duration::minutes(30);
         let c = handoff::claim(&c, "coach1", claimed_at).unwrap();
         let closed_at = claimed_at + chrono::Duration::hours(1);
-        let c = handoff::close(&c, handoff::Outcome::Resolved, "coach1", closed_at).unwrap();
+        let c = handoff::close(&c, Outcome::Resolved, "coach1", closed_at).unwrap();
         let note_at = closed_at + chrono::Duration::hours(1);
         let mut note = Entry::new(note_at, Role::Note, "geheime notitie");
         note.author = Some("coach1".into());
@@ -536,7 +536,7 @@ mod tests {
         assert_eq!(s.handoff.reason, Some(HandoffReason::UserRequest));
         assert_eq!(s.handoff.claimed_at, Some(claimed_at));
         assert_eq!(s.handoff.coach.as_deref(), Some("coach1"));
-        assert_eq!(s.handoff.outcome, Some(handoff::Outcome::Resolved));
+        assert_eq!(s.handoff.outcome, Some(Outcome::Resolved));
         assert_eq!(s.handoff.events.len(), 3, "requested, claimed, closed");
         assert_eq!(s.internal_notes.len(), 1);
         assert_eq!(

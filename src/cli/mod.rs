@@ -8,7 +8,7 @@ use crate::app::store::Store;
 use crate::app::{eval, export, privacy};
 use crate::content::text::Lang;
 use crate::content::Severity;
-use crate::domain::engine::Status;
+use crate::domain::conversation::Status;
 use crate::domain::knowledge::Knowledge;
 use crate::{console, content, discord};
 use anyhow::Context as _;

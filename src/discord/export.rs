@@ -14,7 +14,7 @@ use super::{Bot, Context, Error};
 use crate::app::export::{self, ExportError, Filter, Format, Options};
 use crate::app::summary::Summary;
 use crate::content::text::{fill, Lang};
-use crate::domain::engine::Status;
+use crate::domain::conversation::Status;
 use poise::CreateReply;
 use serenity::all::{CommandOptionType, CreateAllowedMentions, CreateAttachment};
 use std::borrow::Cow;

@@ -23,8 +23,9 @@ use crate::app::service::{ActError, HandoffAction, Reply};
 use crate::app::settings::Mode;
 use crate::app::store::{Entry, Role, StoreError};
 use crate::content::text::{fill, Lang};
-use crate::domain::engine::{Conversation, HandoffReason, Status};
-use crate::domain::handoff::{self as core, CardRef, EventKind, HandoffError, Outcome};
+use crate::domain::conversation::{CardRef, EventKind, Outcome};
+use crate::domain::conversation::{Conversation, HandoffReason, Status};
+use crate::domain::handoff::{self as core, HandoffError};
 use chrono::{DateTime, Datelike, Duration};
 use serenity::all::{
     AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType, ComponentInteraction,

@@ -7,133 +7,14 @@
 
 use crate::content::text::{fill, join_list, Lang};
 use crate::content::{Step, StepKind};
+use crate::domain::conversation::{Answers, Conversation, HandoffReason, Status};
+use crate::domain::handoff;
 use crate::domain::knowledge::Knowledge;
 use crate::domain::nlu::matcher::Resolved;
 use crate::domain::output::{Choice, Output, Question};
 use crate::domain::recommend;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// Where a conversation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// The bot is asking questions.
-    #[default]
-    Active,
-    /// Waiting for or talking with a human coach; the bot stays quiet.
-    Handoff,
-    /// Finished the script.
-    Ended,
-    /// The user said stop.
-    Stopped,
-    /// The user declined consent: nothing about them is kept.
-    Declined,
-}
-
-impl Status {
-    /// Whether the conversation is over (a new message starts a new one).
-    pub fn is_finished(self) -> bool {
-        matches!(self, Status::Ended | Status::Stopped | Status::Declined)
-    }
-}
-
-/// What the user told the bot. Well-known fields are typed (exports and the
-/// recommender use them); fields of steps added in content go to `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Answers {
-    pub consent: Option<bool>,
-    pub consent_at: Option<DateTime<Utc>>,
-    /// The answer to the open question, in the user's words.
-    pub concerns_text: Option<String>,
-    /// What the classifier found in it.
-    #[serde(default)]
-    pub detected: Vec<String>,
-    /// The concerns as confirmed by the user.
-    #[serde(default)]
-    pub concerns: Vec<String>,
-    pub sector: Option<String>,
-    pub size: Option<String>,
-    pub region: Option<String>,
-    pub tried: Option<String>,
-    #[serde(default)]
-    pub extra: BTreeMap<String, String>,
-}
-
-impl Answers {
-    fn set_text(&mut self, field: &str, value: Option<String>) {
-        match field {
-            "concerns_text" => self.concerns_text = value,
-            "tried" => self.tried = value,
-            "sector" => self.sector = value,
-            "size" => self.size = value,
-            "region" => self.region = value,
-            other => {
-                match value {
-                    Some(v) => self.extra.insert(other.to_string(), v),
-                    None => self.extra.remove(other),
-                };
-            }
-        }
-    }
-}
-
-/// Why a human was asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HandoffReason {
-    /// The user asked for a person.
-    UserRequest,
-    /// The user accepted the offer at the end.
-    OfferAccepted,
-    /// The bot did not understand twice and the user took the offered coach.
-    Misunderstood,
-    /// A moderator handed the conversation over.
-    Moderator,
-}
-
-/// One conversation's state. Serialised as JSON into the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conversation {
-    pub id: String,
-    pub user: String,
-    pub lang: Lang,
-    #[serde(default)]
-    pub status: Status,
-    /// The pending step (the question waiting for an answer).
-    pub step: Option<String>,
-    /// Interactive steps answered, oldest first ("terug" pops it).
-    #[serde(default)]
-    pub history: Vec<String>,
-    #[serde(default)]
-    pub answers: Answers,
-    /// Answers not understood at the pending step.
-    #[serde(default)]
-    pub misses: u32,
-    /// Options the pending question is narrowed to (ambiguous answer, mixed postcode).
-    #[serde(default)]
-    pub narrowed: Option<Vec<String>>,
-    /// On the confirm step: the user said "no" and picks from the list.
-    #[serde(default)]
-    pub picking: bool,
-    pub started_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub ended_at: Option<DateTime<Utc>>,
-    /// Route ids shown to the user.
-    #[serde(default)]
-    pub recommended: Vec<String>,
-    /// Contact ids shown to the user.
-    #[serde(default)]
-    pub contacts_shown: Vec<String>,
-    /// The current or last hand-off to a coach.
-    #[serde(default)]
-    pub handoff: Option<crate::domain::handoff::Handoff>,
-    /// Every hand-off event, for wait and handling times.
-    #[serde(default)]
-    pub handoff_log: Vec<crate::domain::handoff::HandoffEvent>,
-}
 
 /// What reaches the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,25 +78,7 @@ struct Run<'k> {
 
 /// Starts a new conversation and asks its first question.
 pub fn start(k: &Knowledge, id: &str, user: &str, lang: Lang, now: DateTime<Utc>) -> Turn {
-    let conv = Conversation {
-        id: id.to_string(),
-        user: user.to_string(),
-        lang,
-        status: Status::Active,
-        step: None,
-        history: Vec::new(),
-        answers: Answers::default(),
-        misses: 0,
-        narrowed: None,
-        picking: false,
-        started_at: now,
-        updated_at: now,
-        ended_at: None,
-        recommended: Vec::new(),
-        contacts_shown: Vec::new(),
-        handoff: None,
-        handoff_log: Vec::new(),
-    };
+    let conv = Conversation::new(id, user, lang, now);
     let mut run = Run::new(k, conv, now);
     let first = k
         .content
@@ -333,8 +196,7 @@ impl<'k> Run<'k> {
     }
 
     fn handoff(&mut self, reason: HandoffReason) {
-        self.conv.status = Status::Handoff;
-        crate::domain::handoff::requested(&mut self.conv, self.now, reason);
+        handoff::request(&mut self.conv, self.now, reason);
         self.events.push(Event::HandoffRequested { reason });
         self.say(self.msg("handoff_requested"));
     }
@@ -676,8 +538,7 @@ impl<'k> Run<'k> {
                     match step.action.as_deref() {
                         Some("handoff") => {
                             self.say(text);
-                            self.conv.status = Status::Handoff;
-                            crate::domain::handoff::requested(
+                            handoff::request(
                                 &mut self.conv,
                                 self.now,
                                 HandoffReason::OfferAccepted,

@@ -7,111 +7,11 @@
 //! and commit, and the store has one writer process, so "the first claim
 //! wins" holds even when two coaches click at the same moment.
 
-use crate::domain::engine::{self, Conversation, HandoffReason, Input, Status, Turn};
-use crate::domain::knowledge::Knowledge;
+use crate::domain::conversation::{
+    Conversation, EventKind, Handoff, HandoffReason, Outcome, Status,
+};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-
-/// How a coach ended a hand-off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Resolved,
-    Referred,
-    NoShow,
-    Other,
-}
-
-impl std::str::FromStr for Outcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "resolved" => Ok(Outcome::Resolved),
-            "referred" => Ok(Outcome::Referred),
-            "no_show" | "noshow" => Ok(Outcome::NoShow),
-            "other" => Ok(Outcome::Other),
-            o => Err(format!(
-                "unknown outcome {o:?} (resolved, referred, no_show, other)"
-            )),
-        }
-    }
-}
-
-/// What happened, for reporting wait and handling times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    Requested,
-    Claimed,
-    Transferred,
-    HandedBack,
-    Closed,
-    Reminded,
-}
-
-/// One hand-off event with its time and actor (a Discord user id, or none for the bot).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HandoffEvent {
-    pub at: DateTime<Utc>,
-    pub kind: EventKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-    /// The coach it went to (claim, transfer), the reason or the outcome.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// Where the coach card lives, so it can be updated (claimed, erased).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CardRef {
-    pub channel: String,
-    pub message: String,
-}
-
-/// The current (or last) hand-off of a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Handoff {
-    pub requested_at: DateTime<Utc>,
-    pub reason: HandoffReason,
-    /// The coach who has it now.
-    #[serde(default)]
-    pub coach: Option<String>,
-    #[serde(default)]
-    pub claimed_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub closed_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub outcome: Option<Outcome>,
-    /// The one reminder to the coach role has been sent.
-    #[serde(default)]
-    pub reminded: bool,
-    #[serde(default)]
-    pub card: Option<CardRef>,
-    /// The private thread the coach and entrepreneur talk in.
-    #[serde(default)]
-    pub thread: Option<String>,
-}
-
-impl Handoff {
-    pub fn new(now: DateTime<Utc>, reason: HandoffReason) -> Handoff {
-        Handoff {
-            requested_at: now,
-            reason,
-            coach: None,
-            claimed_at: None,
-            closed_at: None,
-            outcome: None,
-            reminded: false,
-            card: None,
-            thread: None,
-        }
-    }
-
-    /// Waiting for a coach to claim it.
-    pub fn is_waiting(&self) -> bool {
-        self.coach.is_none() && self.closed_at.is_none()
-    }
-}
 
 /// Why a hand-off action was refused. The adapter turns these into polite,
 /// ephemeral messages from content.
@@ -125,28 +25,15 @@ pub enum HandoffError {
     NotYours,
 }
 
-fn log(
-    conv: &mut Conversation,
-    now: DateTime<Utc>,
-    kind: EventKind,
-    by: Option<&str>,
-    detail: Option<String>,
-) {
-    conv.handoff_log.push(HandoffEvent {
-        at: now,
-        kind,
-        by: by.map(str::to_string),
-        detail,
-    });
-}
-
-/// Records a request (called by the engine when it hands off).
-pub fn requested(conv: &mut Conversation, now: DateTime<Utc>, reason: HandoffReason) {
+/// Hands the conversation to a coach: the bot goes quiet and the request
+/// waits in the queue (the engine calls this when it hands off).
+pub fn request(conv: &mut Conversation, now: DateTime<Utc>, reason: HandoffReason) {
+    conv.status = Status::Handoff;
     conv.handoff = Some(Handoff::new(now, reason));
     let detail = serde_json::to_value(reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string));
-    log(conv, now, EventKind::Requested, None, detail);
+    conv.log_handoff(now, EventKind::Requested, None, detail);
 }
 
 fn open_handoff(conv: &mut Conversation) -> Result<&mut Handoff, HandoffError> {
@@ -174,8 +61,7 @@ pub fn claim(
     h.coach = Some(coach.to_string());
     h.claimed_at = Some(now);
     c.updated_at = now;
-    log(
-        &mut c,
+    c.log_handoff(
         now,
         EventKind::Claimed,
         Some(coach),
@@ -197,29 +83,24 @@ pub fn transfer(
     h.coach = Some(to.to_string());
     h.claimed_at.get_or_insert(now);
     c.updated_at = now;
-    log(
-        &mut c,
-        now,
-        EventKind::Transferred,
-        Some(by),
-        Some(to.to_string()),
-    );
+    c.log_handoff(now, EventKind::Transferred, Some(by), Some(to.to_string()));
     Ok(c)
 }
 
-/// The coach hands the conversation back: the bot resumes the script where
-/// it was, answers kept. Returns the engine turn (its outputs go to the user).
+/// The coach hands the conversation back: the hand-off is closed and the
+/// conversation is the bot's again. The caller then lets the engine re-ask
+/// (`engine::handle(k, &c, Input::Handback, now)`), answers kept.
 pub fn hand_back(
-    k: &Knowledge,
     conv: &Conversation,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Turn, HandoffError> {
+) -> Result<Conversation, HandoffError> {
     let mut c = conv.clone();
     let h = open_handoff(&mut c)?;
     h.closed_at = Some(now);
-    log(&mut c, now, EventKind::HandedBack, Some(by), None);
-    Ok(engine::handle(k, &c, Input::Handback, now))
+    c.updated_at = now;
+    c.log_handoff(now, EventKind::HandedBack, Some(by), None);
+    Ok(c)
 }
 
 /// The coach closes the conversation with an outcome. The conversation ends.
@@ -239,7 +120,7 @@ pub fn close(
     let detail = serde_json::to_value(outcome)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string));
-    log(&mut c, now, EventKind::Closed, Some(by), detail);
+    c.log_handoff(now, EventKind::Closed, Some(by), detail);
     Ok(c)
 }
 
@@ -249,7 +130,7 @@ pub fn reminded(conv: &Conversation, now: DateTime<Utc>) -> Conversation {
     if let Some(h) = c.handoff.as_mut() {
         h.reminded = true;
     }
-    log(&mut c, now, EventKind::Reminded, None, None);
+    c.log_handoff(now, EventKind::Reminded, None, None);
     c
 }
 

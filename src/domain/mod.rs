@@ -2,6 +2,7 @@
 //! no clock and no transport. Everything here is a pure function of content,
 //! state, input and the time passed in.
 
+pub mod conversation;
 pub mod engine;
 pub mod handoff;
 pub mod knowledge;

@@ -3,7 +3,7 @@
 
 use crate::content::text::{capitalise, fill, join_list, Lang};
 use crate::content::{Route, RouteStatus};
-use crate::domain::engine::Answers;
+use crate::domain::conversation::Answers;
 use crate::domain::knowledge::Knowledge;
 use crate::domain::output::{ContactRec, Profile, Recommendations, RouteRec};
 

@@ -5,7 +5,7 @@
 
 use llo_intake::content::text::Lang;
 use llo_intake::content::RouteStatus;
-use llo_intake::domain::engine::Answers;
+use llo_intake::domain::conversation::Answers;
 use llo_intake::domain::knowledge::Knowledge;
 use llo_intake::domain::recommend;
 use std::sync::OnceLock;

@@ -6,7 +6,7 @@
 use crate::support;
 
 use llo_intake::app::settings::Mode;
-use llo_intake::domain::engine::Status;
+use llo_intake::domain::conversation::Status;
 use serde_json::Value;
 use support::bot::{
     config, first_conversation, knowledge, open_store, prompt, world, Chat, Running,

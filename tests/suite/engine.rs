@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use llo_intake::content::text::{fold, Lang};
-use llo_intake::domain::engine::{self, Conversation, Event, HandoffReason, Input, Status, Turn};
+use llo_intake::domain::conversation::{Conversation, HandoffReason, Status};
+use llo_intake::domain::engine::{self, Event, Input, Turn};
 use llo_intake::domain::knowledge::Knowledge;
 use llo_intake::domain::output::Output;
 use std::sync::OnceLock;

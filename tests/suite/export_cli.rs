@@ -5,7 +5,8 @@
 use crate::privacy_support;
 
 use llo_intake::app::store::{Entry, Role, Store};
-use llo_intake::domain::handoff::{self, Outcome};
+use llo_intake::domain::conversation::Outcome;
+use llo_intake::domain::handoff;
 use privacy_support::*;
 use std::path::Path;
 

@@ -2,8 +2,10 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use llo_intake::content::text::Lang;
-use llo_intake::domain::engine::{self, Conversation, Input, Status};
-use llo_intake::domain::handoff::{self, EventKind, HandoffError, Outcome};
+use llo_intake::domain::conversation::{Conversation, Status};
+use llo_intake::domain::conversation::{EventKind, Outcome};
+use llo_intake::domain::engine::{self, Input};
+use llo_intake::domain::handoff::{self, HandoffError};
 use llo_intake::domain::knowledge::Knowledge;
 use std::sync::OnceLock;
 
@@ -58,7 +60,9 @@ fn the_bot_stays_quiet_while_claimed_and_resumes_on_hand_back() {
     let c = handoff::claim(&handed_off("a", 0), "coach-1", t(5)).unwrap();
     let quiet = engine::handle(k(), &c, Input::Text("ben je daar?".into()), t(6));
     assert!(quiet.outputs.is_empty());
-    let back = handoff::hand_back(k(), &quiet.conversation, "coach-1", t(30)).unwrap();
+    // The service's composition: close the hand-off, then the engine re-asks.
+    let closed = handoff::hand_back(&quiet.conversation, "coach-1", t(30)).unwrap();
+    let back = engine::handle(k(), &closed, Input::Handback, t(30));
     assert_eq!(back.conversation.status, Status::Active);
     assert_eq!(
         back.question().map(|q| q.step.as_str()),

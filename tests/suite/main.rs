@@ -13,6 +13,7 @@ mod engine;
 mod export_cli;
 mod golden;
 mod handoff_core;
+mod layers;
 mod privacy_consent;
 mod privacy_erasure;
 mod privacy_own_data;

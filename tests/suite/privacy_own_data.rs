@@ -8,7 +8,8 @@ use llo_intake::app::privacy::{forget, own_data};
 use llo_intake::app::store::{Entry, Role, Store};
 use llo_intake::discord::handoff::CoachThreads;
 use llo_intake::discord::threads::Threads;
-use llo_intake::domain::handoff::{self, CardRef};
+use llo_intake::domain::conversation::CardRef;
+use llo_intake::domain::handoff;
 use privacy_support::*;
 
 const ME: &str = "123456789012345678";

@@ -167,7 +167,7 @@ pub async fn world(tune: impl FnOnce(&mut DiscordConfig)) -> (Fake, tempfile::Te
 }
 
 /// The first conversation in the database in `dir` (the bot must be stopped).
-pub async fn first_conversation(dir: &Path) -> llo_intake::domain::engine::Conversation {
+pub async fn first_conversation(dir: &Path) -> llo_intake::domain::conversation::Conversation {
     let store = open_store(dir).await;
     store
         .conversations()
