@@ -18,6 +18,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// `println!` that returns the write error instead of panicking, so a closed
+/// pipe (`llo-intake eval --json | head`) ends the command quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
+
+/// `eprintln!` that never panics: a message to a closed stderr is dropped.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "llo-intake",
@@ -231,15 +246,25 @@ pub fn main() -> ExitCode {
     init_logging(matches!(cli.command, Command::Run { .. }));
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): what they wanted is written.
+        Err(Failure::Runtime(e) | Failure::Usage(e)) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether `e` is, at its root, a write to a closed pipe.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Logs go to stderr; `LLO_INTAKE_LOG` overrides the level (e.g. `debug`).
@@ -268,7 +293,7 @@ fn knowledge(dirs: &[PathBuf]) -> Result<Knowledge, Failure> {
     match Knowledge::load(dirs) {
         Ok((k, warnings)) => {
             for w in warnings {
-                eprintln!("{w}");
+                errln!("{w}");
             }
             Ok(k)
         }
@@ -392,14 +417,14 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .count();
             let warnings = problems.len() - errors;
             for p in &problems {
-                eprintln!("{p}");
+                errln!("{p}");
             }
             if errors > 0 {
                 return Err(Failure::Usage(anyhow::anyhow!(
                     "content check failed: {errors} error(s), {warnings} warning(s)"
                 )));
             }
-            println!(
+            outln!(
                 "content ok: {} concerns, {} steps, {} routes, {} contacts, {} provinces ({warnings} warning(s))",
                 merged.concerns.len(),
                 merged.steps.len(),
@@ -463,23 +488,32 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::Usage(anyhow::anyhow!("{}: {e}", file.display())))?;
             let report = eval::evaluate(&k, &items);
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?);
                 return Ok(());
             }
-            println!(
+            outln!(
                 "{:<18} {:>9} {:>7} {:>7}   tp  fp  fn",
-                "concern", "precision", "recall", "f1"
+                "concern",
+                "precision",
+                "recall",
+                "f1"
             );
             for c in &report.per_concern {
-                println!(
+                outln!(
                     "{:<18} {:>9.3} {:>7.3} {:>7.3}  {:>3} {:>3} {:>3}",
-                    c.concern, c.precision, c.recall, c.f1, c.tp, c.fp, c.fn_
+                    c.concern,
+                    c.precision,
+                    c.recall,
+                    c.f1,
+                    c.tp,
+                    c.fp,
+                    c.fn_
                 );
             }
-            println!("items: {}  macro-F1: {:.3}", report.items, report.macro_f1);
+            outln!("items: {}  macro-F1: {:.3}", report.items, report.macro_f1);
             if errors {
                 for (t, want, got) in &report.errors {
-                    println!("  {t:?}\n      want {want:?} got {got:?}");
+                    outln!("  {t:?}\n      want {want:?} got {got:?}");
                 }
             }
             Ok(())
@@ -553,8 +587,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 None => export::write(&store, &opts, Some(&k), std::io::stdout().lock())?,
             };
             match &out {
-                Some(p) => eprintln!("exported {n} conversation(s) to {}", p.display()),
-                None => eprintln!("exported {n} conversation(s)"),
+                Some(p) => errln!("exported {n} conversation(s) to {}", p.display()),
+                None => errln!("exported {n} conversation(s)"),
             }
             Ok(())
         }
@@ -562,9 +596,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let (_, store) = db.open()?;
             let f = privacy::forget(&store, &user)?;
             if f.conversations.is_empty() && !f.key_destroyed {
-                println!("nothing was stored for this user");
+                outln!("nothing was stored for this user");
             } else {
-                println!(
+                outln!(
                     "forgotten: {} conversation(s) removed, data key destroyed",
                     f.conversations.len()
                 );
@@ -575,7 +609,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let (config, store) = db.open()?;
             let days = retention_days.unwrap_or(config.privacy.retention_days);
             let p = privacy::purge(&store, days, chrono::Utc::now())?;
-            println!(
+            outln!(
                 "purged {} conversation(s) with no activity in {days} days; {} orphaned record set(s), {} expired dedupe record(s)",
                 p.conversations.len(),
                 p.orphans,
