@@ -315,3 +315,195 @@ fn a_mixed_postcode_is_confirmed_in_the_conversation() {
     t = engine::handle(k(), &t.conversation, Input::Text("Gelderland".into()), now);
     assert_eq!(t.conversation.answers.region.as_deref(), Some("gelderland"));
 }
+
+// --- Labour-market regions: the data file ------------------------------------
+
+/// The labour-market region table as written in the content file, read on its
+/// own: it is checked for completeness before the engine uses it.
+mod amr_table {
+    use serde::Deserialize;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    #[derive(Deserialize)]
+    pub struct File {
+        pub region_table: Table,
+        pub labour_market_region: Vec<Region>,
+        pub municipality: Vec<Municipality>,
+        pub contact: Vec<Desk>,
+    }
+    #[derive(Deserialize)]
+    pub struct Table {
+        pub source_url: String,
+        pub year: i32,
+        pub checked: String,
+    }
+    #[derive(Deserialize)]
+    pub struct Region {
+        pub code: String,
+        pub name: String,
+        pub provinces: Vec<String>,
+    }
+    #[derive(Deserialize)]
+    pub struct Municipality {
+        pub code: String,
+        pub name: String,
+        pub province: String,
+        pub labour_market_region: String,
+    }
+    #[derive(Deserialize)]
+    pub struct Name {
+        pub nl: String,
+        pub en: String,
+    }
+    #[derive(Deserialize)]
+    pub struct Desk {
+        pub id: String,
+        pub name: Name,
+        pub url: String,
+        pub source_url: String,
+        pub checked: String,
+        pub labour_market_region: String,
+    }
+
+    pub fn load() -> File {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("intents/amr/labour_market_regions.toml");
+        let src = std::fs::read_to_string(&path).expect("the region table is shipped");
+        toml::from_str(&src).expect("the region table parses")
+    }
+
+    pub fn by_name(f: &File) -> BTreeMap<&str, Vec<&Municipality>> {
+        let mut m: BTreeMap<&str, Vec<&Municipality>> = BTreeMap::new();
+        for x in &f.municipality {
+            m.entry(x.name.as_str()).or_default().push(x);
+        }
+        m
+    }
+
+    pub fn codes(f: &File) -> BTreeSet<&str> {
+        f.labour_market_region
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect()
+    }
+}
+
+#[test]
+fn every_municipality_is_in_one_of_the_35_regions_and_every_region_has_a_desk() {
+    let f = amr_table::load();
+    assert!(f.region_table.source_url.starts_with("https://"));
+    assert!(f.region_table.year >= 2025, "{}", f.region_table.year);
+    assert_eq!(f.region_table.checked.len(), 10);
+
+    let codes = amr_table::codes(&f);
+    assert_eq!(codes.len(), 35, "{codes:?}");
+    assert_eq!(f.labour_market_region.len(), 35);
+
+    // 342 municipalities in the 2025 and 2026 indeling, each code once.
+    let mut seen = std::collections::BTreeSet::new();
+    for m in &f.municipality {
+        assert!(
+            m.code.len() == 6 && m.code.starts_with("GM"),
+            "{}: {}",
+            m.name,
+            m.code
+        );
+        assert!(seen.insert(m.code.as_str()), "{} twice", m.code);
+        assert!(
+            codes.contains(m.labour_market_region.as_str()),
+            "{} ({}) is in unknown region {}",
+            m.name,
+            m.code,
+            m.labour_market_region
+        );
+        assert!(
+            k().content.province(&m.province).is_some(),
+            "{}: unknown province {}",
+            m.name,
+            m.province
+        );
+    }
+    assert_eq!(f.municipality.len(), 342);
+
+    // Every region has members, and lists exactly the provinces they lie in.
+    for r in &f.labour_market_region {
+        let provinces: std::collections::BTreeSet<&str> = f
+            .municipality
+            .iter()
+            .filter(|m| m.labour_market_region == r.code)
+            .map(|m| m.province.as_str())
+            .collect();
+        assert!(!provinces.is_empty(), "{} has no municipality", r.name);
+        let listed: std::collections::BTreeSet<&str> =
+            r.provinces.iter().map(String::as_str).collect();
+        assert_eq!(listed, provinces, "{}", r.name);
+    }
+
+    // One desk per region, named with the region, with an official https URL,
+    // a source and the date it was checked, in both languages.
+    for r in &f.labour_market_region {
+        let desks: Vec<_> = f
+            .contact
+            .iter()
+            .filter(|c| c.labour_market_region == r.code)
+            .collect();
+        assert_eq!(desks.len(), 1, "{}: {} desks", r.name, desks.len());
+        let d = desks[0];
+        assert!(d.url.starts_with("https://"), "{}: {}", d.id, d.url);
+        assert!(d.source_url.starts_with("http"), "{}", d.id);
+        assert_eq!(d.checked.len(), 10, "{}", d.id);
+        assert!(!d.name.nl.is_empty() && !d.name.en.is_empty(), "{}", d.id);
+        let short = r.name.split(['/', ' ']).next().unwrap_or(&r.name);
+        assert!(
+            d.name.nl.contains(short) || d.name.nl.contains(&r.name),
+            "{}: {:?} does not name {}",
+            d.id,
+            d.name.nl,
+            r.name
+        );
+    }
+}
+
+#[test]
+fn the_region_table_puts_the_border_municipalities_where_cbs_does() {
+    let f = amr_table::load();
+    let names = amr_table::by_name(&f);
+    let region_name = |code: &str| {
+        f.labour_market_region
+            .iter()
+            .find(|r| r.code == code)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let cases = [
+        ("Nijkerk", "gelderland", "Amersfoort"),
+        ("Mook en Middelaar", "limburg", "Rijk van Nijmegen"),
+        ("De Ronde Venen", "utrecht", "Groot Amsterdam"),
+        ("Hattem", "gelderland", "Regio Zwolle"),
+        ("Oldebroek", "gelderland", "Regio Zwolle"),
+        ("Meppel", "drenthe", "Regio Zwolle"),
+        ("Westerveld", "drenthe", "Regio Zwolle"),
+        ("Zeewolde", "flevoland", "Veluwe Stedendriehoek"),
+        ("Veenendaal", "utrecht", "FoodValley"),
+        ("Rhenen", "utrecht", "FoodValley"),
+        ("Renswoude", "utrecht", "FoodValley"),
+        ("Assen", "drenthe", "Groningen"),
+        ("Aa en Hunze", "drenthe", "Groningen"),
+        ("Tynaarlo", "drenthe", "Groningen"),
+        ("Noordenveld", "drenthe", "Groningen"),
+        ("Vijfheerenlanden", "utrecht", "Gorinchem"),
+        ("Apeldoorn", "gelderland", "Veluwe Stedendriehoek"),
+        ("Westland", "zuid-holland", "Haaglanden"),
+        ("Deventer", "overijssel", "Veluwe Stedendriehoek"),
+        ("Eemnes", "utrecht", "Gooi en Vechtstreek"),
+        ("Cranendonck", "noord-brabant", "Midden-Limburg"),
+    ];
+    for (name, province, region) in cases {
+        let m = names.get(name).unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(m.len(), 1, "{name}");
+        assert_eq!(m[0].province, province, "{name}");
+        assert_eq!(region_name(&m[0].labour_market_region), region, "{name}");
+    }
+    // Bergen is two municipalities, in two regions.
+    assert_eq!(names["Bergen"].len(), 2);
+}
