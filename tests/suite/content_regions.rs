@@ -367,7 +367,7 @@ mod amr_table {
 
     pub fn load() -> File {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("intents/amr/labour_market_regions.toml");
+            .join("data/labour_market_regions.toml");
         let src = std::fs::read_to_string(&path).expect("the region table is shipped");
         toml::from_str(&src).expect("the region table parses")
     }
