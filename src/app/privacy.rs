@@ -44,26 +44,13 @@ pub fn own_summaries(store: &Store, user: &str) -> Result<Vec<Summary>, StoreErr
 
 /// Forgets `user`: their data key is destroyed (crypto-shredding: no copy of
 /// their records can be read again, old sled segments included), then their
-/// conversations, transcripts, hand-off records and index entries are
-/// removed, and the Discord thread records (intake thread, coach threads). What is
-/// returned (conversation ids, coach cards, threads) lets the Discord side
-/// edit the coach cards to a placeholder and close the threads. Dedupe records hold no user id and cannot be tied to a user;
+/// conversations, transcripts, hand-off records, thread links and index
+/// entries are removed. What is returned (conversation ids, coach cards,
+/// threads) lets a transport edit the coach cards to a placeholder and close
+/// the threads. Dedupe records hold no user id and cannot be tied to a user;
 /// they expire on their own.
 pub fn forget(store: &Store, user: &str) -> Result<Forgotten, StoreError> {
-    let mut f = store.forget_user(user)?;
-    // dm mode keeps which coach thread relays which conversation (ids only).
-    let coach_threads = crate::discord::handoff::CoachThreads::open(store)?;
-    for t in f.threads.iter().filter_map(|t| t.parse::<u64>().ok()) {
-        coach_threads.forget(t)?;
-    }
-    // Thread mode keeps which intake thread is whose (ids only).
-    if let Ok(id) = user.parse::<u64>() {
-        let threads = crate::discord::threads::Threads::open(store)?;
-        if let Some(t) = threads.thread_of(id)? {
-            f.threads.push(t.to_string());
-        }
-        threads.forget_user(id)?;
-    }
+    let f = store.forget_user(user)?;
     // The fact, for accountability; never who or what.
     tracing::info!(
         conversations = f.conversations.len(),

@@ -4,7 +4,7 @@
 //! Callers serialise work per user (the Discord adapter holds a per-user lock;
 //! the console is single-threaded), so a load-modify-commit here never races.
 
-use crate::app::store::{Entry, Role, Store, StoreError};
+use crate::app::store::{Entry, Link, Role, Store, StoreError};
 use crate::content::text::{fill, Lang};
 use crate::domain::conversation::{CardRef, Outcome};
 use crate::domain::conversation::{Conversation, Status};
@@ -217,8 +217,11 @@ pub enum HandoffAction {
     Reminded,
     /// The coach card was posted here.
     CardPosted(CardRef),
-    /// The private thread coach and entrepreneur talk in (or the relay thread).
+    /// The private thread coach and entrepreneur talk in (thread mode).
     Thread(String),
+    /// The coach's relay thread (dm mode): recorded, and linked to the
+    /// conversation in the same transaction.
+    RelayThread(String),
 }
 
 /// Why a hand-off action did not happen.
@@ -248,6 +251,13 @@ impl Intake {
             .conversation(conversation)?
             .ok_or(ActError::NotFound)?;
         let system = |text: String| vec![Entry::new(now, Role::System, text)];
+        let links = match &action {
+            HandoffAction::RelayThread(thread) => vec![Link::CoachThread {
+                thread: thread.clone(),
+                conversation: conv.id.clone(),
+            }],
+            _ => vec![],
+        };
         let (conversation, mut outputs, events, entries) = match action {
             HandoffAction::Claim { coach } => {
                 let c = handoff::claim(&conv, &coach, now)?;
@@ -287,7 +297,7 @@ impl Intake {
                 }
                 (c, vec![], vec![], vec![])
             }
-            HandoffAction::Thread(thread) => {
+            HandoffAction::Thread(thread) | HandoffAction::RelayThread(thread) => {
                 let mut c = conv.clone();
                 if let Some(h) = c.handoff.as_mut() {
                     h.thread = Some(thread);
@@ -296,7 +306,8 @@ impl Intake {
             }
         };
         self.fill(&mut outputs);
-        self.store.commit_turn(&conversation, &entries)?;
+        self.store
+            .commit_turn_linked(&conversation, &entries, &links)?;
         Ok(Reply {
             conversation,
             outputs,

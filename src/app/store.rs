@@ -16,10 +16,14 @@
 //! * `transcript`: conversation id, 0, sequence (u64 BE) -> sealed [`Entry`] (JSON).
 //! * `seen`: event ref -> expiry (unix seconds), for deduplication. Holds no
 //!   user id and no content; it cannot be tied to a user, and expires.
+//! * `links`: where a transport talks with a person (see [`Link`]), ids only:
+//!   `P` user ref -> their intake thread; `T` thread -> the owner's user id,
+//!   sealed with the owner's data key; `C` coach thread -> conversation id;
+//!   `X` conversation id, 0, coach thread -> () (a conversation's coach
+//!   threads, so erasing it finds them).
 //!
-//! A module that adds a tree with personal data seals its values with
-//! [`Store::seal`] (or keys it by conversation id and 0 like `transcript`)
-//! and is added to [`Store::erase_conversation`] and [`Store::forget_user`].
+//! Every table with personal data lives here, so erasure ([`Store::erase_conversation`],
+//! [`Store::forget_user`], the retention sweep) removes all of it in one place.
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
 use crate::domain::conversation::CardRef;
@@ -112,6 +116,22 @@ pub struct Forgotten {
     pub key_destroyed: bool,
 }
 
+/// A link between a transport's place (a thread, by its id) and a person or
+/// a conversation. Written with a turn ([`Store::commit_turn_linked`]) or on
+/// its own ([`Store::link`]); removed with the conversations it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// `thread` is `user`'s private intake thread (an older one is unlinked).
+    /// Belongs to the person: it goes with their last conversation.
+    IntakeThread { user: String, thread: String },
+    /// `thread` is the coach's relay thread of `conversation`. Goes with
+    /// that conversation.
+    CoachThread {
+        thread: String,
+        conversation: String,
+    },
+}
+
 /// The sled database with its trees. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -122,6 +142,7 @@ pub struct Store {
     by_user: sled::Tree,
     transcript: sled::Tree,
     seen: sled::Tree,
+    links: sled::Tree,
     keys: Arc<Keyring>,
     /// Sealing-and-committing takes it shared; destroying a key takes it
     /// exclusive, so a key is never destroyed between a seal and its commit.
@@ -136,6 +157,34 @@ impl std::fmt::Debug for Store {
 
 const T_CONVERSATIONS: &[u8] = b"conversations";
 const T_TRANSCRIPT: &[u8] = b"transcript";
+const T_LINKS: &[u8] = b"links";
+
+/// `links` keys (see the module notes).
+fn person_key(r: &UserRef) -> Vec<u8> {
+    let mut k = b"P".to_vec();
+    k.extend_from_slice(r);
+    k
+}
+
+fn owner_key(thread: &str) -> Vec<u8> {
+    [b"T", thread.as_bytes()].concat()
+}
+
+fn coach_key(thread: &str) -> Vec<u8> {
+    [b"C", thread.as_bytes()].concat()
+}
+
+fn coach_index_key(conversation: &str, thread: &str) -> Vec<u8> {
+    [b"X", &pair_key(conversation, thread.as_bytes())[..]].concat()
+}
+
+fn coach_index_prefix(conversation: &str) -> Vec<u8> {
+    [b"X", &prefix(conversation)[..]].concat()
+}
+
+fn utf8(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
 
 fn pair_key(a: &str, b: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(a.len() + 1 + b.len());
@@ -207,6 +256,45 @@ fn prepare_dir(dir: &Path) -> Result<bool, StoreError> {
 type Tx = Result<(), ConflictableTransactionError<StoreError>>;
 type KeyValue = (Vec<u8>, Vec<u8>);
 
+/// A [`Link`] ready for its transaction (the owner already sealed).
+enum SealedLink {
+    Intake {
+        person: Vec<u8>,
+        thread: String,
+        owner: Vec<u8>,
+    },
+    Coach {
+        thread: String,
+        conversation: String,
+    },
+}
+
+fn apply_links(t: &sled::transaction::TransactionalTree, links: &[SealedLink]) -> Tx {
+    for l in links {
+        match l {
+            SealedLink::Intake {
+                person,
+                thread,
+                owner,
+            } => {
+                if let Some(old) = t.get(person)? {
+                    t.remove(owner_key(&utf8(&old)))?;
+                }
+                t.insert(owner_key(thread), owner.clone())?;
+                t.insert(person.clone(), thread.as_bytes())?;
+            }
+            SealedLink::Coach {
+                thread,
+                conversation,
+            } => {
+                t.insert(coach_key(thread), conversation.as_bytes())?;
+                t.insert(coach_index_key(conversation, thread), &[][..])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the database in `dir`, with the master key from
     /// `LLO_INTAKE_MASTER_KEY` or the key file `dir/master.key`.
@@ -244,13 +332,14 @@ impl Store {
             }
         };
         let tree = |name: &str| db.open_tree(name);
-        let (meta, conversations, active, by_user, transcript, seen) = (
+        let (meta, conversations, active, by_user, transcript, seen, links) = (
             tree("meta")?,
             tree("conversations")?,
             tree("active")?,
             tree("by_user")?,
             tree("transcript")?,
             tree("seen")?,
+            tree("links")?,
         );
         let empty = [&conversations, &active, &by_user, &transcript]
             .iter()
@@ -312,6 +401,7 @@ impl Store {
             by_user,
             transcript,
             seen,
+            links,
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
         })
@@ -321,9 +411,20 @@ impl Store {
         &self.path
     }
 
-    /// The underlying database, for modules that add their own trees.
-    pub fn db(&self) -> &sled::Db {
-        &self.db
+    /// The raw (sealed) records of one tree, read-only: for audits and tests
+    /// that check what is on disk. A tree that does not exist has none.
+    pub fn raw_records(&self, tree: &str) -> Result<Vec<KeyValue>, StoreError> {
+        if !self.db.tree_names().iter().any(|n| n == tree.as_bytes()) {
+            return Ok(Vec::new());
+        }
+        self.db
+            .open_tree(tree)?
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
     }
 
     /// A fresh, unique conversation id.
@@ -461,6 +562,17 @@ impl Store {
     /// A conversation that ends without consent (declined, or stopped at the
     /// consent question) is erased instead: nothing about the person stays.
     pub fn commit_turn(&self, conv: &Conversation, entries: &[Entry]) -> Result<(), StoreError> {
+        self.commit_turn_linked(conv, entries, &[])
+    }
+
+    /// [`Store::commit_turn`] with link changes made by the same turn, all in
+    /// the one transaction and flush.
+    pub fn commit_turn_linked(
+        &self,
+        conv: &Conversation,
+        entries: &[Entry],
+        links: &[Link],
+    ) -> Result<(), StoreError> {
         let no_consent = conv.status.is_finished() && conv.answers.consent != Some(true);
         if conv.status == Status::Declined || no_consent {
             return self.erase_conversation(conv);
@@ -471,14 +583,16 @@ impl Store {
             .keys
             .seal(&r, &[T_CONVERSATIONS, conv.id.as_bytes()], &to_json(conv)?)?;
         let lines = self.seal_lines(&r, T_TRANSCRIPT, &conv.id, entries)?;
+        let links = self.seal_links(links)?;
         let finished = conv.status.is_finished();
         (
             &self.conversations,
             &self.active,
             &self.by_user,
             &self.transcript,
+            &self.links,
         )
-            .transaction(|(convs, active, by_user, transcript)| -> Tx {
+            .transaction(|(convs, active, by_user, transcript, link_tree)| -> Tx {
                 convs.insert(conv.id.as_bytes(), state.clone())?;
                 by_user.insert(user_key(&r, &conv.id), &[][..])?;
                 if finished {
@@ -491,11 +605,99 @@ impl Store {
                 for (k, v) in &lines {
                     transcript.insert(k.clone(), v.clone())?;
                 }
+                apply_links(link_tree, &links)?;
                 Ok(())
             })
             .map_err(tx_err)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Seals what a link stores about a person, before its transaction.
+    fn seal_links(&self, links: &[Link]) -> Result<Vec<SealedLink>, StoreError> {
+        links
+            .iter()
+            .map(|l| match l {
+                Link::IntakeThread { user, thread } => {
+                    let r = self.uref(user);
+                    let k = owner_key(thread);
+                    let owner = self.keys.seal(&r, &[T_LINKS, &k], user.as_bytes())?;
+                    Ok(SealedLink::Intake {
+                        person: person_key(&r),
+                        thread: thread.clone(),
+                        owner,
+                    })
+                }
+                Link::CoachThread {
+                    thread,
+                    conversation,
+                } => Ok(SealedLink::Coach {
+                    thread: thread.clone(),
+                    conversation: conversation.clone(),
+                }),
+            })
+            .collect()
+    }
+
+    /// Writes links on their own (one transaction, flushed): for a link made
+    /// outside a turn, such as the intake thread opened after the first reply.
+    pub fn link(&self, links: &[Link]) -> Result<(), StoreError> {
+        let _guard = self.shared();
+        let sealed = self.seal_links(links)?;
+        self.links
+            .transaction(|t| -> Tx { apply_links(t, &sealed) })
+            .map_err(tx_err)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The person whose intake thread `thread` is (None when unknown, or
+    /// when they were forgotten).
+    pub fn thread_owner(&self, thread: &str) -> Result<Option<String>, StoreError> {
+        let k = owner_key(thread);
+        let Some(sealed) = self.links.get(&k)? else {
+            return Ok(None);
+        };
+        Ok(self.keys.open(&[T_LINKS, &k], &sealed)?.map(|p| utf8(&p)))
+    }
+
+    /// `user`'s intake thread.
+    pub fn intake_thread(&self, user: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .links
+            .get(person_key(&self.uref(user)))?
+            .map(|v| utf8(&v)))
+    }
+
+    /// The conversation whose coach relay thread `thread` is.
+    pub fn coach_thread_conversation(&self, thread: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.links.get(coach_key(thread))?.map(|v| utf8(&v)))
+    }
+
+    /// The `links` keys that belong to the person `r` (their intake thread both ways).
+    fn person_links(&self, r: &UserRef) -> Result<Vec<Vec<u8>>, StoreError> {
+        let person = person_key(r);
+        let mut out = Vec::new();
+        if let Some(t) = self.links.get(&person)? {
+            out.push(owner_key(&utf8(&t)));
+        }
+        out.push(person);
+        Ok(out)
+    }
+
+    /// The `links` keys that belong to a conversation (its coach threads, both ways).
+    fn conversation_links(&self, id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let p = coach_index_prefix(id);
+        let mut out = Vec::new();
+        for k in self.links.scan_prefix(&p).keys() {
+            let k = k?;
+            let thread = utf8(&k[p.len()..]);
+            if self.links.get(coach_key(&thread))?.as_deref() == Some(id.as_bytes()) {
+                out.push(coach_key(&thread));
+            }
+            out.push(k.to_vec());
+        }
+        Ok(out)
     }
 
     /// The owner of a stored conversation, read from its record's header.
@@ -551,20 +753,31 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a conversation's records (caller holds the exclusive lock).
+    /// Removes a conversation's records and links, and when it is the
+    /// person's last one their own links too (caller holds the exclusive
+    /// lock). The one place records are removed.
     fn erase(&self, id: &str, r: &UserRef) -> Result<(), StoreError> {
         let keys = |t: &sled::Tree| -> Result<Vec<sled::IVec>, sled::Error> {
             t.scan_prefix(prefix(id)).keys().collect()
         };
         let lines = keys(&self.transcript)?;
+        let mut links = self.conversation_links(id)?;
+        // The person's own links go with their last conversation.
+        if self.ids_of(r)?.iter().all(|c| c == id) {
+            links.extend(self.person_links(r)?);
+        }
         (
             &self.conversations,
             &self.active,
             &self.by_user,
             &self.transcript,
+            &self.links,
         )
-            .transaction(|(convs, active, by_user, transcript)| -> Tx {
+            .transaction(|(convs, active, by_user, transcript, link_tree)| -> Tx {
                 convs.remove(id.as_bytes())?;
+                for k in &links {
+                    link_tree.remove(k.clone())?;
+                }
                 by_user.remove(user_key(r, id))?;
                 if active.get(r)?.as_deref() == Some(id.as_bytes()) {
                     active.remove(&r[..])?;
@@ -596,12 +809,22 @@ impl Store {
                 threads.extend(h.thread);
             }
         }
+        if let Some(t) = self.links.get(person_key(&r))? {
+            let t = utf8(&t);
+            if !threads.contains(&t) {
+                threads.push(t);
+            }
+        }
         let key_destroyed = self.keys.destroy(&r)?;
         for id in &conversations {
             self.erase(id, &r)?;
         }
-        // An active pointer without a by_user entry cannot happen, but costs nothing to clear.
+        // An active pointer or links without a by_user entry cannot happen
+        // (erase takes them with the last conversation), but cost nothing to clear.
         self.active.remove(r)?;
+        for k in self.person_links(&r)? {
+            self.links.remove(k)?;
+        }
         self.db.flush()?;
         Ok(Forgotten {
             conversations,
@@ -629,7 +852,87 @@ impl Store {
         for (id, r) in &orphans {
             self.erase(id, r)?;
         }
+        self.sweep_orphan_links()?;
         Ok(orphans.len())
+    }
+
+    /// Links left without their records: an intake thread whose person's
+    /// key is gone, a coach thread whose conversation is gone.
+    fn sweep_orphan_links(&self) -> Result<(), StoreError> {
+        let mut gone = Vec::new();
+        for kv in self.links.iter() {
+            let (k, v) = kv?;
+            let dead = match k.first() {
+                Some(b'P') => match UserRef::try_from(&k[1..]) {
+                    Ok(r) => !self.keys.has_key(&r)?,
+                    Err(_) => false,
+                },
+                Some(b'T') => match crypto::owner(&v) {
+                    Some(r) => !self.keys.has_key(&r)?,
+                    None => true,
+                },
+                Some(b'C') => !self.conversations.contains_key(&v)?,
+                _ => false,
+            };
+            if !dead {
+                continue;
+            }
+            gone.push(k.to_vec());
+            match k[0] {
+                b'P' => gone.push(owner_key(&utf8(&v))),
+                b'C' => gone.push(coach_index_key(&utf8(&v), &utf8(&k[1..]))),
+                _ => {}
+            }
+        }
+        for k in gone {
+            self.links.remove(k)?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Takes over links kept by an older version in trees of their own
+    /// (`intake_tree`: `t/<thread>` -> owner's id sealed in that tree;
+    /// `coach_tree`: thread -> conversation id), then drops those trees.
+    /// Links that no longer open (forgotten owners) are left behind.
+    pub fn import_links(&self, intake_tree: &str, coach_tree: &str) -> Result<usize, StoreError> {
+        let names = self.db.tree_names();
+        let has = |n: &str| names.iter().any(|x| x == n.as_bytes());
+        if !has(intake_tree) && !has(coach_tree) {
+            return Ok(0);
+        }
+        let mut links = Vec::new();
+        if has(intake_tree) {
+            for kv in self.db.open_tree(intake_tree)?.iter() {
+                let (k, v) = kv?;
+                let Some(thread) = k.strip_prefix(b"t/") else {
+                    continue;
+                };
+                if let Ok(Some(user)) = self.keys.open(&[intake_tree.as_bytes(), &k], &v) {
+                    links.push(Link::IntakeThread {
+                        user: utf8(&user),
+                        thread: utf8(thread),
+                    });
+                }
+            }
+        }
+        if has(coach_tree) {
+            for kv in self.db.open_tree(coach_tree)?.iter() {
+                let (k, v) = kv?;
+                links.push(Link::CoachThread {
+                    thread: utf8(&k),
+                    conversation: utf8(&v),
+                });
+            }
+        }
+        self.link(&links)?;
+        for n in [intake_tree, coach_tree] {
+            if has(n) {
+                self.db.drop_tree(n)?;
+            }
+        }
+        self.db.flush()?;
+        Ok(links.len())
     }
 
     /// Records a transport event id; returns false when it was seen before
@@ -686,5 +989,33 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_kept_by_an_older_version_are_taken_over_and_their_trees_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let old = store.db.open_tree("old_threads").unwrap();
+        let sealed = store.seal("7", &[b"old_threads", b"t/100"], b"7").unwrap();
+        old.insert("t/100", sealed).unwrap();
+        old.insert("u/whatever", &b"100"[..]).unwrap();
+        let coach = store.db.open_tree("old_coach").unwrap();
+        coach.insert("300", &b"c000001"[..]).unwrap();
+        assert_eq!(store.import_links("old_threads", "old_coach").unwrap(), 2);
+        assert_eq!(store.thread_owner("100").unwrap().as_deref(), Some("7"));
+        assert_eq!(store.intake_thread("7").unwrap().as_deref(), Some("100"));
+        assert_eq!(
+            store.coach_thread_conversation("300").unwrap().as_deref(),
+            Some("c000001")
+        );
+        assert!(store.raw_records("old_threads").unwrap().is_empty());
+        assert!(!store.db.tree_names().iter().any(|n| n == b"old_coach"));
+        // A second start finds nothing more to take over.
+        assert_eq!(store.import_links("old_threads", "old_coach").unwrap(), 0);
     }
 }

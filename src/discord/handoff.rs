@@ -43,40 +43,24 @@ const EXCERPT_LINES: usize = 6;
 const EXCERPT_LINE_CHARS: usize = 160;
 const MAX_FIELD_VALUE: usize = 1024;
 
-/// Which coach thread (dm mode) belongs to which conversation. Tree
-/// `discord_coach_threads`: thread id -> conversation id. Ids only; a
-/// conversation that was erased simply no longer resolves.
+/// Which coach thread (dm mode) belongs to which conversation: the
+/// Discord-typed view of the store's links ([`crate::app::store::Link::CoachThread`],
+/// written with the hand-off step that records the thread). Ids only; the
+/// link goes when the conversation is erased.
 #[derive(Clone)]
 pub struct CoachThreads {
-    tree: sled::Tree,
+    store: crate::app::store::Store,
 }
 
 impl CoachThreads {
     pub fn open(store: &crate::app::store::Store) -> Result<CoachThreads, StoreError> {
         Ok(CoachThreads {
-            tree: store.db().open_tree("discord_coach_threads")?,
+            store: store.clone(),
         })
     }
 
-    pub fn set(&self, thread: u64, conversation: &str) -> Result<(), StoreError> {
-        self.tree
-            .insert(thread.to_string(), conversation.as_bytes())?;
-        self.tree.flush()?;
-        Ok(())
-    }
-
     pub fn conversation(&self, thread: u64) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .tree
-            .get(thread.to_string())?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
-    }
-
-    /// Drops a thread's record (data deletion).
-    pub fn forget(&self, thread: u64) -> Result<(), StoreError> {
-        self.tree.remove(thread.to_string())?;
-        self.tree.flush()?;
-        Ok(())
+        self.store.coach_thread_conversation(&thread.to_string())
     }
 }
 
@@ -454,19 +438,12 @@ pub async fn erase_card(bot: &Bot, http: &Http, card: &CardRef) {
     }
 }
 
-/// After a person's data was deleted (`privacy::forget`): their cards become
-/// placeholders and the coach-thread records go. Closing or deleting the
-/// threads themselves is left to the caller.
+/// After a person's data was deleted (`privacy::forget`, which also removed
+/// their thread links): their cards become placeholders. Closing or deleting
+/// the threads themselves is left to the caller.
 pub async fn forgotten(bot: &Bot, http: &Http, f: &crate::app::store::Forgotten) {
     for card in &f.cards {
         erase_card(bot, http, card).await;
-    }
-    for t in &f.threads {
-        if let Ok(id) = t.parse::<u64>() {
-            if let Err(e) = bot.coach_threads.forget(id) {
-                warn!(error = %e, "cannot drop a coach thread record");
-            }
-        }
     }
 }
 
@@ -618,10 +595,17 @@ pub async fn take_over(
 }
 
 async fn record_thread(bot: &Bot, conv: &Conversation, t: ChannelId) -> Option<Conversation> {
+    record(bot, conv, HandoffAction::Thread(t.get().to_string())).await
+}
+
+async fn record_relay_thread(bot: &Bot, conv: &Conversation, t: ChannelId) -> Option<Conversation> {
+    record(bot, conv, HandoffAction::RelayThread(t.get().to_string())).await
+}
+
+async fn record(bot: &Bot, conv: &Conversation, action: HandoffAction) -> Option<Conversation> {
     let intake = bot.intake.clone();
     let (id, now) = (conv.id.clone(), bot.now());
-    let thread = t.get().to_string();
-    match blocking(move || intake.handoff(&id, HandoffAction::Thread(thread), now)).await {
+    match blocking(move || intake.handoff(&id, action, now)).await {
         Ok(r) => Some(r.conversation),
         Err(e) => {
             error!(error = %e, "cannot record the hand-off thread");
@@ -656,10 +640,8 @@ async fn open_coach_thread(
     if let Err(e) = thread.add_thread_member(http, coach).await {
         warn!(error = %e, "cannot add the coach to the coach thread");
     }
-    if let Err(e) = bot.coach_threads.set(thread.get(), &conv.id) {
-        error!(error = %e, "cannot record the coach thread");
-    }
-    let conv = record_thread(bot, conv, thread)
+    // The relay link is written with the hand-off step, in one transaction.
+    let conv = record_relay_thread(bot, conv, thread)
         .await
         .unwrap_or(conv.clone());
     let transcript = transcript_of(bot, &conv.id).await;

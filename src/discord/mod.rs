@@ -11,7 +11,7 @@
 //! * [`render`]: outputs as messages (pure, unit-tested against Discord's limits).
 //! * [`ids`]: the custom ids on components (conversation + step).
 //! * [`guard`]: per-user locks, the shutdown gate, the rate limit.
-//! * [`threads`]: which private thread belongs to whom (sled).
+//! * [`threads`]: which private thread belongs to whom (links in the store).
 //! * [`handoff`]: the hand-off to a coach on Discord: the card, claiming,
 //!   the relay between a DM and the coach thread, the reminder loop.
 //! * [`coach`]: the coach and moderator commands (`/handoff`, `/handback`,

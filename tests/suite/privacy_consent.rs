@@ -17,7 +17,7 @@ fn assert_nothing_kept(db: &Path, user: &str) {
     assert!(keys.is_empty(), "no data key left: {keys:?}");
     let store = Store::open(db).unwrap();
     for tree in ["conversations", "active", "by_user", "transcript"] {
-        let t = store.db().open_tree(tree).unwrap();
+        let t = store.raw_records(tree).unwrap();
         assert!(t.is_empty(), "tree {tree} holds {} record(s)", t.len());
     }
     assert!(store.conversations().unwrap().is_empty());

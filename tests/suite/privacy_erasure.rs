@@ -109,7 +109,7 @@ fn a_typed_marker_is_never_plaintext_on_disk_and_forget_leaves_nothing_readable(
     std::fs::remove_dir_all(old.join("keys")).unwrap();
     copy_dir(&db.join("keys"), &old.join("keys"));
     let store = Store::open(&old).unwrap();
-    let raw = store.db().open_tree("conversations").unwrap();
+    let raw = store.raw_records("conversations").unwrap();
     assert_eq!(raw.len(), 2, "the old copy still has both sealed records");
     let readable = store.conversations().unwrap();
     assert_eq!(readable.len(), 1);

@@ -5,7 +5,7 @@
 use crate::privacy_support;
 
 use llo_intake::app::privacy::{forget, own_data};
-use llo_intake::app::store::{Entry, Role, Store};
+use llo_intake::app::store::{Entry, Link, Role, Store};
 use llo_intake::discord::handoff::CoachThreads;
 use llo_intake::discord::threads::Threads;
 use llo_intake::domain::conversation::CardRef;
@@ -116,7 +116,12 @@ fn forget_removes_everything_and_says_what_discord_must_clean_up() {
     let threads = Threads::open(&store).unwrap();
     threads.set(ME.parse().unwrap(), 777).unwrap();
     let coach_threads = CoachThreads::open(&store).unwrap();
-    coach_threads.set(902, &id).unwrap();
+    store
+        .link(&[Link::CoachThread {
+            thread: "902".into(),
+            conversation: id.clone(),
+        }])
+        .unwrap();
     let kept = seed_full(&store, SOMEONE, day(1), "Mijn mensen lopen weg", "Utrecht");
 
     let f = forget(&store, ME).unwrap();
