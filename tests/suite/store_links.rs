@@ -8,7 +8,8 @@ use llo_intake::app::privacy::{forget, purge};
 use llo_intake::app::service::{HandoffAction, Intake};
 use llo_intake::app::store::{Link, Store};
 use llo_intake::content::text::Lang;
-use llo_intake::domain::engine::{HandoffReason, Input};
+use llo_intake::domain::conversation::HandoffReason;
+use llo_intake::domain::engine::Input;
 use llo_intake::domain::handoff;
 use privacy_support::*;
 
@@ -29,7 +30,7 @@ fn relayed(store: &Store, user: &str, thread: &str) -> String {
         "Utrecht",
     );
     let mut c = store.conversation(&id).unwrap().unwrap();
-    handoff::requested(&mut c, day(0), HandoffReason::UserRequest);
+    handoff::request(&mut c, day(0), HandoffReason::UserRequest);
     store.commit_turn(&c, &[]).unwrap();
     let intake = Intake::new(knowledge(), store.clone(), Lang::Nl);
     intake
