@@ -110,7 +110,8 @@ pub struct IntakeConfig {
     #[serde(default = "default_db")]
     pub database: PathBuf,
     /// Content directories, merged in order (the shipped one first, then the
-    /// deployment's own, e.g. its coaches and extra contacts).
+    /// deployment's own, e.g. its coaches and extra contacts). `"embedded"`
+    /// names the content compiled into the binary (the default).
     #[serde(default = "default_content")]
     pub content: Vec<PathBuf>,
 }
@@ -120,7 +121,7 @@ fn default_db() -> PathBuf {
 }
 
 fn default_content() -> Vec<PathBuf> {
-    vec![crate::content::default_dir()]
+    crate::content::default_sources()
 }
 
 impl Default for IntakeConfig {
@@ -354,7 +355,10 @@ impl Config {
             .intake
             .content
             .iter()
-            .map(|p| relative_to(base, p))
+            .map(|p| match crate::content::embedded::is_embedded(p) {
+                true => p.clone(),
+                false => relative_to(base, p),
+            })
             .collect();
         c.discord.token_file = c.discord.token_file.map(|p| relative_to(base, &p));
         c.privacy.master_key_file = c

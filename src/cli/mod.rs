@@ -33,6 +33,8 @@ macro_rules! errln {
     }};
 }
 
+mod ops;
+
 #[derive(Parser)]
 #[command(
     name = "llo-intake",
@@ -153,6 +155,11 @@ enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Work with the content compiled into the binary.
+    Content {
+        #[command(subcommand)]
+        action: ContentCommand,
+    },
     /// Delete conversations past the retention period (the bot does this daily).
     Purge {
         #[command(flatten)]
@@ -160,6 +167,18 @@ enum Command {
         /// Overrides config [privacy] retention_days.
         #[arg(long)]
         retention_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContentCommand {
+    /// Write the embedded content files into DIR, to edit and load with --intents.
+    Export {
+        /// Target directory (created when missing).
+        dir: PathBuf,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -242,7 +261,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 /// Parses the command line, runs the command and maps the outcome to an
 /// exit code (0 ok, 1 runtime error, 2 usage or content error).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     init_logging(matches!(cli.command, Command::Run { .. }));
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -267,6 +286,15 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The command line, with `--version` naming the content hash as well.
+fn parse_args() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    // Built once per process; clap wants a `'static` version string.
+    let version: &'static str = Box::leak(ops::version().into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 /// Logs go to stderr; `LLO_INTAKE_LOG` overrides the level (e.g. `debug`).
 /// The bot logs its own progress at info; message content is never logged.
 fn init_logging(bot: bool) {
@@ -282,7 +310,7 @@ fn init_logging(bot: bool) {
 
 fn dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
     if given.is_empty() {
-        vec![content::default_dir()]
+        content::default_sources()
     } else {
         given
     }
@@ -605,6 +633,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Content {
+            action: ContentCommand::Export { dir, force },
+        } => ops::content_export(&dir, force).map_err(Failure::Usage),
         Command::Purge { db, retention_days } => {
             let (config, store) = db.open()?;
             let days = retention_days.unwrap_or(config.privacy.retention_days);

@@ -10,6 +10,7 @@
 //! engine may rely on every reference resolving.
 
 pub mod check;
+pub mod embedded;
 pub mod text;
 
 use crate::content::text::{PerLang, Text};
@@ -19,9 +20,16 @@ use std::path::{Path, PathBuf};
 
 pub use check::{Problem, Severity};
 
-/// The content directory shipped with the crate.
+/// The shipped content directory in the source tree, for tests and tools
+/// that edit copies of it. The binary uses [`default_sources`] instead.
 pub fn default_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("intents")
+}
+
+/// The default content list: the content embedded in the binary
+/// ([`embedded::EMBEDDED`]).
+pub fn default_sources() -> Vec<PathBuf> {
+    vec![PathBuf::from(embedded::EMBEDDED)]
 }
 
 /// One TOML file as written by a content editor.
@@ -365,12 +373,30 @@ fn render(problems: &[Problem]) -> String {
 }
 
 impl RawContent {
-    /// Reads every `*.toml` file in the given directories (sorted by name).
+    /// Reads every `*.toml` file in the given directories (sorted by name);
+    /// the entry [`embedded::EMBEDDED`] reads the embedded files instead.
     /// Syntax errors are collected, not fatal, so `check` can report them all.
     pub fn read(dirs: &[PathBuf]) -> (RawContent, Vec<Problem>) {
         let mut raw = RawContent::default();
         let mut problems = Vec::new();
+        let mut parse = |path: PathBuf, src: &str, problems: &mut Vec<Problem>| match toml::from_str::<
+            ContentFile,
+        >(src)
+        {
+            Ok(file) => raw.files.push((path, file)),
+            Err(e) => problems.push(Problem::error(
+                &path,
+                "",
+                format!("invalid TOML: {}", e.to_string().trim()),
+            )),
+        };
         for dir in dirs {
+            if embedded::is_embedded(dir) {
+                for (name, src) in embedded::files() {
+                    parse(embedded::origin(name), src, &mut problems);
+                }
+                continue;
+            }
             let entries = match std::fs::read_dir(dir) {
                 Ok(e) => e,
                 Err(e) => {
@@ -393,14 +419,7 @@ impl RawContent {
             for path in paths {
                 match std::fs::read_to_string(&path) {
                     Err(e) => problems.push(Problem::error(&path, "", format!("cannot read: {e}"))),
-                    Ok(src) => match toml::from_str::<ContentFile>(&src) {
-                        Ok(file) => raw.files.push((path, file)),
-                        Err(e) => problems.push(Problem::error(
-                            &path,
-                            "",
-                            format!("invalid TOML: {}", e.to_string().trim()),
-                        )),
-                    },
+                    Ok(src) => parse(path, &src, &mut problems),
                 }
             }
         }
@@ -481,9 +500,9 @@ impl Content {
         Ok((content, problems))
     }
 
-    /// Loads the shipped content. For tests and benchmarks.
+    /// Loads the shipped (embedded) content. For tests and benchmarks.
     pub fn load_default() -> Result<Content, ContentError> {
-        Content::load(&[default_dir()]).map(|(c, _)| c)
+        Content::load(&default_sources()).map(|(c, _)| c)
     }
 
     /// The file an item came from (for messages).

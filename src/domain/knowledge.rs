@@ -24,7 +24,7 @@ impl Knowledge {
 
     /// The shipped content (tests, benchmarks).
     pub fn load_default() -> Result<Knowledge, ContentError> {
-        Knowledge::load(&[crate::content::default_dir()]).map(|(k, _)| k)
+        Knowledge::load(&crate::content::default_sources()).map(|(k, _)| k)
     }
 
     /// Compiles validated content.

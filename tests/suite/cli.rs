@@ -45,7 +45,7 @@ fn last_question(lines: &[Value]) -> Option<&str> {
         .and_then(|v| v["step"].as_str())
 }
 
-const FULL: &[&str] = &[
+pub(crate) const FULL: &[&str] = &[
     "ja",
     "mn mensen lopen weg en ik kan geen nieuw personeel vinden",
     "ja klopt",

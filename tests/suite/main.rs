@@ -14,6 +14,7 @@ mod export_cli;
 mod golden;
 mod handoff_core;
 mod layers;
+mod ops;
 mod pipes;
 mod privacy_consent;
 mod privacy_erasure;
