@@ -256,6 +256,10 @@ impl Intake {
                 thread: thread.clone(),
                 conversation: conv.id.clone(),
             }],
+            HandoffAction::CardPosted(card) => vec![Link::Card {
+                conversation: conv.id.clone(),
+                card: card.clone(),
+            }],
             _ => vec![],
         };
         let (conversation, mut outputs, events, entries) = match action {

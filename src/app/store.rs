@@ -20,7 +20,14 @@
 //!   `P` user ref -> their intake thread; `T` thread -> the owner's user id,
 //!   sealed with the owner's data key; `C` coach thread -> conversation id;
 //!   `X` conversation id, 0, coach thread -> () (a conversation's coach
-//!   threads, so erasing it finds them).
+//!   threads, so erasing it finds them); `K` conversation id, 0 -> its coach
+//!   card ([`CardRef`] JSON), so erasing it finds the card even when the
+//!   conversation can no longer be read.
+//! * `cleanup`: sequence (u64 BE) -> a [`CardRef`] (JSON) a transport still has
+//!   to blank: written in the same transaction as the erasure, removed once
+//!   the transport confirmed ([`Store::pending_cards`], [`Store::card_cleared`]).
+//!   Ids only, no personal data; so a card is blanked even when the bot was
+//!   not running when the data went (CLI `forget`, the retention sweep).
 //!
 //! Every table with personal data lives here, so erasure ([`Store::erase_conversation`],
 //! [`Store::forget_user`], the retention sweep) removes all of it in one place.
@@ -130,6 +137,17 @@ pub enum Link {
         thread: String,
         conversation: String,
     },
+    /// `card` is the coach card of `conversation` (ids only). When the
+    /// conversation goes, the card is queued to be blanked.
+    Card { conversation: String, card: CardRef },
+}
+
+/// A coach card a transport still has to turn into a placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCard {
+    /// Pass to [`Store::card_cleared`] once done.
+    pub seq: u64,
+    pub card: CardRef,
 }
 
 /// The sled database with its trees. Cheap to clone.
@@ -143,6 +161,7 @@ pub struct Store {
     transcript: sled::Tree,
     seen: sled::Tree,
     links: sled::Tree,
+    cleanup: sled::Tree,
     keys: Arc<Keyring>,
     /// Sealing-and-committing takes it shared; destroying a key takes it
     /// exclusive, so a key is never destroyed between a seal and its commit.
@@ -176,6 +195,10 @@ fn coach_key(thread: &str) -> Vec<u8> {
 
 fn coach_index_key(conversation: &str, thread: &str) -> Vec<u8> {
     [b"X", &pair_key(conversation, thread.as_bytes())[..]].concat()
+}
+
+fn card_key(conversation: &str) -> Vec<u8> {
+    [b"K", &prefix(conversation)[..]].concat()
 }
 
 fn coach_index_prefix(conversation: &str) -> Vec<u8> {
@@ -267,6 +290,10 @@ enum SealedLink {
         thread: String,
         conversation: String,
     },
+    Card {
+        key: Vec<u8>,
+        card: Vec<u8>,
+    },
 }
 
 fn apply_links(t: &sled::transaction::TransactionalTree, links: &[SealedLink]) -> Tx {
@@ -289,6 +316,9 @@ fn apply_links(t: &sled::transaction::TransactionalTree, links: &[SealedLink]) -
             } => {
                 t.insert(coach_key(thread), conversation.as_bytes())?;
                 t.insert(coach_index_key(conversation, thread), &[][..])?;
+            }
+            SealedLink::Card { key, card } => {
+                t.insert(key.clone(), card.clone())?;
             }
         }
     }
@@ -332,7 +362,7 @@ impl Store {
             }
         };
         let tree = |name: &str| db.open_tree(name);
-        let (meta, conversations, active, by_user, transcript, seen, links) = (
+        let (meta, conversations, active, by_user, transcript, seen, links, cleanup) = (
             tree("meta")?,
             tree("conversations")?,
             tree("active")?,
@@ -340,6 +370,7 @@ impl Store {
             tree("transcript")?,
             tree("seen")?,
             tree("links")?,
+            tree("cleanup")?,
         );
         let empty = [&conversations, &active, &by_user, &transcript]
             .iter()
@@ -402,6 +433,7 @@ impl Store {
             transcript,
             seen,
             links,
+            cleanup,
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
         })
@@ -635,6 +667,10 @@ impl Store {
                     thread: thread.clone(),
                     conversation: conversation.clone(),
                 }),
+                Link::Card { conversation, card } => Ok(SealedLink::Card {
+                    key: card_key(conversation),
+                    card: to_json(card)?,
+                }),
             })
             .collect()
     }
@@ -697,7 +733,32 @@ impl Store {
             }
             out.push(k.to_vec());
         }
+        out.push(card_key(id));
         Ok(out)
+    }
+
+    /// The coach cards still to blank, oldest first.
+    pub fn pending_cards(&self) -> Result<Vec<PendingCard>, StoreError> {
+        self.cleanup
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let seq = <[u8; 8]>::try_from(k.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| StoreError::Decode("a clean-up key is not a sequence".into()))?;
+                Ok(PendingCard {
+                    seq,
+                    card: from_json(&v)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The transport blanked the card (or it no longer exists there).
+    pub fn card_cleared(&self, seq: u64) -> Result<(), StoreError> {
+        self.cleanup.remove(seq.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// The owner of a stored conversation, read from its record's header.
@@ -746,7 +807,8 @@ impl Store {
     pub fn erase_conversation(&self, conv: &Conversation) -> Result<(), StoreError> {
         let _guard = self.exclusive();
         let r = self.uref(&conv.user);
-        self.erase(&conv.id, &r)?;
+        let card = conv.handoff.as_ref().and_then(|h| h.card.clone());
+        self.erase(&conv.id, &r, card.as_slice())?;
         if self.ids_of(&r)?.is_empty() {
             self.keys.destroy(&r)?;
         }
@@ -755,12 +817,25 @@ impl Store {
 
     /// Removes a conversation's records and links, and when it is the
     /// person's last one their own links too (caller holds the exclusive
-    /// lock). The one place records are removed.
-    fn erase(&self, id: &str, r: &UserRef) -> Result<(), StoreError> {
+    /// lock). The one place records are removed. Its coach card (`cards`
+    /// as read from the record, and the one its link names) is queued to be
+    /// blanked, in the same transaction.
+    fn erase(&self, id: &str, r: &UserRef, cards: &[CardRef]) -> Result<(), StoreError> {
         let keys = |t: &sled::Tree| -> Result<Vec<sled::IVec>, sled::Error> {
             t.scan_prefix(prefix(id)).keys().collect()
         };
         let lines = keys(&self.transcript)?;
+        let mut cards = cards.to_vec();
+        if let Some(v) = self.links.get(card_key(id))? {
+            let linked: CardRef = from_json(&v)?;
+            if !cards.contains(&linked) {
+                cards.push(linked);
+            }
+        }
+        let mut queue = Vec::with_capacity(cards.len());
+        for c in &cards {
+            queue.push((self.db.generate_id()?.to_be_bytes(), to_json(c)?));
+        }
         let mut links = self.conversation_links(id)?;
         // The person's own links go with their last conversation.
         if self.ids_of(r)?.iter().all(|c| c == id) {
@@ -772,21 +847,27 @@ impl Store {
             &self.by_user,
             &self.transcript,
             &self.links,
+            &self.cleanup,
         )
-            .transaction(|(convs, active, by_user, transcript, link_tree)| -> Tx {
-                convs.remove(id.as_bytes())?;
-                for k in &links {
-                    link_tree.remove(k.clone())?;
-                }
-                by_user.remove(user_key(r, id))?;
-                if active.get(r)?.as_deref() == Some(id.as_bytes()) {
-                    active.remove(&r[..])?;
-                }
-                for k in &lines {
-                    transcript.remove(k.clone())?;
-                }
-                Ok(())
-            })
+            .transaction(
+                |(convs, active, by_user, transcript, link_tree, cleanup)| -> Tx {
+                    convs.remove(id.as_bytes())?;
+                    for k in &links {
+                        link_tree.remove(k.clone())?;
+                    }
+                    for (k, v) in &queue {
+                        cleanup.insert(&k[..], v.clone())?;
+                    }
+                    by_user.remove(user_key(r, id))?;
+                    if active.get(r)?.as_deref() == Some(id.as_bytes()) {
+                        active.remove(&r[..])?;
+                    }
+                    for k in &lines {
+                        transcript.remove(k.clone())?;
+                    }
+                    Ok(())
+                },
+            )
             .map_err(tx_err)?;
         self.db.flush()?;
         Ok(())
@@ -803,8 +884,11 @@ impl Store {
         // Read what the Discord side must clean up while it can still be read.
         let mut cards = Vec::new();
         let mut threads = Vec::new();
+        let mut card_of = Vec::new();
         for id in &conversations {
-            if let Some(h) = self.conversation(id)?.and_then(|c| c.handoff) {
+            let h = self.conversation(id)?.and_then(|c| c.handoff);
+            card_of.push(h.as_ref().and_then(|h| h.card.clone()));
+            if let Some(h) = h {
                 cards.extend(h.card);
                 threads.extend(h.thread);
             }
@@ -816,8 +900,8 @@ impl Store {
             }
         }
         let key_destroyed = self.keys.destroy(&r)?;
-        for id in &conversations {
-            self.erase(id, &r)?;
+        for (id, card) in conversations.iter().zip(&card_of) {
+            self.erase(id, &r, card.as_slice())?;
         }
         // An active pointer or links without a by_user entry cannot happen
         // (erase takes them with the last conversation), but cost nothing to clear.
@@ -850,14 +934,15 @@ impl Store {
             }
         }
         for (id, r) in &orphans {
-            self.erase(id, r)?;
+            self.erase(id, r, &[])?;
         }
         self.sweep_orphan_links()?;
         Ok(orphans.len())
     }
 
     /// Links left without their records: an intake thread whose person's
-    /// key is gone, a coach thread whose conversation is gone.
+    /// key is gone, a coach thread or card whose conversation is gone (the
+    /// card is queued to be blanked).
     fn sweep_orphan_links(&self) -> Result<(), StoreError> {
         let mut gone = Vec::new();
         for kv in self.links.iter() {
@@ -872,6 +957,16 @@ impl Store {
                     None => true,
                 },
                 Some(b'C') => !self.conversations.contains_key(&v)?,
+                Some(b'K') => {
+                    let id = &k[1..k.len().saturating_sub(1)];
+                    let gone = !self.conversations.contains_key(id)?;
+                    if gone {
+                        // Queued before the link goes: a crash between keeps the card.
+                        let seq = self.db.generate_id()?.to_be_bytes();
+                        self.cleanup.insert(seq, v.clone())?;
+                    }
+                    gone
+                }
                 _ => false,
             };
             if !dead {

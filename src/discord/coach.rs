@@ -233,7 +233,8 @@ pub async fn close(
     // keeps nothing either.
     let kept = load(&bot, &conv.id).await.is_some();
     match conv.handoff.as_ref().and_then(|h| h.card.as_ref()) {
-        Some(card) if !kept => super::handoff::erase_card(&bot, http, card).await,
+        // The erasure queued the card: blank it now.
+        Some(_) if !kept => super::handoff::clean_up(&bot, http).await,
         _ => update_card(&bot, http, &conv).await,
     }
     super::handoff::coach_thread_ended(&bot, http, &conv).await;

@@ -63,6 +63,9 @@ impl EventHandler for Handler {
             super::commands::register(&bot, &ctx.http).await;
             spawn_sweeper(&bot);
             super::handoff::spawn_reminders(&bot, ctx.http.clone());
+            // Erasures made while the bot was stopped: their cards first.
+            super::handoff::clean_up(&bot, &ctx.http).await;
+            super::handoff::spawn_clean_up(&bot, ctx.http.clone());
         })
         .await;
     }

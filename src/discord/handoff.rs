@@ -423,28 +423,80 @@ pub async fn update_card(bot: &Bot, http: &Http, conv: &Conversation) {
 }
 
 /// Turns a card into a placeholder (the person's data was deleted): no
-/// mention, no packet, no buttons.
-pub async fn erase_card(bot: &Bot, http: &Http, card: &CardRef) {
+/// mention, no packet, no buttons. Returns whether the card is blank now:
+/// Discord confirmed the edit, or no longer has the message (404).
+pub async fn erase_card(bot: &Bot, http: &Http, card: &CardRef) -> bool {
     let Some((channel, message)) = card_ids(card) else {
-        return;
+        return true;
     };
     let edit = EditMessage::new()
         .content(bot.msg("handoff_card_removed", bot.intake.default_lang))
         .embeds(Vec::new())
         .components(Vec::new())
         .allowed_mentions(CreateAllowedMentions::new());
-    if let Err(e) = channel.edit_message(http, message, edit).await {
-        warn!(error = %e, "cannot erase the hand-off card");
+    match channel.edit_message(http, message, edit).await {
+        Ok(_) => true,
+        Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)))
+            if r.status_code.as_u16() == 404 =>
+        {
+            true
+        }
+        Err(e) => {
+            warn!(error = %e, "cannot erase the hand-off card; trying again later");
+            false
+        }
     }
 }
 
 /// After a person's data was deleted (`privacy::forget`, which also removed
-/// their thread links): their cards become placeholders. Closing or deleting
-/// the threads themselves is left to the caller.
-pub async fn forgotten(bot: &Bot, http: &Http, f: &crate::app::store::Forgotten) {
-    for card in &f.cards {
-        erase_card(bot, http, card).await;
+/// their thread links and queued their cards): the cards become
+/// placeholders. Closing or deleting the threads themselves is left to the caller.
+pub async fn forgotten(bot: &Bot, http: &Http, _f: &crate::app::store::Forgotten) {
+    clean_up(bot, http).await;
+}
+
+/// Blanks the coach cards the store queued when their conversations were
+/// erased (here, by the CLI while the bot was stopped, or by the retention
+/// sweep); each leaves the queue once Discord confirmed. Run at start, after
+/// an erasure here, and every [`CLEAN_UP_EVERY`].
+pub async fn clean_up(bot: &Bot, http: &Http) {
+    let store = bot.intake.store.clone();
+    let pending = match blocking(move || Ok(store.pending_cards()?)).await {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(error = %e, "cannot read the cards to blank");
+            return;
+        }
+    };
+    for p in pending {
+        if erase_card(bot, http, &p.card).await {
+            let store = bot.intake.store.clone();
+            if let Err(e) = blocking(move || Ok(store.card_cleared(p.seq)?)).await {
+                warn!(error = %e, "cannot mark a card as blanked");
+            }
+        }
     }
+}
+
+/// How often [`spawn_clean_up`] looks for cards to blank.
+pub const CLEAN_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// [`clean_up`] every [`CLEAN_UP_EVERY`] until shutdown (for the retention
+/// sweep running in this process, and cards Discord refused before).
+pub fn spawn_clean_up(bot: &Arc<Bot>, http: Arc<Http>) {
+    let weak = Arc::downgrade(bot);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CLEAN_UP_EVERY);
+        tick.tick().await; // the first tick is immediate: start-up did that pass
+        loop {
+            tick.tick().await;
+            let Some(bot) = weak.upgrade() else { return };
+            if bot.gate.is_closed() {
+                return;
+            }
+            clean_up(&bot, &http).await;
+        }
+    });
 }
 
 /// Where the entrepreneur talks with the bot: their intake thread (thread

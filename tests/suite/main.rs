@@ -6,6 +6,7 @@ mod cli;
 mod content_check;
 mod content_regions;
 mod content_routes;
+mod discord_catch_up;
 mod discord_export;
 mod discord_handoff;
 mod discord_intake;
