@@ -13,8 +13,34 @@ use llo_intake::app::store::Store;
 use llo_intake::content::text::Lang;
 use llo_intake::domain::engine::{self, Input};
 use llo_intake::domain::knowledge::Knowledge;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Counts live heap bytes, so the classifier's own memory can be measured.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size(), Ordering::Relaxed);
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, Ordering::Relaxed);
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        System.realloc(p, l, new)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn time<T>(label: &str, n: u32, mut f: impl FnMut() -> T) {
     // Warm up once.
@@ -64,6 +90,7 @@ fn main() {
         i += 1;
         k.classify(texts[i % texts.len()], Lang::Nl)
     });
+    classifier(&k);
 
     let now = Utc::now();
     time("whole conversation, pure engine (8 answers)", 2_000, || {
@@ -105,6 +132,63 @@ fn main() {
     handoff(&intake, now);
     drop(intake);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The classifier over every labelled text (tests/data/*.jsonl): per-message
+/// percentiles (10 passes, each message timed alone), and the heap the
+/// classifier itself holds once built (counted by the allocator above).
+fn classifier(k: &Knowledge) {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut texts = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&data)
+        .expect("tests/data")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("concerns"))
+        })
+        .collect();
+    files.sort();
+    for f in &files {
+        let src = std::fs::read_to_string(f).expect("labelled set");
+        for item in llo_intake::app::eval::parse(&src).expect("labelled set parses") {
+            texts.push(item.text);
+        }
+    }
+    let mut per: Vec<Duration> = Vec::with_capacity(texts.len() * 10);
+    for _ in 0..10 {
+        for t in &texts {
+            let t0 = Instant::now();
+            std::hint::black_box(k.classify(t, Lang::Nl));
+            per.push(t0.elapsed());
+        }
+    }
+    per.sort();
+    let pct = |p: f64| per[((per.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "{:<48} p50 {:>9.1?}  p99 {:>9.1?}  max {:>9.1?}  ({} texts x 10)",
+        "classify, labelled texts",
+        pct(0.50),
+        pct(0.99),
+        per[per.len() - 1],
+        texts.len()
+    );
+    let before = LIVE.load(Ordering::Relaxed);
+    let p = llo_intake::content::patterns::Patterns::compile(&k.content).expect("patterns");
+    drop(p.answers);
+    let c = llo_intake::domain::nlu::classify::Classifier::new(&k.content, p.concerns);
+    // One search per message first: lazy DFA caches grow on use.
+    for t in &texts {
+        std::hint::black_box(c.classify(&k.content, t, Lang::Nl));
+    }
+    let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    println!(
+        "{:<48} {:>9} KiB",
+        "classifier heap (built, after one pass)",
+        held / 1024
+    );
+    drop(c);
 }
 
 /// Hand-off costs on a database with 1000 more conversations, 200 of them

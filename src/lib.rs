@@ -10,9 +10,11 @@
 //!
 //! * [`content`]: everything the bot says and knows, loaded from `intents/`
 //!   (TOML): the schema, [`content::text`] (languages, bilingual strings,
-//!   folding for matching) and [`content::check`], which validates it and
-//!   names file and key; [`content::embedded`] is the shipped `intents/`
-//!   compiled in by `build.rs` (the default content).
+//!   folding for matching), [`content::check`], which validates it and
+//!   names file and key, and [`content::patterns`], which compiles every
+//!   pattern exactly as the bot runs it ([`content::load`] is the one path
+//!   for `check` and the bot); [`content::embedded`] is the shipped
+//!   `intents/` compiled in by `build.rs` (the default content).
 //! * [`domain`]: the pure core. [`domain::engine`] is the intake state
 //!   machine (no I/O, time passed in); [`domain::handoff`] the hand-off to a
 //!   coach as transitions, the queue, reminders and support hours;

@@ -435,10 +435,14 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check { intents } => {
-            let dirs = dirs(intents);
-            let (raw, mut problems) = content::RawContent::read(&dirs);
-            let merged = raw.merge();
-            problems.extend(content::check::check(&merged));
+            // The same load as the bot's: parse, validate, compile.
+            let (loaded, problems) = match content::load(&dirs(intents)) {
+                Ok(l) => {
+                    let w = l.warnings.clone();
+                    (Some(l), w)
+                }
+                Err(e) => (None, e.problems),
+            };
             let errors = problems
                 .iter()
                 .filter(|p| p.severity == Severity::Error)
@@ -447,11 +451,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             for p in &problems {
                 errln!("{p}");
             }
-            if errors > 0 {
+            let Some(loaded) = loaded.filter(|_| errors == 0) else {
                 return Err(Failure::Usage(anyhow::anyhow!(
                     "content check failed: {errors} error(s), {warnings} warning(s)"
                 )));
-            }
+            };
+            let merged = &loaded.content;
             outln!(
                 "content ok: {} concerns, {} steps, {} routes, {} contacts, {} provinces ({warnings} warning(s))",
                 merged.concerns.len(),

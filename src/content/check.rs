@@ -1,5 +1,7 @@
 //! Validation of merged content. Every problem names the file and the key, so
-//! a content editor can fix it without reading Rust.
+//! a content editor can fix it without reading Rust. Patterns are checked by
+//! compiling them as the bot does (see [`super::patterns`], run by
+//! [`super::load`]).
 
 use super::{Content, RouteStatus, StepKind};
 use crate::content::text::{fold, Lang, Text};
@@ -308,18 +310,6 @@ impl Checker<'_> {
             );
         }
     }
-    fn regex(&mut self, kind: &str, id: &str, key: String, pattern: &str) {
-        if let Err(e) = regex::Regex::new(&fold(pattern)) {
-            let first = e
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            self.err(kind, id, key, format!("invalid regex {pattern:?}: {first}"));
-        }
-    }
     fn dupes<'b>(&mut self, kind: &str, ids: impl Iterator<Item = &'b String>) {
         let mut seen = HashSet::new();
         for id in ids {
@@ -389,13 +379,6 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
                     "no patterns",
                 );
             }
-            for (i, p) in x.patterns.get(l).iter().enumerate() {
-                let key = format!("concern.{id}.patterns.{l}[{i}]");
-                match crate::domain::nlu::classify::expand_words(p, &c.words) {
-                    Ok(expanded) => k.regex("concern", id, key, &expanded),
-                    Err(e) => k.err("concern", id, key, e),
-                }
-            }
         }
         for other in &x.cancels {
             if c.concern(other).is_none() || other == id {
@@ -408,7 +391,7 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
             }
         }
     }
-    for (name, list) in &c.words {
+    for name in c.words.keys() {
         let valid = !name.is_empty()
             && name
                 .chars()
@@ -421,7 +404,6 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
                 "a word-list name uses only a-z, 0-9 and _",
             );
         }
-        k.regex("words", name, format!("words.{name}"), list);
     }
 
     // Intents.
@@ -434,39 +416,12 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
             ));
         }
     }
-    for x in &c.intents {
-        for l in Lang::ALL {
-            for (i, p) in x.patterns.get(l).iter().enumerate() {
-                k.regex(
-                    "intent",
-                    &x.id,
-                    format!("intent.{}.patterns.{l}[{i}]", x.id),
-                    p,
-                );
-            }
-        }
-    }
     if c.negation.clause_split.is_empty() {
         k.out.push(Problem::error(
             "intents/",
             "negation.clause_split",
             "missing",
         ));
-    } else {
-        k.regex(
-            "negation",
-            "",
-            "negation.clause_split".into(),
-            &c.negation.clause_split.clone(),
-        );
-    }
-    if let Some(j) = &c.negation.join {
-        k.regex("negation", "", "negation.join".into(), j);
-    }
-    for l in Lang::ALL {
-        for (i, p) in c.negation.patterns.get(l).iter().enumerate() {
-            k.regex("negation", "", format!("negation.patterns.{l}[{i}]"), p);
-        }
     }
 
     check_script(&mut k);
@@ -834,9 +789,6 @@ fn check_routes(k: &mut Checker<'_>, today: NaiveDate) {
                     format!("unknown region {x:?}"),
                 );
             }
-        }
-        for (i, m) in r.mentions.iter().enumerate() {
-            k.regex("route", id, format!("route.{id}.mentions[{i}]"), m);
         }
         // An ended route is never offered; these rules keep it that way.
         if r.status == RouteStatus::Ended && r.mentions.is_empty() {

@@ -5,14 +5,18 @@
 //! merged, in directory order, so a deployment can add a directory with its own
 //! contacts or override a sentence without touching the shipped files.
 //!
-//! Loading parses; [`check`] validates; [`Content::compile`] builds the
-//! matchers. A `Content` value is only handed out after validation, so the
-//! engine may rely on every reference resolving.
+//! [`load`] is the one way in, for `llo-intake check` and for the bot alike:
+//! it parses (a file that is not valid TOML stops it there, naming the file,
+//! line and column), validates ([`check`]) and compiles every pattern exactly
+//! as the bot runs it ([`patterns`]). A `Content` value is only handed out
+//! after validation, so the engine may rely on every reference resolving.
 
 pub mod check;
 pub mod embedded;
+pub mod patterns;
 pub mod text;
 
+use crate::content::patterns::Patterns;
 use crate::content::text::{PerLang, Text};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -372,6 +376,58 @@ fn render(problems: &[Problem]) -> String {
         .join("\n")
 }
 
+/// A TOML error as a problem: the file, the key the error sits at (as far as
+/// the text shows it), line and column, and toml's reason.
+fn toml_problem(path: &Path, src: &str, e: &toml::de::Error) -> Problem {
+    let reason = e.message().trim().replace('\n', " ");
+    let Some(span) = e.span() else {
+        return Problem::error(path, "", format!("invalid TOML: {reason}"));
+    };
+    let at = span.start.min(src.len());
+    let before = &src[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Problem::error(
+        path,
+        toml_key_at(src, line),
+        format!("invalid TOML at line {line}, column {column}: {reason}"),
+    )
+}
+
+/// The key an error on `line` (1-based) belongs to, in the form `check` uses:
+/// `table.id.field` for an item of a `[[table]]` with an `id`, else
+/// `table.field`. Empty when the line shows no key.
+fn toml_key_at(src: &str, line: usize) -> String {
+    let lines: Vec<&str> = src.lines().collect();
+    let here = line.saturating_sub(1).min(lines.len().saturating_sub(1));
+    let field = lines
+        .get(here)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.contains(' '));
+    let header_at = (0..=here)
+        .rev()
+        .find(|&i| lines[i].trim_start().starts_with('['));
+    let Some(h) = header_at else {
+        return field.unwrap_or_default();
+    };
+    let table = lines[h]
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim()
+        .to_string();
+    let end = (h + 1..lines.len())
+        .find(|&i| lines[i].trim_start().starts_with('['))
+        .unwrap_or(lines.len());
+    let id = lines[h + 1..end].iter().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "id").then(|| v.trim().trim_matches(['"', '\'']).to_string())
+    });
+    let parts: Vec<String> = [Some(table), id, field].into_iter().flatten().collect();
+    parts.join(".")
+}
+
 impl RawContent {
     /// Reads every `*.toml` file in the given directories (sorted by name);
     /// the entry [`embedded::EMBEDDED`] reads the embedded files instead.
@@ -384,11 +440,7 @@ impl RawContent {
         >(src)
         {
             Ok(file) => raw.files.push((path, file)),
-            Err(e) => problems.push(Problem::error(
-                &path,
-                "",
-                format!("invalid TOML: {}", e.to_string().trim()),
-            )),
+            Err(e) => problems.push(toml_problem(&path, src, &e)),
         };
         for dir in dirs {
             if embedded::is_embedded(dir) {
@@ -488,16 +540,51 @@ impl RawContent {
     }
 }
 
-impl Content {
-    /// Loads and validates content. Warnings are returned alongside; errors fail.
-    pub fn load(dirs: &[PathBuf]) -> Result<(Content, Vec<Problem>), ContentError> {
-        let (raw, mut problems) = RawContent::read(dirs);
-        let content = raw.merge();
-        problems.extend(check::check(&content));
-        if problems.iter().any(|p| p.severity == Severity::Error) {
-            return Err(ContentError { problems });
+/// Content as the bot runs it: validated, every pattern compiled.
+#[derive(Debug)]
+pub struct Loaded {
+    pub content: Content,
+    pub patterns: Patterns,
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads, validates and compiles the content in `dirs` (later directories add
+/// to and override earlier ones): what `check` reports is what the bot runs.
+/// A file that cannot be read or parsed stops here, so its absence does not
+/// show up as a cascade of missing items.
+pub fn load(dirs: &[PathBuf]) -> Result<Loaded, ContentError> {
+    let (raw, mut problems) = RawContent::read(dirs);
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return Err(ContentError { problems });
+    }
+    let content = raw.merge();
+    problems.extend(check::check(&content));
+    let patterns = match Patterns::compile(&content) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            problems.extend(e);
+            None
         }
-        Ok((content, problems))
+    };
+    match patterns {
+        Some(patterns) if !problems.iter().any(|p| p.severity == Severity::Error) => Ok(Loaded {
+            content,
+            patterns,
+            warnings: problems,
+        }),
+        _ => {
+            problems
+                .sort_by(|a, b| (a.severity, &a.file, &a.key).cmp(&(b.severity, &b.file, &b.key)));
+            Err(ContentError { problems })
+        }
+    }
+}
+
+impl Content {
+    /// Loads, validates and compiles content (see [`load`]), keeping only the
+    /// content. Warnings are returned alongside; errors fail.
+    pub fn load(dirs: &[PathBuf]) -> Result<(Content, Vec<Problem>), ContentError> {
+        load(dirs).map(|l| (l.content, l.warnings))
     }
 
     /// Loads the shipped (embedded) content. For tests and benchmarks.

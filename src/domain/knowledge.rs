@@ -1,8 +1,9 @@
 //! Content plus its compiled matchers: everything the engine needs to know.
 //! Built once at start-up and shared read-only.
 
+use crate::content::patterns::Patterns;
 use crate::content::text::{Lang, Text};
-use crate::content::{Content, ContentError, Problem};
+use crate::content::{Content, ContentError, Loaded, Problem};
 use crate::domain::nlu::classify::Classifier;
 use crate::domain::nlu::matcher::Matchers;
 use std::path::PathBuf;
@@ -18,8 +19,9 @@ impl Knowledge {
     /// Loads, validates and compiles the content in `dirs` (later directories
     /// add to and override earlier ones). Returns the warnings too.
     pub fn load(dirs: &[PathBuf]) -> Result<(Knowledge, Vec<Problem>), ContentError> {
-        let (content, warnings) = Content::load(dirs)?;
-        Ok((Knowledge::compile(content)?, warnings))
+        let loaded = crate::content::load(dirs)?;
+        let warnings = loaded.warnings.clone();
+        Ok((Knowledge::from_loaded(loaded), warnings))
     }
 
     /// The shipped content (tests, benchmarks).
@@ -27,18 +29,24 @@ impl Knowledge {
         Knowledge::load(&crate::content::default_sources()).map(|(k, _)| k)
     }
 
-    /// Compiles validated content.
+    /// Compiles validated content. Every pattern that does not compile is
+    /// reported with its file and key.
     pub fn compile(content: Content) -> Result<Knowledge, ContentError> {
-        let wrap = |e: crate::domain::nlu::classify::PatternError| ContentError {
-            problems: vec![Problem::error("intents/", "", e.to_string())],
-        };
-        let classifier = Classifier::new(&content).map_err(wrap)?;
-        let matchers = Matchers::new(&content).map_err(wrap)?;
-        Ok(Knowledge {
+        let patterns = Patterns::compile(&content).map_err(|problems| ContentError { problems })?;
+        Ok(Knowledge::build(content, patterns))
+    }
+
+    /// Content loaded by [`crate::content::load`], compiled there.
+    pub fn from_loaded(loaded: Loaded) -> Knowledge {
+        Knowledge::build(loaded.content, loaded.patterns)
+    }
+
+    fn build(content: Content, patterns: Patterns) -> Knowledge {
+        Knowledge {
+            classifier: Classifier::new(&content, patterns.concerns),
+            matchers: Matchers::new(patterns.answers),
             content,
-            classifier,
-            matchers,
-        })
+        }
     }
 
     /// A message by key in `lang`. Keys are validated by `check`; a missing

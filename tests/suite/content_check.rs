@@ -156,3 +156,98 @@ fn cancelling_an_unknown_concern_is_an_error() {
         "concern.learning_culture.cancels",
     );
 }
+
+/// A deployment's extra content directory holding `file` with `body`;
+/// runs the binary with the shipped content and that directory:
+/// (exit code, stderr).
+fn run_with_extra(args: &[&str], file: &str, body: &str) -> (i32, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = tmp.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join(file), body).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_llo-intake"))
+        .args(args)
+        .arg("--intents")
+        .arg(llo_intake::content::default_dir())
+        .arg("--intents")
+        .arg(&extra)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `bedankt(?x)#` compiles on its own, but not as the bot wraps an intent
+/// (`^\W*(?:…)\W*$`: the `#` comments out the closing parenthesis). `check`
+/// compiles it as the bot does, so both refuse it and name file and key.
+const WRAPPED_BREAKS: &str =
+    "[[intent]]\nid = \"thanks\"\npatterns.nl = ['dank je', 'bedankt(?x)#']\n";
+
+#[test]
+fn check_refuses_an_intent_pattern_that_only_breaks_when_wrapped() {
+    let (code, err) = run_with_extra(&["check"], "thanks.toml", WRAPPED_BREAKS);
+    assert_error(
+        code,
+        &err,
+        "extra/thanks.toml",
+        "intent.thanks.patterns.nl[1]",
+    );
+    assert!(err.contains("bedankt(?x)#"), "{err}");
+}
+
+#[test]
+fn console_names_file_and_key_of_a_pattern_that_does_not_compile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let (code, err) = run_with_extra(
+        &["console", "--jsonl", "--db", db.to_str().unwrap()],
+        "thanks.toml",
+        WRAPPED_BREAKS,
+    );
+    assert_eq!(code, 2, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("intent.thanks.patterns.nl[1]"))
+        .unwrap_or_else(|| panic!("no line names the key: {err}"));
+    assert!(line.contains("extra/thanks.toml"), "{line}");
+}
+
+#[test]
+fn a_concern_pattern_broken_by_its_word_list_names_file_and_key() {
+    // The word list alone is fine as a regex; expanded into `(?:…)` inside
+    // the concern pattern its `(?x)#` comments out the closing parenthesis.
+    let body = "[words]\nbroken = 'werk(?x)#'\n\n[[concern]]\nid = \"extra\"\nlabel = { nl = \"x\", en = \"x\" }\nreflect = { nl = \"x\", en = \"x\" }\npatterns.nl = ['<broken>']\npatterns.en = ['fine']\n";
+    let (code, err) = run_with_extra(&["check"], "more.toml", body);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("error:")
+            && l.contains("extra/more.toml")
+            && l.contains("concern.extra.patterns.nl[0]")),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_broken_toml_file_is_reported_once_with_line_and_column() {
+    let (code, err) = check_with(
+        "messages.toml",
+        "\n[messages.",
+        "\n[messages.oops\n[messages.",
+    );
+    assert_eq!(code, 2, "{err}");
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("error:") && !l.contains("content check failed"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("messages.toml"), "{}", errors[0]);
+    assert!(
+        errors[0].contains("line ") && errors[0].contains("column "),
+        "{}",
+        errors[0]
+    );
+    assert!(!err.contains("required message is missing"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! is one area; `support` is the fake Discord, `privacy_support` seeds stores.
 
 mod classifier;
+mod classifier_snapshot;
 mod cli;
 mod content_check;
 mod content_regions;

@@ -16,35 +16,11 @@
 //! Both languages' patterns are always tried: people mix Dutch and English,
 //! and the patterns of one language rarely fire on the other.
 
+use crate::content::patterns::{ConcernPattern as Pattern, ConcernPatterns, Cue};
 use crate::content::text::{fold, Lang};
 use crate::content::Content;
-use regex::{Regex, RegexSet, RegexSetBuilder};
-
-/// Compiled-size budget for the combined concern set (the default is 10 MiB).
-const SET_SIZE_LIMIT: usize = 64 << 20;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
-use std::collections::BTreeMap;
-
-/// One compiled concern pattern.
-#[derive(Debug, Clone)]
-struct Pattern {
-    concern: usize,
-    lang: Lang,
-    /// Index within the concern's list for this language (for editors).
-    index: usize,
-    /// As written in the content file.
-    source: String,
-    re: Regex,
-}
-
-/// One compiled negation cue.
-#[derive(Debug, Clone)]
-struct Cue {
-    lang: Lang,
-    index: usize,
-    source: String,
-    re: Regex,
-}
 
 /// The concern classifier built from content.
 #[derive(Debug, Clone)]
@@ -109,130 +85,11 @@ pub struct Explanation {
     pub concerns: Vec<String>,
 }
 
-/// Why a classifier could not be built (content that bypassed `check`).
-#[derive(Debug, thiserror::Error)]
-#[error("pattern {pattern:?} does not compile: {source}")]
-pub struct PatternError {
-    pub pattern: String,
-    #[source]
-    pub source: regex::Error,
-}
-
-/// Replaces every `<name>` whose name is a key of `words` by `(?:list)`.
-/// Names are lower-case letters, digits and `_`; `(?P<x>` groups are left
-/// alone. An unknown name is an error, so a typo cannot silently match nothing.
-/// Word lists may use other word lists, up to a few levels deep.
-pub fn expand_words(pattern: &str, words: &BTreeMap<String, String>) -> Result<String, String> {
-    expand_at(pattern, words, 0)
-}
-
-fn expand_at(
-    pattern: &str,
-    words: &BTreeMap<String, String>,
-    depth: usize,
-) -> Result<String, String> {
-    if depth > 4 {
-        return Err("word lists nest too deep (does one use itself?)".into());
-    }
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(open) = rest.find('<') {
-        let (before, from) = rest.split_at(open);
-        out.push_str(before);
-        let named_group = before.ends_with("(?P") || before.ends_with("(?");
-        let close = from[1..]
-            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
-            .map(|i| i + 1);
-        match close {
-            Some(end) if !named_group && end > 1 && from[end..].starts_with('>') => {
-                let name = &from[1..end];
-                let list = words
-                    .get(name)
-                    .ok_or_else(|| format!("unknown word list <{name}> (see [words])"))?;
-                out.push_str("(?:");
-                out.push_str(&expand_at(list, words, depth + 1)?);
-                out.push(')');
-                rest = &from[end + 1..];
-            }
-            _ => {
-                out.push('<');
-                rest = &from[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Compiles a content regex: word lists expanded, folded, with a leading
-/// word boundary.
-pub fn compile_concern_pattern(
-    p: &str,
-    words: &BTreeMap<String, String>,
-) -> Result<Regex, PatternError> {
-    let expanded = expand_words(p, words).map_err(|reason| PatternError {
-        pattern: p.to_string(),
-        source: regex::Error::Syntax(reason),
-    })?;
-    compile_word_pattern(&expanded).map_err(|e| PatternError {
-        pattern: p.to_string(),
-        source: e.source,
-    })
-}
-
-/// Compiles a content regex: folded, with a leading word boundary.
-pub fn compile_word_pattern(p: &str) -> Result<Regex, PatternError> {
-    let src = format!(r"\b(?:{})", fold(p));
-    Regex::new(&src).map_err(|source| PatternError {
-        pattern: p.to_string(),
-        source,
-    })
-}
-
-fn compile_plain(p: &str) -> Result<Regex, PatternError> {
-    Regex::new(&fold(p)).map_err(|source| PatternError {
-        pattern: p.to_string(),
-        source,
-    })
-}
-
 impl Classifier {
-    pub fn new(content: &Content) -> Result<Classifier, PatternError> {
+    /// The classifier over compiled patterns (see
+    /// [`crate::content::patterns::Patterns::compile`]).
+    pub fn new(content: &Content, compiled: ConcernPatterns) -> Classifier {
         let ids: Vec<String> = content.concerns.iter().map(|c| c.id.clone()).collect();
-        let mut patterns = Vec::new();
-        for lang in Lang::ALL {
-            for (ci, c) in content.concerns.iter().enumerate() {
-                for (index, p) in c.patterns.get(lang).iter().enumerate() {
-                    patterns.push(Pattern {
-                        concern: ci,
-                        lang,
-                        index,
-                        source: p.clone(),
-                        re: compile_concern_pattern(p, &content.words)?,
-                    });
-                }
-            }
-        }
-        // All patterns of all concerns in one automaton: with the word lists
-        // expanded and Unicode `\w` this outgrows the default 10 MiB limit.
-        let set = RegexSetBuilder::new(patterns.iter().map(|p| p.re.as_str()))
-            .size_limit(SET_SIZE_LIMIT)
-            .build()
-            .map_err(|source| PatternError {
-                pattern: "<all concern patterns>".into(),
-                source,
-            })?;
-        let mut cues = Vec::new();
-        for lang in Lang::ALL {
-            for (index, p) in content.negation.patterns.get(lang).iter().enumerate() {
-                cues.push(Cue {
-                    lang,
-                    index,
-                    source: p.clone(),
-                    re: compile_word_pattern(p)?,
-                });
-            }
-        }
         let cancels = content
             .concerns
             .iter()
@@ -243,19 +100,15 @@ impl Classifier {
                     .collect()
             })
             .collect();
-        let join = match content.negation.join.as_deref() {
-            Some(j) if !j.trim().is_empty() => Some(compile_word_pattern(&format!("^(?:{j})"))?),
-            _ => None,
-        };
-        Ok(Classifier {
+        Classifier {
             ids,
             cancels,
-            set,
-            patterns,
-            cues,
-            split: compile_plain(&content.negation.clause_split)?,
-            join,
-        })
+            set: compiled.set,
+            patterns: compiled.patterns,
+            cues: compiled.cues,
+            split: compiled.split,
+            join: compiled.join,
+        }
     }
 
     /// Concern ids found in `text`, in content order. `lang` (the user's

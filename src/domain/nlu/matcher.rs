@@ -2,9 +2,9 @@
 //! sentence ("we zitten in Nijmegen" -> gelderland, "12 man" -> small), and
 //! conversation intents that must match the whole message ("stop", "terug").
 
-use crate::content::text::{fold, Lang};
+use crate::content::patterns::{AnswerPatterns, Named as Opt};
+use crate::content::text::fold;
 use crate::content::{Content, Step};
-use crate::domain::nlu::classify::PatternError;
 use regex::Regex;
 use std::collections::BTreeMap;
 
@@ -15,13 +15,6 @@ pub enum Resolved {
     /// Several options fit: ask which one (ids in option order).
     Many(Vec<String>),
     None,
-}
-
-/// One option with the regex that recognises it inside a sentence.
-#[derive(Debug, Clone)]
-struct Opt {
-    id: String,
-    names: Option<Regex>,
 }
 
 /// Compiled matchers for every choice source and every intent.
@@ -37,131 +30,20 @@ pub struct Matchers {
     postcode: Regex,
 }
 
-/// A regex that finds any of `names` as whole words. `*` at the end of a name
-/// allows any ending ("installat*").
-fn names_regex(names: &[String]) -> Result<Option<Regex>, PatternError> {
-    let mut folded: Vec<String> = names
-        .iter()
-        .map(|n| fold(n))
-        .filter(|n| !n.is_empty())
-        .collect();
-    // Longest first, so the alternation prefers "bergen op zoom" over "bergen".
-    folded.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    folded.dedup();
-    let alts: Vec<String> = folded
-        .into_iter()
-        .map(|n| match n.strip_suffix('*') {
-            Some(stem) => format!(r"{}\w*", regex::escape(stem)),
-            None => regex::escape(&n),
-        })
-        .collect();
-    if alts.is_empty() {
-        return Ok(None);
-    }
-    let src = format!(r"(?:^|\W)(?:{})(?:\W|$)", alts.join("|"));
-    Regex::new(&src).map(Some).map_err(|source| PatternError {
-        pattern: src,
-        source,
-    })
-}
-
-fn whole_message(p: &str) -> Result<Regex, PatternError> {
-    let src = format!(r"^\W*(?:{})\W*$", fold(p));
-    Regex::new(&src).map_err(|source| PatternError {
-        pattern: p.to_string(),
-        source,
-    })
-}
-
 impl Matchers {
-    pub fn new(c: &Content) -> Result<Matchers, PatternError> {
-        let labels = |t: &crate::content::text::Text| vec![t.nl.clone(), t.en.clone()];
-        let mut sectors = Vec::new();
-        for s in &c.sectors {
-            let mut n = labels(&s.label);
-            n.push(s.id.clone());
-            n.extend(s.aliases.iter().cloned());
-            sectors.push(Opt {
-                id: s.id.clone(),
-                names: names_regex(&n)?,
-            });
+    /// The matchers over compiled patterns (see
+    /// [`crate::content::patterns::Patterns::compile`]).
+    pub fn new(p: AnswerPatterns) -> Matchers {
+        Matchers {
+            sectors: p.sectors,
+            sizes: p.sizes,
+            regions: p.regions,
+            inline: p.inline,
+            intents: p.intents,
+            mentions: p.mentions,
+            number: p.number,
+            postcode: p.postcode,
         }
-        let mut sizes = Vec::new();
-        for s in &c.sizes {
-            let mut n = labels(&s.label);
-            n.extend(s.aliases.iter().cloned());
-            sizes.push(Opt {
-                id: s.id.clone(),
-                names: names_regex(&n)?,
-            });
-        }
-        let mut regions = Vec::new();
-        for p in &c.provinces {
-            let mut n = vec![p.id.clone(), p.name.clone(), p.capital.clone()];
-            n.extend(p.aliases.iter().cloned());
-            n.extend(p.cities.iter().cloned());
-            regions.push(Opt {
-                id: p.id.clone(),
-                names: names_regex(&n)?,
-            });
-        }
-        let mut inline = BTreeMap::new();
-        for step in &c.steps {
-            if step.options.is_empty() {
-                continue;
-            }
-            let mut opts = Vec::new();
-            for o in &step.options {
-                let mut n = labels(&o.label);
-                n.push(o.id.clone());
-                n.extend(o.aliases.iter().cloned());
-                opts.push(Opt {
-                    id: o.id.clone(),
-                    names: names_regex(&n)?,
-                });
-            }
-            inline.insert(step.id.clone(), opts);
-        }
-        let mut intents = Vec::new();
-        for i in &c.intents {
-            let mut res = Vec::new();
-            for l in Lang::ALL {
-                for p in i.patterns.get(l) {
-                    res.push(whole_message(p)?);
-                }
-            }
-            intents.push((i.id.clone(), res));
-        }
-        let mut mentions = Vec::new();
-        for r in &c.routes {
-            let res = r
-                .mentions
-                .iter()
-                .map(|p| crate::domain::nlu::classify::compile_word_pattern(p))
-                .collect::<Result<Vec<_>, _>>()?;
-            if !res.is_empty() {
-                mentions.push((r.id.clone(), res));
-            }
-        }
-        let number = Regex::new(r"\b(\d{1,6})\b").map_err(|source| PatternError {
-            pattern: "number".into(),
-            source,
-        })?;
-        let postcode =
-            Regex::new(r"\b([1-9]\d)\d{2} ?(?:[a-z]{2})?\b").map_err(|source| PatternError {
-                pattern: "postcode".into(),
-                source,
-            })?;
-        Ok(Matchers {
-            sectors,
-            sizes,
-            regions,
-            inline,
-            intents,
-            mentions,
-            number,
-            postcode,
-        })
     }
 
     /// The intent the whole message expresses, among `allowed`. For yes, no
