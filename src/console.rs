@@ -8,6 +8,10 @@ use crate::domain::output::Output;
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, Write};
 
+/// The message keys the console says by key beyond the domain's: none, it
+/// renders the engine's outputs as they are.
+pub const MESSAGE_KEYS: &[&str] = &[];
+
 /// How outputs are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

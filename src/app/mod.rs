@@ -11,3 +11,7 @@ pub mod service;
 pub mod settings;
 pub mod store;
 pub mod summary;
+
+/// The message keys the application layer says by key (the service's
+/// answer to an over-long message); `check` requires them.
+pub const MESSAGE_KEYS: &[&str] = &["too_long"];

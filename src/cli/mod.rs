@@ -316,9 +316,24 @@ fn dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
+/// The message keys every layer says by key: `check` and every command
+/// require them all, so content that passes `check` runs in every transport.
+fn message_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = [
+        crate::domain::MESSAGE_KEYS,
+        crate::app::MESSAGE_KEYS,
+        console::MESSAGE_KEYS,
+        discord::MESSAGE_KEYS,
+    ]
+    .concat();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Loads content; problems are a usage error (exit 2). Warnings go to stderr.
 fn knowledge(dirs: &[PathBuf]) -> Result<Knowledge, Failure> {
-    match Knowledge::load(dirs) {
+    match Knowledge::load_requiring(dirs, &message_keys()) {
         Ok((k, warnings)) => {
             for w in warnings {
                 errln!("{w}");
@@ -436,7 +451,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Command::Check { intents } => {
             // The same load as the bot's: parse, validate, compile.
-            let (loaded, problems) = match content::load(&dirs(intents)) {
+            let (loaded, problems) = match content::load(&dirs(intents), &message_keys()) {
                 Ok(l) => {
                     let w = l.warnings.clone();
                     (Some(l), w)
@@ -571,7 +586,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let delimiter = delimiter.unwrap_or(config.export.delimiter);
             let delimiter =
                 parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
-            let k = match content::Content::load(&dirs(intents)) {
+            let k = match content::Content::load(&dirs(intents), &message_keys()) {
                 Ok((c, _)) => c,
                 Err(e) => return Err(Failure::Usage(e.into())),
             };

@@ -87,170 +87,6 @@ pub const REQUIRED_INTENTS: &[&str] = &[
     "human", "help", "restart", "stop", "back", "yes", "no", "skip",
 ];
 
-/// Sentences the engine uses by key.
-pub const REQUIRED_MESSAGES: &[&str] = &[
-    "yes",
-    "no",
-    "skip",
-    "human_choice",
-    "welcome_back",
-    "not_understood",
-    "offer_human",
-    "empty_input",
-    "ambiguous",
-    "help",
-    "restarted",
-    "stopped",
-    "back_none",
-    "handoff_requested",
-    "handoff_waiting",
-    "handed_back",
-    "confirm_none",
-    "confirm_pick",
-    "confirm_done",
-    "region_confirm",
-    "route_ended",
-    "route_ended_no_successor",
-    "rec_intro",
-    "rec_none",
-    "rec_uncertain",
-    "why_concern",
-    "why_sector",
-    "why_size",
-    "why_region",
-    "why_general",
-    "and",
-    "contacts_intro",
-    "peer_intro",
-    "conversation_over",
-    "too_long",
-    "discord_type_answer",
-    "discord_answer_title",
-    "discord_answer_label",
-    "discord_choose_one",
-    "discord_choose_many",
-    "discord_rate_limited",
-    "discord_error",
-    "discord_dm_sent",
-    "discord_dm_closed",
-    "discord_thread_ready",
-    "discord_thread_name",
-    "discord_unavailable",
-    "discord_panel_text",
-    "discord_panel_button",
-    "discord_panel_posted",
-    "discord_not_allowed",
-    "discord_cmd_intake",
-    "discord_cmd_panel",
-    "handoff_card_title",
-    "handoff_card_waiting",
-    "handoff_card_claimed",
-    "handoff_card_handed_back",
-    "handoff_card_closed",
-    "handoff_card_removed",
-    "handoff_reason_user_request",
-    "handoff_reason_offer_accepted",
-    "handoff_reason_misunderstood",
-    "handoff_reason_moderator",
-    "handoff_field_concerns",
-    "handoff_field_sector",
-    "handoff_field_size",
-    "handoff_field_region",
-    "handoff_field_tried",
-    "handoff_field_routes",
-    "handoff_field_language",
-    "handoff_field_consent",
-    "handoff_field_waiting",
-    "handoff_field_excerpt",
-    "handoff_unknown",
-    "handoff_claim_button",
-    "handoff_assign_button",
-    "handoff_assign_pick",
-    "handoff_outcome_resolved",
-    "handoff_outcome_referred",
-    "handoff_outcome_no_show",
-    "handoff_outcome_other",
-    "handoff_queue_position",
-    "handoff_outside_hours",
-    "handoff_days",
-    "handoff_taken_over",
-    "handoff_closed_user",
-    "handoff_relay_user",
-    "handoff_relay_coach",
-    "handoff_thread_name",
-    "handoff_thread_intro",
-    "handoff_claimed_you",
-    "handoff_already_claimed",
-    "handoff_not_coach",
-    "handoff_not_allowed",
-    "handoff_not_moderator",
-    "handoff_not_yours",
-    "handoff_not_here",
-    "handoff_not_open",
-    "handoff_no_conversation",
-    "handoff_target_not_coach",
-    "handoff_done_handback",
-    "handoff_done_close",
-    "handoff_done_transfer",
-    "handoff_done_note",
-    "handoff_done_reply",
-    "handoff_done_handoff",
-    "handoff_queue_empty",
-    "handoff_queue_line",
-    "handoff_reminder",
-    "discord_cmd_handoff",
-    "discord_cmd_handback",
-    "discord_cmd_close",
-    "discord_cmd_transfer",
-    "discord_cmd_note",
-    "discord_cmd_queue",
-    "discord_cmd_reply",
-    "discord_param_user",
-    "discord_param_note",
-    "discord_param_outcome",
-    "discord_param_coach",
-    "discord_param_text",
-    "handoff_thread_ended",
-    "handoff_excerpt_bot",
-    "discord_cmd_export",
-    "discord_cmd_mydata",
-    "export_param_format",
-    "export_param_since",
-    "export_param_until",
-    "export_param_region",
-    "export_param_concern",
-    "export_param_status",
-    "export_param_include_transcripts",
-    "export_done",
-    "export_split",
-    "export_part",
-    "export_too_big",
-    "export_bad_date",
-    "export_failed",
-    "mydata_none",
-    "mydata_intro",
-    "mydata_conversation",
-    "mydata_more",
-    "mydata_empty_value",
-    "mydata_coach_no",
-    "mydata_coach_yes",
-    "mydata_status_active",
-    "mydata_status_handoff",
-    "mydata_status_ended",
-    "mydata_status_stopped",
-    "mydata_status_declined",
-    "mydata_download_button",
-    "mydata_delete_button",
-    "mydata_download_ready",
-    "mydata_confirm",
-    "mydata_confirm_button",
-    "mydata_cancel_button",
-    "mydata_cancelled",
-    "mydata_deleted",
-    "mydata_failed",
-    "mydata_too_big",
-];
-
 pub const PROVINCES: &[&str] = &[
     "groningen",
     "friesland",
@@ -330,8 +166,10 @@ impl Checker<'_> {
     }
 }
 
-/// Validates content. `today` drives the staleness warning for routes.
-pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
+/// Validates content. `messages` are the message keys the layers running it
+/// use (each layer declares its own `MESSAGE_KEYS`; the command line passes
+/// their union). `today` drives the staleness warning for routes.
+pub fn check_at(c: &Content, messages: &[&str], today: NaiveDate) -> Vec<Problem> {
     let mut k = Checker { c, out: Vec::new() };
 
     k.dupes("concern", c.concerns.iter().map(|x| &x.id));
@@ -346,7 +184,7 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
     for (key, t) in &c.messages {
         k.text("messages", key, format!("messages.{key}"), t);
     }
-    for key in REQUIRED_MESSAGES {
+    for key in messages {
         if !c.messages.contains_key(*key) {
             k.out.push(Problem::error(
                 "intents/",
@@ -528,8 +366,8 @@ pub fn check_at(c: &Content, today: NaiveDate) -> Vec<Problem> {
 }
 
 /// Validates content against today's date.
-pub fn check(c: &Content) -> Vec<Problem> {
-    check_at(c, chrono::Utc::now().date_naive())
+pub fn check(c: &Content, messages: &[&str]) -> Vec<Problem> {
+    check_at(c, messages, chrono::Utc::now().date_naive())
 }
 
 fn check_script(k: &mut Checker<'_>) {

@@ -550,15 +550,16 @@ pub struct Loaded {
 
 /// Reads, validates and compiles the content in `dirs` (later directories add
 /// to and override earlier ones): what `check` reports is what the bot runs.
-/// A file that cannot be read or parsed stops here, so its absence does not
-/// show up as a cascade of missing items.
-pub fn load(dirs: &[PathBuf]) -> Result<Loaded, ContentError> {
+/// `messages` are the message keys the running layers use (see
+/// [`check::check`]). A file that cannot be read or parsed stops here, so its
+/// absence does not show up as a cascade of missing items.
+pub fn load(dirs: &[PathBuf], messages: &[&str]) -> Result<Loaded, ContentError> {
     let (raw, mut problems) = RawContent::read(dirs);
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(ContentError { problems });
     }
     let content = raw.merge();
-    problems.extend(check::check(&content));
+    problems.extend(check::check(&content, messages));
     let patterns = match Patterns::compile(&content) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -583,13 +584,16 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, ContentError> {
 impl Content {
     /// Loads, validates and compiles content (see [`load`]), keeping only the
     /// content. Warnings are returned alongside; errors fail.
-    pub fn load(dirs: &[PathBuf]) -> Result<(Content, Vec<Problem>), ContentError> {
-        load(dirs).map(|l| (l.content, l.warnings))
+    pub fn load(
+        dirs: &[PathBuf],
+        messages: &[&str],
+    ) -> Result<(Content, Vec<Problem>), ContentError> {
+        load(dirs, messages).map(|l| (l.content, l.warnings))
     }
 
     /// Loads the shipped (embedded) content. For tests and benchmarks.
     pub fn load_default() -> Result<Content, ContentError> {
-        Content::load(&default_sources()).map(|(c, _)| c)
+        Content::load(&default_sources(), &[]).map(|(c, _)| c)
     }
 
     /// The file an item came from (for messages).

@@ -18,6 +18,8 @@
 //!   `/close`, `/transfer`, `/note`, `/reply`, `/queue`).
 //! * [`export`]: `/export` for moderators (attachments, split when large).
 //! * [`privacy`]: `/mijn-gegevens`: own data, download, deletion.
+//! * [`messages`]: the message keys the adapter uses ([`MESSAGE_KEYS`],
+//!   required by `llo-intake check`).
 //!
 //! Reliability rules kept here: interactions are acknowledged before any
 //! slow work (3-second deadline); each message and interaction id is handled
@@ -32,9 +34,12 @@ pub mod guard;
 pub mod handler;
 pub mod handoff;
 pub mod ids;
+pub mod messages;
 pub mod privacy;
 pub mod render;
 pub mod threads;
+
+pub use messages::MESSAGE_KEYS;
 
 use crate::app::service::Intake;
 use crate::app::settings::{DiscordConfig, Token};

@@ -17,9 +17,19 @@ pub struct Knowledge {
 
 impl Knowledge {
     /// Loads, validates and compiles the content in `dirs` (later directories
-    /// add to and override earlier ones). Returns the warnings too.
+    /// add to and override earlier ones), requiring the domain's message keys.
+    /// Returns the warnings too.
     pub fn load(dirs: &[PathBuf]) -> Result<(Knowledge, Vec<Problem>), ContentError> {
-        let loaded = crate::content::load(dirs)?;
+        Knowledge::load_requiring(dirs, crate::domain::MESSAGE_KEYS)
+    }
+
+    /// Like [`load`](Self::load), requiring the given message keys (the layers
+    /// above pass their own as well).
+    pub fn load_requiring(
+        dirs: &[PathBuf],
+        messages: &[&str],
+    ) -> Result<(Knowledge, Vec<Problem>), ContentError> {
+        let loaded = crate::content::load(dirs, messages)?;
         let warnings = loaded.warnings.clone();
         Ok((Knowledge::from_loaded(loaded), warnings))
     }

@@ -9,3 +9,42 @@ pub mod knowledge;
 pub mod nlu;
 pub mod output;
 pub mod recommend;
+
+/// The message keys (`[messages]` in the content) the domain says by key;
+/// `check` requires them.
+pub const MESSAGE_KEYS: &[&str] = &[
+    "yes",
+    "no",
+    "skip",
+    "human_choice",
+    "welcome_back",
+    "not_understood",
+    "offer_human",
+    "empty_input",
+    "ambiguous",
+    "help",
+    "restarted",
+    "stopped",
+    "back_none",
+    "handoff_requested",
+    "handoff_waiting",
+    "handed_back",
+    "confirm_none",
+    "confirm_pick",
+    "confirm_done",
+    "region_confirm",
+    "route_ended",
+    "route_ended_no_successor",
+    "rec_intro",
+    "rec_none",
+    "rec_uncertain",
+    "why_concern",
+    "why_sector",
+    "why_size",
+    "why_region",
+    "why_general",
+    "and",
+    "contacts_intro",
+    "peer_intro",
+    "conversation_over",
+];

@@ -251,3 +251,26 @@ fn one_broken_toml_file_is_reported_once_with_line_and_column() {
     );
     assert!(!err.contains("required message is missing"), "{err}");
 }
+
+#[test]
+fn a_missing_discord_message_is_still_reported() {
+    // The Discord adapter declares its keys (src/discord/messages.rs); the
+    // command line passes them to `check` with every other layer's.
+    let (code, err) = check_with(
+        "messages.toml",
+        "[messages.discord_panel_button]",
+        "[messages.discord_panel_button_old]",
+    );
+    assert_error(code, &err, "intents/", "messages.discord_panel_button:");
+    assert!(err.contains("required message is missing"), "{err}");
+}
+
+#[test]
+fn a_missing_domain_message_is_reported() {
+    let (code, err) = check_with(
+        "messages.toml",
+        "[messages.welcome_back]",
+        "[messages.welcome_back_old]",
+    );
+    assert_error(code, &err, "intents/", "messages.welcome_back:");
+}
