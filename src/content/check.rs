@@ -3,7 +3,7 @@
 //! compiling them as the bot does (see [`super::patterns`], run by
 //! [`super::load`]).
 
-use super::{Content, RouteStatus, StepKind};
+use super::{Content, RouteStatus, Source, StepKind};
 use crate::content::text::{fold, Lang, Text};
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashSet, VecDeque};
@@ -448,21 +448,13 @@ fn check_script(k: &mut Checker<'_>) {
             );
         }
         if s.kind == StepKind::Choice {
-            match (&s.source, s.options.is_empty()) {
-                (None, true) => k.err(
+            if s.source.is_none() && s.options.is_empty() {
+                k.err(
                     "step",
                     id,
                     format!("step.{id}"),
                     "a choice step needs a source or options",
-                ),
-                (Some(src), _) if !["sectors", "sizes", "regions"].contains(&src.as_str()) => k
-                    .err(
-                        "step",
-                        id,
-                        format!("step.{id}.source"),
-                        format!("unknown source {src:?} (sectors, sizes or regions)"),
-                    ),
-                _ => {}
+                );
             }
             for o in &s.options {
                 k.text(
@@ -474,11 +466,11 @@ fn check_script(k: &mut Checker<'_>) {
             }
             for choice in s.branches.keys() {
                 let known = s.options.iter().any(|o| &o.id == choice)
-                    || match s.source.as_deref() {
-                        Some("sectors") => c.sector(choice).is_some(),
-                        Some("sizes") => c.size(choice).is_some(),
-                        Some("regions") => c.province(choice).is_some(),
-                        _ => false,
+                    || match s.source {
+                        Some(Source::Sectors) => c.sector(choice).is_some(),
+                        Some(Source::Sizes) => c.size(choice).is_some(),
+                        Some(Source::Regions) => c.province(choice).is_some(),
+                        None => false,
                     };
                 if !known {
                     k.err(
@@ -490,15 +482,13 @@ fn check_script(k: &mut Checker<'_>) {
                 }
             }
         }
-        if let Some(a) = &s.action {
-            if s.kind != StepKind::End || !["handoff", "decline"].contains(&a.as_str()) {
-                k.err(
-                    "step",
-                    id,
-                    format!("step.{id}.action"),
-                    "action is handoff or decline, on end steps only",
-                );
-            }
+        if s.action.is_some() && s.kind != StepKind::End {
+            k.err(
+                "step",
+                id,
+                format!("step.{id}.action"),
+                "action is handoff or decline, on end steps only",
+            );
         }
         if s.kind == StepKind::Open && s.classify {
             for l in Lang::ALL {

@@ -169,7 +169,7 @@ pub struct Step {
     pub on_no: Option<String>,
     /// Where the options of a `choice` step come from: `sectors`, `sizes` or `regions`.
     #[serde(default)]
-    pub source: Option<String>,
+    pub source: Option<Source>,
     /// Inline options of a `choice` step.
     #[serde(default)]
     pub options: Vec<ChoiceOption>,
@@ -184,7 +184,26 @@ pub struct Step {
     pub optional: bool,
     /// `end` only: `handoff` (ask for a coach) or `decline` (store nothing).
     #[serde(default)]
-    pub action: Option<String>,
+    pub action: Option<EndAction>,
+}
+
+/// Where a `choice` step's options come from (else its inline `options`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Sectors,
+    Sizes,
+    Regions,
+}
+
+/// What an `end` step does besides ending the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndAction {
+    /// Ask for a coach.
+    Handoff,
+    /// The person declined: store nothing.
+    Decline,
 }
 
 impl Step {
@@ -255,6 +274,21 @@ pub struct PostcodeRange {
     pub provinces: Vec<String>,
 }
 
+/// What kind of way forward a route is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteKind {
+    Subsidy,
+    /// A regional desk (leerwerkloket, werkgeversservicepunt): at most one is shown.
+    Desk,
+    Fund,
+    Network,
+    Loan,
+    Info,
+    /// Other entrepreneurs: shown apart, after the routes.
+    Peer,
+}
+
 /// Whether a route can be offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -269,8 +303,7 @@ pub enum RouteStatus {
 #[serde(deny_unknown_fields)]
 pub struct Route {
     pub id: String,
-    /// `subsidy`, `desk`, `fund`, `network`, `loan`, `info`, `peer`.
-    pub kind: String,
+    pub kind: RouteKind,
     pub title: Text,
     pub summary: Text,
     #[serde(default)]
@@ -302,7 +335,7 @@ impl Route {
         self.regions.iter().any(|r| r == "national")
     }
     pub fn is_peer(&self) -> bool {
-        self.kind == "peer"
+        self.kind == RouteKind::Peer
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`Output`]s; the store persists the new state.
 
 use crate::content::text::{fill, join_list, Lang};
-use crate::content::{Step, StepKind};
+use crate::content::{EndAction, Source, Step, StepKind};
 use crate::domain::conversation::{Answers, Conversation, HandoffReason, Status};
 use crate::domain::handoff;
 use crate::domain::knowledge::Knowledge;
@@ -241,7 +241,7 @@ impl<'k> Run<'k> {
                 {
                     Resolved::One(id) => self.chosen(step, id),
                     Resolved::Many(ids) => {
-                        let key = if step.source.as_deref() == Some("regions")
+                        let key = if step.source == Some(Source::Regions)
                             && t.chars().any(|c| c.is_ascii_digit())
                         {
                             "region_confirm"
@@ -535,8 +535,8 @@ impl<'k> Run<'k> {
                 StepKind::End => {
                     self.conv.step = None;
                     let text = step.prompt.get(lang).to_string();
-                    match step.action.as_deref() {
-                        Some("handoff") => {
+                    match step.action {
+                        Some(EndAction::Handoff) => {
                             self.say(text);
                             handoff::request(
                                 &mut self.conv,
@@ -548,7 +548,7 @@ impl<'k> Run<'k> {
                             });
                         }
                         action => {
-                            let status = if action == Some("decline") {
+                            let status = if action == Some(EndAction::Decline) {
                                 Status::Declined
                             } else {
                                 Status::Ended
@@ -631,7 +631,7 @@ impl<'k> Run<'k> {
             }
             StepKind::Choice => {
                 let ids = self.k.matchers.option_ids(step);
-                q.numbered = step.source.as_deref() != Some("sizes");
+                q.numbered = step.source != Some(Source::Sizes);
                 for id in ids {
                     if self
                         .conv
@@ -641,11 +641,13 @@ impl<'k> Run<'k> {
                     {
                         continue;
                     }
-                    let label = match step.source.as_deref() {
-                        Some("sectors") => c.sector(&id).map(|s| s.label.get(lang).to_string()),
-                        Some("sizes") => c.size(&id).map(|s| s.label.get(lang).to_string()),
-                        Some("regions") => c.province(&id).map(|p| p.name.clone()),
-                        _ => step
+                    let label = match step.source {
+                        Some(Source::Sectors) => {
+                            c.sector(&id).map(|s| s.label.get(lang).to_string())
+                        }
+                        Some(Source::Sizes) => c.size(&id).map(|s| s.label.get(lang).to_string()),
+                        Some(Source::Regions) => c.province(&id).map(|p| p.name.clone()),
+                        None => step
                             .options
                             .iter()
                             .find(|o| o.id == id)

@@ -2,7 +2,7 @@
 //! the same answers give the same recommendations, in the same order.
 
 use crate::content::text::{capitalise, fill, join_list, Lang};
-use crate::content::{Route, RouteStatus};
+use crate::content::{Route, RouteKind, RouteStatus};
 use crate::domain::conversation::Answers;
 use crate::domain::knowledge::Knowledge;
 use crate::domain::output::{ContactRec, Profile, Recommendations, RouteRec};
@@ -129,7 +129,7 @@ pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
         .filter(|(_, r)| !r.is_peer() && eligible(r, a))
         .filter(|(_, r)| r.concerns.iter().any(|c| a.concerns.contains(c)))
         // Not a desk the contacts below already point to.
-        .filter(|(_, r)| r.kind != "desk" || !shown.iter().any(|c| c.url == r.url))
+        .filter(|(_, r)| r.kind != RouteKind::Desk || !shown.iter().any(|c| c.url == r.url))
         .map(|(i, r)| (score(r, a), i, r))
         .collect();
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
@@ -140,8 +140,8 @@ pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
         .into_iter()
         .map(|(_, _, r)| r)
         .filter(|r| {
-            let second_desk = r.kind == "desk" && desk;
-            desk |= r.kind == "desk";
+            let second_desk = r.kind == RouteKind::Desk && desk;
+            desk |= r.kind == RouteKind::Desk;
             !second_desk
         })
         .take(TOP)

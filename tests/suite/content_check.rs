@@ -274,3 +274,31 @@ fn a_missing_domain_message_is_reported() {
     );
     assert_error(code, &err, "intents/", "messages.welcome_back:");
 }
+
+#[test]
+fn an_unknown_step_source_fails_at_load_naming_file_and_key() {
+    let (code, err) = check_with("script.toml", "source = \"sectors\"", "source = \"sector\"");
+    assert_error(code, &err, "script.toml", "step.sector.source");
+    assert!(err.contains("sectors") && err.contains("line "), "{err}");
+}
+
+#[test]
+fn an_unknown_end_action_fails_at_load_naming_file_and_key() {
+    let (code, err) = check_with("script.toml", "action = \"decline\"", "action = \"refuse\"");
+    assert_error(code, &err, "script.toml", "step.declined.action");
+}
+
+#[test]
+fn an_unknown_route_kind_fails_at_load_naming_file_and_key() {
+    let (code, err) = check_with("routes.toml", "kind = \"peer\"", "kind = \"peers\"");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:") && l.contains(".kind"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        line.contains("routes.toml") && line.contains("route."),
+        "{line}"
+    );
+    assert!(line.contains("unknown variant"), "{line}");
+}

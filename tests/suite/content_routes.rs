@@ -356,7 +356,11 @@ fn each_concern_gets_fitting_routes_with_a_why_in_the_users_words() {
         let desks = rec
             .routes
             .iter()
-            .filter(|r| k().content.route(&r.id).is_some_and(|x| x.kind == "desk"))
+            .filter(|r| {
+                k().content
+                    .route(&r.id)
+                    .is_some_and(|x| x.kind == llo_intake::content::RouteKind::Desk)
+            })
             .count();
         assert!(desks <= 1, "{ids:?}");
     }

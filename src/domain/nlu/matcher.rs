@@ -4,7 +4,7 @@
 
 use crate::content::patterns::{AnswerPatterns, Named as Opt};
 use crate::content::text::fold;
-use crate::content::{Content, Step};
+use crate::content::{Content, Source, Step};
 use regex::Regex;
 use std::collections::BTreeMap;
 
@@ -88,11 +88,11 @@ impl Matchers {
     }
 
     fn opts(&self, step: &Step) -> &[Opt] {
-        match step.source.as_deref() {
-            Some("sectors") => &self.sectors,
-            Some("sizes") => &self.sizes,
-            Some("regions") => &self.regions,
-            _ => self
+        match step.source {
+            Some(Source::Sectors) => &self.sectors,
+            Some(Source::Sizes) => &self.sizes,
+            Some(Source::Regions) => &self.regions,
+            None => self
                 .inline
                 .get(&step.id)
                 .map(|v| v.as_slice())
@@ -118,8 +118,8 @@ impl Matchers {
         if folded.is_empty() || opts.is_empty() {
             return Resolved::None;
         }
-        let is_sizes = step.source.as_deref() == Some("sizes");
-        let is_regions = step.source.as_deref() == Some("regions");
+        let is_sizes = step.source == Some(Source::Sizes);
+        let is_regions = step.source == Some(Source::Regions);
         // An exact id.
         if let Some(o) = opts.iter().find(|o| fold(&o.id) == folded) {
             return Resolved::One(o.id.clone());
