@@ -4,7 +4,7 @@
 use crate::app::service::{waits_for_user, Intake, Reply};
 use crate::content::text::Lang;
 use crate::domain::engine::Input;
-use crate::domain::output::Output;
+use crate::domain::output::{Output, Recommendations};
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, Write};
 
@@ -77,6 +77,37 @@ pub fn render_text(o: &Output) -> String {
             }
             s
         }
+        Output::Recommendations(r) => render_recommendations(r),
         other => other.text().to_string(),
     }
+}
+
+/// Recommendations laid out as Discord shows them: per route its title, what
+/// it is (summary), why it fits this person and where to go next (its link);
+/// then the regional contacts and the peer-learning suggestion.
+pub fn render_recommendations(r: &Recommendations) -> String {
+    let mut s = r.intro.clone();
+    for (i, route) in r.routes.iter().enumerate() {
+        s.push_str(&format!("\n\n{}. {}", i + 1, route.title));
+        for part in [&route.summary, &route.why, &route.url] {
+            if !part.trim().is_empty() {
+                s.push_str(&format!("\n   {}", part.trim()));
+            }
+        }
+    }
+    if !r.contacts.is_empty() {
+        s.push_str(&format!("\n\n{}", r.contacts_intro));
+        for ct in &r.contacts {
+            s.push_str(&format!("\n- {}: {}\n  {}", ct.name, ct.url, ct.about));
+        }
+    }
+    if let Some(p) = &r.peer {
+        s.push_str(&format!("\n\n{}\n- {}: {}", r.peer_intro, p.title, p.url));
+        for part in [&p.summary, &p.why] {
+            if !part.trim().is_empty() {
+                s.push_str(&format!("\n  {}", part.trim()));
+            }
+        }
+    }
+    s
 }

@@ -21,7 +21,9 @@
 //!   [`domain::recommend`] ranks routes and picks contacts;
 //!   [`domain::output`] is the transport-neutral output model;
 //!   [`domain::nlu`] detects concerns ([`domain::nlu::classify`]) and reads
-//!   answers and intents ([`domain::nlu::matcher`]); [`domain::knowledge`]
+//!   answers and intents ([`domain::nlu::matcher`]); [`domain::listen`]
+//!   reads raw text first (markdown, option numbers, number words,
+//!   headcounts, language); [`domain::knowledge`]
 //!   is content plus its compiled matchers, built once.
 //! * [`app`]: the application. [`app::service`] is the one path every
 //!   transport takes (engine + store); [`app::store`] is sled, one flushed

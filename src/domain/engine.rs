@@ -10,6 +10,7 @@ use crate::content::{EndAction, Source, Step, StepKind};
 use crate::domain::conversation::{Answers, Conversation, HandoffReason, Status};
 use crate::domain::handoff;
 use crate::domain::knowledge::Knowledge;
+use crate::domain::listen;
 use crate::domain::nlu::matcher::Resolved;
 use crate::domain::output::{Choice, Output, Question};
 use crate::domain::recommend;
@@ -202,13 +203,31 @@ impl<'k> Run<'k> {
     }
 
     fn text(&mut self, step: &'k Step, raw: &str) {
-        let t = raw.trim();
+        let cleaned = listen::clean(raw);
+        let t = cleaned.as_str();
         if t.is_empty() {
             self.say(self.msg("empty_input"));
             return self.ask(step);
         }
         if let Some(intent) = self.k.matchers.intent(t, GLOBAL) {
             return self.global(step, &intent);
+        }
+        // "1" at "1) Ja 2) Nee": a number picks the option shown with it.
+        if let Some(numbers) = listen::option_numbers(t) {
+            let q = self.question(step);
+            if q.numbered || q.multi {
+                let ids: Option<Vec<String>> = numbers
+                    .iter()
+                    .map(|&n| {
+                        n.checked_sub(1)
+                            .and_then(|i| q.choices.get(i))
+                            .map(|c| c.id.clone())
+                    })
+                    .collect();
+                if let Some(ids) = ids {
+                    return self.numbered(step, q.multi, ids);
+                }
+            }
         }
         let noted = self.note_ended_routes(t);
         match step.kind {
@@ -261,6 +280,18 @@ impl<'k> Run<'k> {
             }
             _ => self.ask(step),
         }
+    }
+
+    /// Option numbers, as the ids of the options shown with them.
+    fn numbered(&mut self, step: &'k Step, multi: bool, mut ids: Vec<String>) {
+        if multi && ids.len() > 1 {
+            // "1 en 4" on the concern list: the concerns, not "Ja".
+            ids.retain(|i| i != "yes" && i != "no");
+        }
+        if ids.is_empty() || (!multi && ids.len() > 1) {
+            return self.miss(step, false);
+        }
+        self.choice(step, &ids)
     }
 
     fn choice(&mut self, step: &'k Step, ids: &[String]) {
@@ -425,35 +456,21 @@ impl<'k> Run<'k> {
             }
             _ => {}
         }
-        // Numbers from the list ("1 en 3"), names, or a new description.
+        // Names from the list, or a new description. Numbers that are not
+        // on the list are not understood (numbers on it were read before).
+        if listen::option_numbers(t).is_some() {
+            return self.miss(step, noted);
+        }
         let all = &self.k.content.concerns;
         let mut picked: Vec<String> = Vec::new();
-        let only_numbers = t
-            .chars()
-            .all(|c| c.is_ascii_digit() || c.is_whitespace() || ",;&+.".contains(c))
-            || crate::content::text::fold(t)
-                .split(|c: char| !c.is_alphanumeric())
-                .all(|w| {
-                    w.is_empty() || w.chars().all(|c| c.is_ascii_digit()) || w == "en" || w == "and"
-                });
-        if only_numbers {
-            for w in t.split(|c: char| !c.is_ascii_digit()) {
-                if let Ok(n) = w.parse::<usize>() {
-                    if n >= 1 && n <= all.len() {
-                        picked.push(all[n - 1].id.clone());
-                    }
-                }
+        let folded = crate::content::text::fold(t);
+        for c in all {
+            let label = crate::content::text::fold(c.label.get(self.lang()));
+            if folded.contains(&label) || folded == c.id {
+                picked.push(c.id.clone());
             }
-        } else {
-            let folded = crate::content::text::fold(t);
-            for c in all {
-                let label = crate::content::text::fold(c.label.get(self.lang()));
-                if folded.contains(&label) || folded == c.id {
-                    picked.push(c.id.clone());
-                }
-            }
-            picked.extend(self.k.classify(t, self.lang()));
         }
+        picked.extend(self.k.classify(t, self.lang()));
         let picked: Vec<String> = all
             .iter()
             .filter(|c| picked.contains(&c.id))
@@ -572,6 +589,12 @@ impl<'k> Run<'k> {
 
     /// Emits the question for `step` in its current state.
     fn ask(&mut self, step: &Step) {
+        let q = self.question(step);
+        self.outputs.push(Output::Question(q));
+    }
+
+    /// The question for `step` in its current state, with its options.
+    fn question(&self, step: &Step) -> Question {
         let lang = self.lang();
         let c = &self.k.content;
         let mut q = Question {
@@ -667,6 +690,6 @@ impl<'k> Run<'k> {
                 label: self.msg("human_choice"),
             });
         }
-        self.outputs.push(Output::Question(q));
+        q
     }
 }

@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod engine;
 pub mod handoff;
 pub mod knowledge;
+pub mod listen;
 pub mod nlu;
 pub mod output;
 pub mod recommend;

@@ -9,12 +9,12 @@ use llo_intake::domain::knowledge::Knowledge;
 use llo_intake::domain::output::Output;
 use std::sync::OnceLock;
 
-fn k() -> &'static Knowledge {
+pub(crate) fn k() -> &'static Knowledge {
     static K: OnceLock<Knowledge> = OnceLock::new();
     K.get_or_init(|| Knowledge::load_default().expect("shipped content loads"))
 }
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
 }
 
@@ -22,16 +22,16 @@ fn start(lang: Lang) -> Turn {
     engine::start(k(), "c1", "u1", lang, now())
 }
 
-fn say(c: &Conversation, text: &str) -> Turn {
+pub(crate) fn say(c: &Conversation, text: &str) -> Turn {
     engine::handle(k(), c, Input::Text(text.into()), now())
 }
 
-fn pending(t: &Turn) -> Option<String> {
+pub(crate) fn pending(t: &Turn) -> Option<String> {
     t.question().map(|q| q.step.clone())
 }
 
 /// Plays answers from the start; returns the last turn.
-fn play(lang: Lang, answers: &[&str]) -> Turn {
+pub(crate) fn play(lang: Lang, answers: &[&str]) -> Turn {
     let mut t = start(lang);
     for a in answers {
         t = say(&t.conversation, a);
@@ -39,7 +39,7 @@ fn play(lang: Lang, answers: &[&str]) -> Turn {
     t
 }
 
-fn text_of(t: &Turn) -> String {
+pub(crate) fn text_of(t: &Turn) -> String {
     t.outputs
         .iter()
         .map(|o| o.text().to_string())

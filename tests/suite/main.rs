@@ -16,6 +16,7 @@ mod export_cli;
 mod golden;
 mod handoff_core;
 mod layers;
+mod listening;
 mod ops;
 mod pipes;
 mod privacy_consent;
