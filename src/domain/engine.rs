@@ -207,7 +207,7 @@ impl<'k> Run<'k> {
         let t = cleaned.as_str();
         if t.is_empty() {
             self.say(self.msg("empty_input"));
-            return self.ask(step);
+            return self.reask(step);
         }
         if let Some(intent) = self.k.matchers.intent(t, GLOBAL) {
             return self.global(step, &intent);
@@ -228,6 +228,9 @@ impl<'k> Run<'k> {
                     return self.numbered(step, q.multi, ids);
                 }
             }
+        }
+        if self.question_asked(step, t) {
+            return;
         }
         let noted = self.note_ended_routes(t);
         match step.kind {
@@ -280,6 +283,50 @@ impl<'k> Run<'k> {
             }
             _ => self.ask(step),
         }
+    }
+
+    /// A question instead of an answer ("wat doen jullie met mijn gegevens?",
+    /// "wie zijn jullie?", "is dit gratis?"): answered from content, then a
+    /// short re-ask. At the consent step any question counts (a question is
+    /// never consent) and "lees nog eens" gives the full text again; at other
+    /// steps only messages with a question mark, and never at open questions,
+    /// where a question can be the answer. Returns whether it was one.
+    fn question_asked(&mut self, step: &'k Step, t: &str) -> bool {
+        let consent = step.kind == StepKind::YesNo && step.field() == "consent";
+        let asks = t.contains('?');
+        if !(consent || (asks && step.kind != StepKind::Open)) {
+            return false;
+        }
+        let faqs: &[&str] = if consent {
+            &["ask_privacy", "ask_who", "ask_cost", "consent_text"]
+        } else {
+            &["ask_privacy", "ask_who", "ask_cost"]
+        };
+        match self.k.matchers.intent(t, faqs) {
+            Some(id) if id == "consent_text" => self.ask(step),
+            Some(id) => {
+                let key = format!("faq_{}", id.trim_start_matches("ask_"));
+                self.say(self.msg(&key));
+                self.reask(step);
+            }
+            None if consent && asks => {
+                self.say(self.msg("faq_unknown"));
+                self.reask(step);
+            }
+            None => return false,
+        }
+        true
+    }
+
+    /// The pending question again, short where content has a short form
+    /// (`reask_<step>`, e.g. the consent question without its 90 words).
+    fn reask(&mut self, step: &Step) {
+        let key = format!("reask_{}", step.id);
+        let mut q = self.question(step);
+        if let Some(short) = self.k.content.msg(&key) {
+            q.text = short.get(self.lang()).to_string();
+        }
+        self.outputs.push(Output::Question(q));
     }
 
     /// Option numbers, as the ids of the options shown with them.
@@ -501,7 +548,7 @@ impl<'k> Run<'k> {
             "not_understood"
         };
         self.say(self.msg(key));
-        self.ask(step);
+        self.reask(step);
     }
 
     /// Records the step as answered and moves on.

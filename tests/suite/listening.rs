@@ -6,7 +6,7 @@
 //! detail matters.
 
 use crate::cli::bin;
-use crate::engine::{k, pending, play, say};
+use crate::engine::{k, pending, play, say, text_of};
 use llo_intake::content::text::Lang;
 use llo_intake::domain::output::Output;
 use std::io::Write;
@@ -110,5 +110,78 @@ fn console_shows_summary_why_and_link_per_route_like_discord() {
         assert!(out.contains(r.summary.trim()), "summary of {}: {out}", r.id);
         assert!(out.contains(r.why.trim()), "why of {}: {out}", r.id);
         assert!(out.contains(&r.url), "link of {}: {out}", r.id);
+    }
+}
+
+#[test]
+fn a_question_at_consent_is_answered_and_never_taken_as_consent() {
+    for (q, key) in [
+        ("wat doen jullie met mijn gegevens?", "faq_privacy"),
+        ("Wie zijn jullie?", "faq_who"),
+        ("is dit gratis?", "faq_cost"),
+        ("ja, maar wie kan mijn antwoorden zien?", "faq_privacy"),
+        ("ja?? hoe werkt dat dan met de coach?", "faq_unknown"),
+    ] {
+        let t = play(Lang::Nl, &[q]);
+        assert_eq!(pending(&t).as_deref(), Some("consent"), "{q}");
+        assert_eq!(t.conversation.answers.consent, None, "{q}");
+        let said = text_of(&t);
+        let answer = k().msg(key, Lang::Nl).replace("{retention_days}", "");
+        let head: String = answer.chars().take(30).collect();
+        assert!(said.contains(&head), "{q}: {said}");
+        assert_eq!(
+            t.question().unwrap().text,
+            k().msg("reask_consent", Lang::Nl)
+        );
+    }
+    for (q, key) in [
+        ("what do you do with my data?", "faq_privacy"),
+        ("who are you?", "faq_who"),
+        ("is this free?", "faq_cost"),
+    ] {
+        let t = play(Lang::En, &[q]);
+        assert_eq!(t.conversation.answers.consent, None, "{q}");
+        let head: String = k().msg(key, Lang::En).chars().take(30).collect();
+        assert!(text_of(&t).contains(&head), "{q}: {}", text_of(&t));
+        assert_eq!(
+            t.question().unwrap().text,
+            k().msg("reask_consent", Lang::En)
+        );
+    }
+}
+
+#[test]
+fn after_a_misunderstanding_consent_is_reasked_short_and_in_full_on_request() {
+    let full = k().content.step("consent").unwrap().prompt.nl.clone();
+    let t = play(Lang::Nl, &["hmm"]);
+    let q = t.question().unwrap();
+    assert_eq!(q.text, k().msg("reask_consent", Lang::Nl));
+    assert!(q.text.split_whitespace().count() < 30, "{}", q.text);
+    assert!(!text_of(&t).contains(&full[..40]));
+    let t = say(&t.conversation, "lees nog eens");
+    assert_eq!(t.question().unwrap().text, full);
+    let t = say(&t.conversation, "1");
+    assert_eq!(t.conversation.answers.consent, Some(true));
+}
+
+#[test]
+fn new_sentences_exist_in_both_languages() {
+    for key in [
+        "reask_consent",
+        "faq_privacy",
+        "faq_who",
+        "faq_cost",
+        "faq_unknown",
+        "lang_switched",
+    ] {
+        let t = k()
+            .content
+            .msg(key)
+            .unwrap_or_else(|| panic!("{key} missing"));
+        assert!(!t.nl.trim().is_empty() && !t.en.trim().is_empty(), "{key}");
+        assert!(
+            !format!(" {} ", t.nl.to_lowercase()).contains(" u "),
+            "{key}: informal je, not u"
+        );
     }
 }
