@@ -25,4 +25,5 @@ mod privacy_own_data;
 mod privacy_retention;
 mod privacy_support;
 mod store_links;
+mod randomized;
 mod support;
