@@ -8,6 +8,7 @@ mod content_check;
 mod content_regions;
 mod content_routes;
 mod discord_catch_up;
+mod crash;
 mod discord_export;
 mod discord_handoff;
 mod discord_intake;
