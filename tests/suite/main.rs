@@ -25,6 +25,6 @@ mod privacy_erasure;
 mod privacy_own_data;
 mod privacy_retention;
 mod privacy_support;
-mod store_links;
 mod randomized;
+mod store_links;
 mod support;
