@@ -53,13 +53,12 @@ fn questions(child: &mut Child) -> mpsc::Receiver<String> {
             let Ok(v) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if v["kind"] == "question" {
-                if tx
+            if v["kind"] == "question"
+                && tx
                     .send(v["step"].as_str().unwrap_or("").to_string())
                     .is_err()
-                {
-                    break;
-                }
+            {
+                break;
             }
         }
     });
