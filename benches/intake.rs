@@ -177,6 +177,12 @@ fn classifier(k: &Knowledge) {
     let before = LIVE.load(Ordering::Relaxed);
     let p = llo_intake::content::patterns::Patterns::compile(&k.content).expect("patterns");
     drop(p.answers);
+    println!(
+        "{:<48} {:>9} of {} patterns",
+        "prefilter: patterns without literals (always run)",
+        p.concerns.prefilter.unfiltered(),
+        p.concerns.patterns.len()
+    );
     let c = llo_intake::domain::nlu::classify::Classifier::new(&k.content, p.concerns);
     // One search per message first: lazy DFA caches grow on use.
     for t in &texts {

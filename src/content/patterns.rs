@@ -5,7 +5,9 @@
 //! How each kind of pattern is wrapped (all on folded text, see
 //! [`fold`]):
 //! * concern patterns: word lists (`<name>`) expanded, then `\b(?:…)`;
-//!   all of them together in one [`RegexSet`] of at most [`SET_SIZE_LIMIT`];
+//!   each compiled on its own (at most [`SIZE_LIMIT`]), with a [`Prefilter`]
+//!   over the literals every match must start with, so a message runs only
+//!   the few patterns that can match it;
 //! * negation cues and route mentions: `\b(?:…)`;
 //! * `negation.join`: `\b(?:^(?:…))`; `negation.clause_split`: as written;
 //! * intents: the whole message, `^\W*(?:…)\W*$`;
@@ -16,11 +18,13 @@
 
 use crate::content::text::{fold, Lang, Text};
 use crate::content::{Content, Problem};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use std::collections::BTreeMap;
 
-/// Compiled-size budget for the combined concern set (the default is 10 MiB).
-pub const SET_SIZE_LIMIT: usize = 64 << 20;
+/// Compiled-size budget for one pattern (the regex crate's default).
+pub const SIZE_LIMIT: usize = 10 << 20;
 
 /// Replaces every `<name>` whose name is a key of `words` by `(?:list)`.
 /// Names are lower-case letters, digits and `_`; `(?P<x>` groups are left
@@ -79,7 +83,10 @@ fn reason(e: &regex::Error) -> String {
 }
 
 fn build(src: &str, written: &str) -> Result<Regex, String> {
-    Regex::new(src).map_err(|e| format!("invalid regex {written:?}: {}", reason(&e)))
+    RegexBuilder::new(src)
+        .size_limit(SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("invalid regex {written:?}: {}", reason(&e)))
 }
 
 /// A pattern that matches at word starts: folded, `\b(?:…)`.
@@ -157,8 +164,8 @@ pub struct Cue {
 pub struct ConcernPatterns {
     /// Both languages, Dutch first; within a language, content order.
     pub patterns: Vec<ConcernPattern>,
-    /// All of [`patterns`](Self::patterns) in one automaton, same order.
-    pub set: RegexSet,
+    /// Which of [`patterns`](Self::patterns) can match a text.
+    pub prefilter: Prefilter,
     pub cues: Vec<Cue>,
     pub split: Regex,
     pub join: Option<Regex>,
@@ -292,22 +299,11 @@ fn concern_patterns(k: &mut Compiler<'_>) -> Option<ConcernPatterns> {
     if k.problems.len() > before {
         return None;
     }
-    // All patterns of all concerns in one automaton: with the word lists
-    // expanded and Unicode `\w` this outgrows the default 10 MiB limit.
-    let set = RegexSetBuilder::new(patterns.iter().map(|p| p.re.as_str()))
-        .size_limit(SET_SIZE_LIMIT)
-        .build()
-        .map_err(|e| {
-            format!(
-                "the concern patterns together do not compile (limit {} MiB): {}",
-                SET_SIZE_LIMIT >> 20,
-                reason(&e)
-            )
-        });
-    let set = k.take("concern", "", "concern".into(), set)?;
+    let res: Vec<&Regex> = patterns.iter().map(|p| &p.re).collect();
+    let prefilter = k.take("concern", "", "concern".into(), Prefilter::new(&res))?;
     Some(ConcernPatterns {
         patterns,
-        set,
+        prefilter,
         cues,
         split: split?,
         join: join?,
@@ -406,4 +402,94 @@ fn answer_patterns(k: &mut Compiler<'_>) -> Option<AnswerPatterns> {
         number: number?,
         postcode: postcode?,
     })
+}
+
+/// Chooses the patterns that can match a text, by the literals each match of
+/// a pattern must start with (extracted from the compiled pattern with
+/// regex-syntax). One Aho-Corasick pass over the text finds them all; a
+/// pattern without such a finite set of literals (one starting with `\w+`,
+/// say) is always a candidate. Exact: a pattern that matches is always
+/// among the candidates, so running only those gives what running every
+/// pattern gives.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    literals: AhoCorasick,
+    /// For each literal: the patterns it starts.
+    starts: Vec<Vec<usize>>,
+    /// Patterns without literals: always candidates.
+    always: Vec<usize>,
+    patterns: usize,
+}
+
+impl Prefilter {
+    /// The prefilter over `res` (pattern `i` is `res[i]`).
+    pub fn new(res: &[&Regex]) -> Result<Prefilter, String> {
+        let mut extractor = Extractor::new();
+        extractor
+            .kind(ExtractKind::Prefix)
+            .limit_class(16)
+            .limit_repeat(4)
+            .limit_literal_len(8)
+            .limit_total(2000);
+        let mut index: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut starts: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, re) in res.iter().enumerate() {
+            let hir = regex_syntax::Parser::new()
+                .parse(re.as_str())
+                .map_err(|e| format!("cannot read pattern {}: {e}", re.as_str()))?;
+            let seq = extractor.extract(&hir);
+            let usable = seq
+                .literals()
+                .filter(|l| !l.is_empty() && l.iter().all(|x| !x.as_bytes().is_empty()));
+            let Some(found) = usable else {
+                always.push(i);
+                continue;
+            };
+            for l in found {
+                let id = *index.entry(l.as_bytes().to_vec()).or_insert_with(|| {
+                    lits.push(l.as_bytes().to_vec());
+                    starts.push(Vec::new());
+                    lits.len() - 1
+                });
+                if starts[id].last() != Some(&i) {
+                    starts[id].push(i);
+                }
+            }
+        }
+        let literals = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&lits)
+            .map_err(|e| format!("the concern patterns' prefilter does not build: {e}"))?;
+        Ok(Prefilter {
+            literals,
+            starts,
+            always,
+            patterns: res.len(),
+        })
+    }
+
+    /// The patterns that can match `text`, ascending.
+    pub fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut seen = vec![false; self.patterns];
+        for &i in &self.always {
+            seen[i] = true;
+        }
+        for m in self.literals.find_overlapping_iter(text) {
+            for &i in &self.starts[m.pattern().as_usize()] {
+                seen[i] = true;
+            }
+        }
+        seen.iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// How many patterns are always candidates (for the bench).
+    pub fn unfiltered(&self) -> usize {
+        self.always.len()
+    }
 }

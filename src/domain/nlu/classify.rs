@@ -1,6 +1,7 @@
-//! Concern detection: one compiled `RegexSet` over the patterns of both
-//! languages, multi-label, with clause-level negation ("personeel vinden lukt
-//! wel, houden niet").
+//! Concern detection over the patterns of both languages, multi-label, with
+//! clause-level negation ("personeel vinden lukt wel, houden niet"). A
+//! literal prefilter ([`crate::content::patterns::Prefilter`]) picks the few
+//! patterns that can match a clause; only those run.
 //!
 //! How a message is read:
 //! 1. It is folded (see [`crate::content::text::fold`]) and split into clauses by
@@ -16,10 +17,10 @@
 //! Both languages' patterns are always tried: people mix Dutch and English,
 //! and the patterns of one language rarely fire on the other.
 
-use crate::content::patterns::{ConcernPattern as Pattern, ConcernPatterns, Cue};
+use crate::content::patterns::{ConcernPattern as Pattern, ConcernPatterns, Cue, Prefilter};
 use crate::content::text::{fold, Lang};
 use crate::content::Content;
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Serialize;
 
 /// The concern classifier built from content.
@@ -28,7 +29,7 @@ pub struct Classifier {
     ids: Vec<String>,
     /// For each concern: the concerns it cancels within a clause.
     cancels: Vec<Vec<usize>>,
-    set: RegexSet,
+    prefilter: Prefilter,
     patterns: Vec<Pattern>,
     cues: Vec<Cue>,
     split: Regex,
@@ -103,7 +104,7 @@ impl Classifier {
         Classifier {
             ids,
             cancels,
-            set: compiled.set,
+            prefilter: compiled.prefilter,
             patterns: compiled.patterns,
             cues: compiled.cues,
             split: compiled.split,
@@ -187,8 +188,14 @@ impl Classifier {
         lang: Lang,
     ) -> Vec<Hit> {
         let clause = &folded[a..b];
-        let matched = self.set.matches(clause);
-        if !matched.matched_any() {
+        // Only the patterns whose literals occur here can match.
+        let mut found: Vec<(usize, regex::Match<'_>)> = self
+            .prefilter
+            .candidates(clause)
+            .into_iter()
+            .filter_map(|i| self.patterns[i].re.find(clause).map(|m| (i, m)))
+            .collect();
+        if found.is_empty() {
             return Vec::new();
         }
         // The user's language first, so its cue is the one shown.
@@ -205,27 +212,24 @@ impl Classifier {
                     index: c.index,
                 })
             });
-        let mut order: Vec<usize> = matched.iter().collect();
         // The user's language first; within it, content order.
-        order.sort_by_key(|&i| (self.patterns[i].lang != lang, i));
+        found.sort_by_key(|&(i, _)| (self.patterns[i].lang != lang, i));
         let mut hits: Vec<(usize, Hit)> = Vec::new();
-        for i in order {
+        for (i, m) in found {
             let p = &self.patterns[i];
-            if let Some(m) = p.re.find(clause) {
-                hits.push((
-                    p.concern,
-                    Hit {
-                        concern: content.concerns[p.concern].id.clone(),
-                        lang: p.lang,
-                        pattern: p.source.clone(),
-                        index: p.index,
-                        clause: clause_index,
-                        span: (a + m.start(), a + m.end()),
-                        matched: m.as_str().to_string(),
-                        cancelled: negation.clone(),
-                    },
-                ));
-            }
+            hits.push((
+                p.concern,
+                Hit {
+                    concern: content.concerns[p.concern].id.clone(),
+                    lang: p.lang,
+                    pattern: p.source.clone(),
+                    index: p.index,
+                    clause: clause_index,
+                    span: (a + m.start(), a + m.end()),
+                    matched: m.as_str().to_string(),
+                    cancelled: negation.clone(),
+                },
+            ));
         }
         // A concern that overrides another in this clause cancels its hits.
         let overriding: Vec<(usize, String, String)> = hits
