@@ -10,7 +10,8 @@
 //!
 //! * [`content`]: everything the bot says and knows, loaded from `intents/`
 //!   (TOML): the schema, [`content::text`] (languages, bilingual strings,
-//!   folding for matching), [`content::check`], which validates it and
+//!   folding for matching), [`content::regions`] (municipalities and
+//!   labour-market regions), [`content::check`], which validates it and
 //!   names file and key, and [`content::patterns`], which compiles every
 //!   pattern exactly as the bot runs it ([`content::load`] is the one path
 //!   for `check` and the bot); [`content::embedded`] is the shipped
@@ -23,7 +24,8 @@
 //!   [`domain::nlu`] detects concerns ([`domain::nlu::classify`]) and reads
 //!   answers and intents ([`domain::nlu::matcher`]); [`domain::listen`]
 //!   reads raw text first (markdown, option numbers, number words,
-//!   headcounts, language); [`domain::knowledge`]
+//!   headcounts, language); [`domain::places`] turns place names into
+//!   municipalities; [`domain::knowledge`]
 //!   is content plus its compiled matchers, built once.
 //! * [`app`]: the application. [`app::service`] is the one path every
 //!   transport takes (engine + store); [`app::store`] is sled, one flushed

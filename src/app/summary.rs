@@ -22,6 +22,11 @@ pub struct Profile {
     pub sector: Option<String>,
     pub size: Option<String>,
     pub region: Option<String>,
+    /// CBS municipality code and labour-market region code, when known.
+    #[serde(default)]
+    pub municipality: Option<String>,
+    #[serde(default)]
+    pub labour_market_region: Option<String>,
 }
 
 /// The hand-off history: why a person was asked for, who took it, how it
@@ -127,6 +132,8 @@ impl Summary {
                 sector: a.sector.clone(),
                 size: a.size.clone(),
                 region: a.region.clone(),
+                municipality: a.municipality.clone(),
+                labour_market_region: a.labour_market_region.clone(),
             },
             tried: a.tried.clone(),
             extra: a.extra.clone(),
@@ -218,6 +225,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "handoff_events",
     "internal_notes",
     "transcript",
+    "municipality",
+    "labour_market_region",
 ];
 
 /// A time as Excel reads it: `2025-03-01 14:05:00` (UTC).
@@ -313,6 +322,8 @@ impl Summary {
             events,
             notes,
             transcript,
+            opt(&self.profile.municipality),
+            opt(&self.profile.labour_market_region),
         ]
     }
 
@@ -507,6 +518,7 @@ mod tests {
             },
             misses: 0,
             narrowed: None,
+            place_candidates: Vec::new(),
             picking: false,
             started_at: t("10"),
             updated_at: t("11"),

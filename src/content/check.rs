@@ -313,6 +313,7 @@ pub fn check_at(c: &Content, messages: &[&str], today: NaiveDate) -> Vec<Problem
     }
 
     check_routes(&mut k, today);
+    k.out.extend(crate::content::regions::check(c, today));
 
     for x in &c.contacts {
         let id = &x.id;

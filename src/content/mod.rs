@@ -14,6 +14,7 @@
 pub mod check;
 pub mod embedded;
 pub mod patterns;
+pub mod regions;
 pub mod text;
 
 use crate::content::patterns::Patterns;
@@ -72,6 +73,13 @@ pub struct ContentFile {
     pub route: Vec<Route>,
     #[serde(default)]
     pub contact: Vec<Contact>,
+    /// Source and year of the municipality → labour-market region table.
+    #[serde(default)]
+    pub region_table: Option<regions::RegionTable>,
+    #[serde(default)]
+    pub labour_market_region: Vec<regions::LabourMarketRegion>,
+    #[serde(default)]
+    pub municipality: Vec<regions::Municipality>,
 }
 
 /// A staff-related worry the classifier can detect. Ids are stable: exports
@@ -353,11 +361,42 @@ pub struct Contact {
     #[serde(default)]
     pub sectors: Vec<String>,
     pub about: Text,
+    /// The name per language, where it differs from `name` ("Leerwerkloket
+    /// Twente (learning and work desk)").
+    #[serde(default)]
+    pub names: Option<Text>,
+    /// The labour-market region (`AM06`) whose own desk this is. Shown
+    /// instead of the province's desks once the user's region is known.
+    #[serde(default)]
+    pub labour_market_region: Option<String>,
+    /// A province-wide pointer to the regional desks, shown only while the
+    /// user's labour-market region is not known.
+    #[serde(default)]
+    pub province_fallback: bool,
+    /// `regional` (the region's own site) or `national_finder` (werkcentrum.nl,
+    /// which links each region to its desk).
+    #[serde(default)]
+    pub url_scope: Option<String>,
+    /// `werkcentrum`, `leerwerkloket`, `wsp`, ...
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Where the URL and the desk were found, and when.
+    #[serde(default)]
+    pub source_url: Option<String>,
+    #[serde(default)]
+    pub checked: Option<String>,
 }
 
 impl Contact {
     pub fn is_national(&self) -> bool {
         self.regions.iter().any(|r| r == "national")
+    }
+    /// The name in `lang`.
+    pub fn name_in(&self, lang: crate::content::text::Lang) -> &str {
+        match &self.names {
+            Some(t) => t.get(lang),
+            None => &self.name,
+        }
     }
 }
 
@@ -390,6 +429,9 @@ pub struct Content {
     pub postcodes: Vec<PostcodeRange>,
     pub routes: Vec<Route>,
     pub contacts: Vec<Contact>,
+    pub region_table: Option<regions::RegionTable>,
+    pub labour_market_regions: Vec<regions::LabourMarketRegion>,
+    pub municipalities: Vec<regions::Municipality>,
     /// item kind + id -> file, for messages that name the file.
     pub origins: BTreeMap<String, PathBuf>,
 }
@@ -520,7 +562,7 @@ impl RawContent {
                     .entry(format!("{kind}.{id}"))
                     .or_insert_with(|| path.clone());
             };
-            let ids: [(&str, Vec<&String>); 9] = [
+            let ids: [(&str, Vec<&String>); 11] = [
                 ("messages", f.messages.keys().collect()),
                 ("concern", f.concern.iter().map(|x| &x.id).collect()),
                 ("intent", f.intent.iter().map(|x| &x.id).collect()),
@@ -530,6 +572,14 @@ impl RawContent {
                 ("province", f.province.iter().map(|x| &x.id).collect()),
                 ("route", f.route.iter().map(|x| &x.id).collect()),
                 ("contact", f.contact.iter().map(|x| &x.id).collect()),
+                (
+                    "labour_market_region",
+                    f.labour_market_region.iter().map(|x| &x.code).collect(),
+                ),
+                (
+                    "municipality",
+                    f.municipality.iter().map(|x| &x.code).collect(),
+                ),
             ];
             for (kind, list) in ids {
                 for id in list {
@@ -544,6 +594,9 @@ impl RawContent {
             }
             if !f.postcode.is_empty() {
                 note("postcode", "");
+            }
+            if f.region_table.is_some() {
+                note("region_table", "");
             }
             for k in f.words.keys() {
                 c.origins
@@ -568,6 +621,11 @@ impl RawContent {
             c.postcodes.extend(f.postcode);
             c.routes.extend(f.route);
             c.contacts.extend(f.contact);
+            if f.region_table.is_some() {
+                c.region_table = f.region_table;
+            }
+            c.labour_market_regions.extend(f.labour_market_region);
+            c.municipalities.extend(f.municipality);
         }
         c
     }

@@ -47,7 +47,15 @@ pub struct Answers {
     pub concerns: Vec<String>,
     pub sector: Option<String>,
     pub size: Option<String>,
+    /// Province id (derived from the municipality when one is named).
     pub region: Option<String>,
+    /// CBS municipality code (`GM0200`), when the user named a place in it.
+    #[serde(default)]
+    pub municipality: Option<String>,
+    /// Labour-market region code (`AM06`): from the municipality, or from a
+    /// province that lies in one region only.
+    #[serde(default)]
+    pub labour_market_region: Option<String>,
     pub tried: Option<String>,
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
@@ -60,7 +68,13 @@ impl Answers {
             "tried" => self.tried = value,
             "sector" => self.sector = value,
             "size" => self.size = value,
-            "region" => self.region = value,
+            "region" => {
+                if value.is_none() {
+                    self.municipality = None;
+                    self.labour_market_region = None;
+                }
+                self.region = value
+            }
             other => {
                 match value {
                     Some(v) => self.extra.insert(other.to_string(), v),
@@ -106,6 +120,10 @@ pub struct Conversation {
     /// Options the pending question is narrowed to (ambiguous answer, mixed postcode).
     #[serde(default)]
     pub narrowed: Option<Vec<String>>,
+    /// Municipalities an ambiguous place name could be, one per province in
+    /// `narrowed`: the province picked next decides.
+    #[serde(default)]
+    pub place_candidates: Vec<String>,
     /// On the confirm step: the user said "no" and picks from the list.
     #[serde(default)]
     pub picking: bool,
@@ -140,6 +158,7 @@ impl Conversation {
             answers: Answers::default(),
             misses: 0,
             narrowed: None,
+            place_candidates: Vec::new(),
             picking: false,
             started_at: now,
             updated_at: now,

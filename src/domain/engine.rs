@@ -13,6 +13,7 @@ use crate::domain::knowledge::Knowledge;
 use crate::domain::listen;
 use crate::domain::nlu::matcher::Resolved;
 use crate::domain::output::{Choice, Output, Question};
+use crate::domain::places::Place;
 use crate::domain::recommend;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -255,12 +256,18 @@ impl<'k> Run<'k> {
             }
             StepKind::ConfirmConcerns => self.confirm_text(step, t, noted),
             StepKind::Choice => {
+                if step.source == Some(Source::Regions) && self.place(step, t) {
+                    return;
+                }
                 let narrowed = self.conv.narrowed.clone();
                 match self
                     .k
                     .matchers
                     .resolve(&self.k.content, step, t, narrowed.as_deref())
                 {
+                    Resolved::One(id) if step.source == Some(Source::Regions) => {
+                        self.province_chosen(step, id)
+                    }
                     Resolved::One(id) => self.chosen(step, id),
                     Resolved::Many(ids) => {
                         let key = if step.source == Some(Source::Regions)
@@ -387,7 +394,9 @@ impl<'k> Run<'k> {
                         .narrowed
                         .as_ref()
                         .is_none_or(|n| n.iter().any(|x| x == first));
-                if ok {
+                if ok && step.source == Some(Source::Regions) {
+                    self.province_chosen(step, first.to_string());
+                } else if ok {
                     self.chosen(step, first.to_string());
                 } else {
                     self.ask(step);
@@ -530,6 +539,62 @@ impl<'k> Run<'k> {
         self.advance(step, None);
     }
 
+    /// A place name at the region step: a municipality gives the province,
+    /// the municipality and its labour-market region. A name that fits
+    /// several is asked about by province; the province picked next decides.
+    /// `false`: no place name, so the province matcher takes it.
+    fn place(&mut self, step: &'k Step, t: &str) -> bool {
+        if !self.conv.place_candidates.is_empty() {
+            // The answer to "which one?": handled by the province matcher.
+            return false;
+        }
+        match self.k.places.resolve(&self.k.content, t) {
+            Place::One(code) => {
+                let Some(m) = self.k.content.municipality(&code) else {
+                    return false;
+                };
+                let province = m.province.clone();
+                self.conv.answers.labour_market_region = Some(m.labour_market_region.clone());
+                self.conv.answers.municipality = Some(code);
+                self.chosen(step, province);
+                true
+            }
+            Place::Many {
+                municipalities,
+                provinces,
+            } if provinces.len() > 1 => {
+                self.conv.place_candidates = municipalities;
+                self.conv.narrowed = Some(provinces);
+                self.ask(step);
+                if let Some(Output::Question(q)) = self.outputs.last_mut() {
+                    q.text = self.k.msg("ambiguous", self.conv.lang);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A province at the region step (named, from a postcode, or picked after
+    /// an ambiguous place name): the municipality asked about in that
+    /// province, else the region when the whole province lies in one.
+    fn province_chosen(&mut self, step: &'k Step, province: String) {
+        let c = &self.k.content;
+        let code = self
+            .conv
+            .place_candidates
+            .iter()
+            .find(|m| c.municipality(m).is_some_and(|m| m.province == province))
+            .cloned();
+        let region = match &code {
+            Some(m) => c.municipality(m).map(|m| m.labour_market_region.clone()),
+            None => c.sole_region_of_province(&province).map(str::to_string),
+        };
+        self.conv.answers.municipality = code;
+        self.conv.answers.labour_market_region = region;
+        self.chosen(step, province);
+    }
+
     fn chosen(&mut self, step: &'k Step, id: String) {
         let next = step.branches.get(&id).cloned();
         self.conv.answers.set_text(step.field(), Some(id));
@@ -569,6 +634,7 @@ impl<'k> Run<'k> {
             self.conv.step = Some(step.id.clone());
             self.conv.misses = 0;
             self.conv.narrowed = None;
+            self.conv.place_candidates.clear();
             self.conv.picking = false;
             let lang = self.lang();
             match step.kind {

@@ -6,6 +6,7 @@ use crate::content::text::{Lang, Text};
 use crate::content::{Content, ContentError, Loaded, Problem};
 use crate::domain::nlu::classify::Classifier;
 use crate::domain::nlu::matcher::Matchers;
+use crate::domain::places::Places;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -13,6 +14,8 @@ pub struct Knowledge {
     pub content: Content,
     pub classifier: Classifier,
     pub matchers: Matchers,
+    /// Place names to municipalities (and so regions).
+    pub places: Places,
 }
 
 impl Knowledge {
@@ -55,6 +58,7 @@ impl Knowledge {
         Knowledge {
             classifier: Classifier::new(&content, patterns.concerns),
             matchers: Matchers::new(patterns.answers),
+            places: Places::new(&content).unwrap_or_else(|_| Places::empty()),
             content,
         }
     }

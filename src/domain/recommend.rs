@@ -148,17 +148,27 @@ pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
         .collect()
 }
 
-/// Contacts for the user's province (sector-specific ones first); national
-/// ones where the province has none.
+/// Contacts for the user's labour-market region and province (sector-specific
+/// ones first); national ones where there are none. Once the region is known
+/// its own desk replaces the province-wide pointers to every region's desk.
 pub fn contacts(k: &Knowledge, a: &Answers) -> Vec<ContactRec> {
     let c = &k.content;
     let sector_ok =
         |s: &Vec<String>| s.is_empty() || a.sector.as_ref().is_some_and(|x| s.contains(x));
+    let amr = a.labour_market_region.as_deref();
+    let has_desk = amr.is_some_and(|r| {
+        c.contacts
+            .iter()
+            .any(|x| x.labour_market_region.as_deref() == Some(r))
+    });
     let mut own: Vec<_> = c
         .contacts
         .iter()
         .filter(|x| {
-            a.region.as_ref().is_some_and(|r| x.regions.contains(r)) && sector_ok(&x.sectors)
+            let desk = amr.is_some() && x.labour_market_region.as_deref() == amr;
+            let province = a.region.as_ref().is_some_and(|r| x.regions.contains(r))
+                && !(has_desk && x.province_fallback);
+            (desk || province) && sector_ok(&x.sectors)
         })
         .collect();
     // A later content directory (a deployment's own coaches) comes first,
@@ -175,7 +185,13 @@ pub fn contacts(k: &Knowledge, a: &Answers) -> Vec<ContactRec> {
         let d = c.origin("contact", id).parent();
         std::cmp::Reverse(dirs.iter().position(|x| Some(*x) == d))
     };
-    own.sort_by_key(|x| (rank(&x.id), x.sectors.is_empty()));
+    own.sort_by_key(|x| {
+        (
+            rank(&x.id),
+            x.sectors.is_empty(),
+            x.labour_market_region.is_none(),
+        )
+    });
     if own.is_empty() {
         own = c
             .contacts
@@ -205,6 +221,7 @@ pub fn recommend(k: &Knowledge, a: &Answers, lang: Lang, step: Option<String>) -
     let mut contacts = contacts(k, a);
     for ct in &mut contacts {
         if let Some(x) = k.content.contact(&ct.id) {
+            ct.name = x.name_in(lang).to_string();
             ct.about = x.about.get(lang).to_string();
         }
     }

@@ -4,9 +4,11 @@
 
 use chrono::{TimeZone, Utc};
 use llo_intake::content::text::Lang;
-use llo_intake::domain::engine::{self, Input};
+use llo_intake::domain::conversation::Conversation;
+use llo_intake::domain::engine::{self, Input, Turn};
 use llo_intake::domain::knowledge::Knowledge;
 use llo_intake::domain::nlu::matcher::Resolved;
+use llo_intake::domain::recommend;
 use std::sync::OnceLock;
 
 fn k() -> &'static Knowledge {
@@ -358,7 +360,7 @@ mod amr_table {
     #[derive(Deserialize)]
     pub struct Desk {
         pub id: String,
-        pub name: Name,
+        pub names: Name,
         pub url: String,
         pub source_url: String,
         pub checked: String,
@@ -367,7 +369,7 @@ mod amr_table {
 
     pub fn load() -> File {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data/labour_market_regions.toml");
+            .join("intents/labour_market_regions.toml");
         let src = std::fs::read_to_string(&path).expect("the region table is shipped");
         toml::from_str(&src).expect("the region table parses")
     }
@@ -452,13 +454,13 @@ fn every_municipality_is_in_one_of_the_35_regions_and_every_region_has_a_desk() 
         assert!(d.url.starts_with("https://"), "{}: {}", d.id, d.url);
         assert!(d.source_url.starts_with("http"), "{}", d.id);
         assert_eq!(d.checked.len(), 10, "{}", d.id);
-        assert!(!d.name.nl.is_empty() && !d.name.en.is_empty(), "{}", d.id);
+        assert!(!d.names.nl.is_empty() && !d.names.en.is_empty(), "{}", d.id);
         let short = r.name.split(['/', ' ']).next().unwrap_or(&r.name);
         assert!(
-            d.name.nl.contains(short) || d.name.nl.contains(&r.name),
+            d.names.nl.contains(short) || d.names.nl.contains(&r.name),
             "{}: {:?} does not name {}",
             d.id,
-            d.name.nl,
+            d.names.nl,
             r.name
         );
     }
@@ -506,4 +508,341 @@ fn the_region_table_puts_the_border_municipalities_where_cbs_does() {
     }
     // Bergen is two municipalities, in two regions.
     assert_eq!(names["Bergen"].len(), 2);
+}
+
+// --- Labour-market regions in the conversation ------------------------------
+
+fn at_region_step() -> Conversation {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let mut t = engine::start(k(), "c1", "u", Lang::Nl, now);
+    for a in ["ja", "ik kan geen monteurs vinden", "ja", "bouw", "8"] {
+        t = engine::handle(k(), &t.conversation, Input::Text(a.into()), now);
+    }
+    assert_eq!(
+        t.question().map(|q| q.step.as_str()),
+        Some("region"),
+        "the script reached the region question"
+    );
+    t.conversation
+}
+
+fn answer(c: &Conversation, text: &str) -> Turn {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 1, 0).unwrap();
+    engine::handle(k(), c, Input::Text(text.into()), now)
+}
+
+/// (province, municipality name, region name) stored after `text`.
+fn placed(text: &str) -> (String, String, String) {
+    let t = answer(&at_region_step(), text);
+    let a = &t.conversation.answers;
+    let c = &k().content;
+    let m = a
+        .municipality
+        .as_deref()
+        .and_then(|m| c.municipality(m))
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let r = a
+        .labour_market_region
+        .as_deref()
+        .and_then(|r| c.labour_market_region(r))
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    (a.region.clone().unwrap_or_default(), m, r)
+}
+
+fn asked(text: &str) -> Vec<String> {
+    let t = answer(&at_region_step(), text);
+    assert_eq!(t.conversation.answers.region, None, "{text}: not guessed");
+    let q = t.question().expect("a question");
+    assert_eq!(q.step, "region", "{text}");
+    let mut ids: Vec<String> = q.choices.iter().map(|c| c.id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn border_municipalities_get_the_region_they_belong_to_not_their_provinces() {
+    let cases = [
+        (
+            "we zitten in Nijkerk",
+            "gelderland",
+            "Nijkerk",
+            "Amersfoort",
+        ),
+        (
+            "Mook en Middelaar",
+            "limburg",
+            "Mook en Middelaar",
+            "Rijk van Nijmegen",
+        ),
+        ("Mijdrecht", "utrecht", "De Ronde Venen", "Groot Amsterdam"),
+        (
+            "De Ronde Venen",
+            "utrecht",
+            "De Ronde Venen",
+            "Groot Amsterdam",
+        ),
+        ("Hattem", "gelderland", "Hattem", "Regio Zwolle"),
+        ("in Oldebroek", "gelderland", "Oldebroek", "Regio Zwolle"),
+        ("Meppel", "drenthe", "Meppel", "Regio Zwolle"),
+        ("Havelte", "drenthe", "Westerveld", "Regio Zwolle"),
+        ("Zeewolde", "flevoland", "Zeewolde", "Veluwe Stedendriehoek"),
+        ("Veenendaal", "utrecht", "Veenendaal", "FoodValley"),
+        ("Rhenen", "utrecht", "Rhenen", "FoodValley"),
+        ("Renswoude", "utrecht", "Renswoude", "FoodValley"),
+        ("Assen", "drenthe", "Assen", "Groningen"),
+        ("Gieten", "drenthe", "Aa en Hunze", "Groningen"),
+        ("Zuidlaren", "drenthe", "Tynaarlo", "Groningen"),
+        ("Roden", "drenthe", "Noordenveld", "Groningen"),
+        ("Vianen", "utrecht", "Vijfheerenlanden", "Gorinchem"),
+        (
+            "Apeldoorn",
+            "gelderland",
+            "Apeldoorn",
+            "Veluwe Stedendriehoek",
+        ),
+        (
+            "een kas in Naaldwijk",
+            "zuid-holland",
+            "Westland",
+            "Haaglanden",
+        ),
+        ("Leerdam", "utrecht", "Vijfheerenlanden", "Gorinchem"),
+    ];
+    let mut errors = Vec::new();
+    for (text, province, municipality, region) in cases {
+        let got = placed(text);
+        let want = (province.into(), municipality.into(), region.into());
+        if got != want {
+            errors.push(format!("{text:?}: want {want:?}, got {got:?}"));
+        }
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn frisian_and_former_municipality_names_resolve_to_todays_municipality() {
+    let cases = [
+        ("It Hearrenfean", "friesland", "Heerenveen", "Friesland"),
+        ("Harns", "friesland", "Harlingen", "Friesland"),
+        ("Boalsert", "friesland", "Súdwest-Fryslân", "Friesland"),
+        ("Opsterlân", "friesland", "Opsterland", "Friesland"),
+        ("Smellingerlân", "friesland", "Smallingerland", "Friesland"),
+        ("Ljouwert", "friesland", "Leeuwarden", "Friesland"),
+        (
+            "Beemster",
+            "noord-holland",
+            "Purmerend",
+            "Zaanstreek/Waterland",
+        ),
+        ("Landerd", "noord-brabant", "Maashorst", "Noordoost-Brabant"),
+        (
+            "Sint Anthonis",
+            "noord-brabant",
+            "Land van Cuijk",
+            "Noordoost-Brabant",
+        ),
+        (
+            "Grave",
+            "noord-brabant",
+            "Land van Cuijk",
+            "Noordoost-Brabant",
+        ),
+        ("Westvoorne", "zuid-holland", "Voorne aan Zee", "Rijnmond"),
+        ("Rockanje", "zuid-holland", "Voorne aan Zee", "Rijnmond"),
+        ("Weesp", "noord-holland", "Amsterdam", "Groot Amsterdam"),
+    ];
+    let mut errors = Vec::new();
+    for (text, province, municipality, region) in cases {
+        let got = placed(text);
+        let want = (province.into(), municipality.into(), region.into());
+        if got != want {
+            errors.push(format!("{text:?}: want {want:?}, got {got:?}"));
+        }
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn names_of_two_places_are_asked_about_and_the_answer_decides() {
+    assert_eq!(asked("Bergen"), ["limburg", "noord-holland"]);
+    assert_eq!(asked("Hengelo"), ["gelderland", "overijssel"]);
+    assert_eq!(asked("Rijswijk"), ["noord-brabant", "zuid-holland"]);
+    // Zeeland: the village in Maashorst or the province.
+    assert_eq!(asked("Zeeland"), ["noord-brabant", "zeeland"]);
+
+    let c = &k().content;
+    let then = |first: &str, second: &str| {
+        let t = answer(&at_region_step(), first);
+        let t = answer(&t.conversation, second);
+        let a = t.conversation.answers.clone();
+        (
+            a.region.unwrap_or_default(),
+            a.municipality
+                .and_then(|m| c.municipality(&m).map(|m| m.name.clone()))
+                .unwrap_or_default(),
+            a.labour_market_region
+                .and_then(|r| c.labour_market_region(&r).map(|r| r.name.clone()))
+                .unwrap_or_default(),
+        )
+    };
+    assert_eq!(
+        then("Hengelo", "Gelderland"),
+        (
+            "gelderland".into(),
+            "Bronckhorst".into(),
+            "Achterhoek".into()
+        )
+    );
+    assert_eq!(
+        then("Hengelo", "Overijssel"),
+        ("overijssel".into(), "Hengelo".into(), "Twente".into())
+    );
+    assert_eq!(
+        then("Zeeland", "Noord-Brabant"),
+        (
+            "noord-brabant".into(),
+            "Maashorst".into(),
+            "Noordoost-Brabant".into()
+        )
+    );
+    // The province Zeeland is one region, so the region is known without a municipality.
+    assert_eq!(
+        then("Zeeland", "de provincie Zeeland"),
+        ("zeeland".into(), String::new(), "Zeeland".into())
+    );
+    // Naming the province along with the place needs no question.
+    assert_eq!(
+        placed("Hengelo in Overijssel"),
+        ("overijssel".into(), "Hengelo".into(), "Twente".into())
+    );
+    assert_eq!(
+        placed("Bergen NH"),
+        (
+            "noord-holland".into(),
+            "Bergen".into(),
+            "Noord-Holland Noord".into()
+        )
+    );
+}
+
+#[test]
+fn a_known_region_shows_its_own_desk_and_not_every_desk_of_the_province() {
+    let c = &k().content;
+    let cases = [
+        (
+            "Apeldoorn",
+            "desk_am06",
+            "Veluwe Stedendriehoek",
+            "werkcentrum_gelderland",
+        ),
+        (
+            "Naaldwijk",
+            "desk_am21",
+            "Haaglanden",
+            "werkcentrum_zuid_holland",
+        ),
+        ("Leerdam", "desk_am35", "Gorinchem", "werkcentrum_utrecht"),
+        (
+            "Nijkerk",
+            "desk_am14",
+            "Amersfoort",
+            "werkcentrum_gelderland",
+        ),
+        (
+            "Mook",
+            "desk_am08",
+            "Rijk van Nijmegen",
+            "werkcentrum_limburg",
+        ),
+    ];
+    for (place, desk, region, province_list) in cases {
+        let t = answer(&at_region_step(), place);
+        let rec = recommend::recommend(k(), &t.conversation.answers, Lang::Nl, None);
+        let ids: Vec<&str> = rec.contacts.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids.first(), Some(&desk), "{place}: {ids:?}");
+        assert!(!ids.contains(&province_list), "{place}: {ids:?}");
+        assert!(rec.text.contains(region), "{place}: {}", rec.text);
+        // No other region's desk.
+        assert!(
+            rec.contacts
+                .iter()
+                .filter_map(|x| c.contact(&x.id))
+                .all(|x| x.labour_market_region.is_none()
+                    || x.labour_market_region == t.conversation.answers.labour_market_region),
+            "{place}: {ids:?}"
+        );
+        // The English name is the English one.
+        let en = recommend::recommend(k(), &t.conversation.answers, Lang::En, None);
+        let want = c.contact(desk).unwrap().name_in(Lang::En);
+        assert!(en.text.contains(want), "{place}: {}", en.text);
+    }
+    // A postcode gives only the province: the province's pointer to its regions stays.
+    let t = answer(&at_region_step(), "3011 AB");
+    assert_eq!(t.conversation.answers.labour_market_region, None);
+    let rec = recommend::recommend(k(), &t.conversation.answers, Lang::Nl, None);
+    assert!(
+        rec.contacts
+            .iter()
+            .any(|x| x.id == "werkcentrum_zuid_holland"),
+        "{:?}",
+        rec.contacts
+    );
+}
+
+#[test]
+fn check_requires_a_region_for_every_municipality_and_a_desk_for_every_region() {
+    use llo_intake::content::{check::check_at, Severity};
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let base = k().content.clone();
+    let errors = |c: &llo_intake::content::Content| -> Vec<String> {
+        check_at(c, &[], today)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| format!("{}: {}", p.key, p.message))
+            .collect()
+    };
+    assert!(errors(&base).is_empty(), "{:?}", errors(&base));
+
+    let mut c = base.clone();
+    c.municipalities[0].labour_market_region = "AM99".into();
+    let e = errors(&c);
+    assert!(
+        e.iter().any(|x| x.contains("has no labour-market region")),
+        "{e:?}"
+    );
+
+    let mut c = base.clone();
+    c.contacts.retain(|x| x.id != "desk_am06");
+    let e = errors(&c);
+    assert!(
+        e.iter()
+            .any(|x| x.starts_with("labour_market_region.AM06") && x.contains("no contact")),
+        "{e:?}"
+    );
+
+    // The table of 2026 is due for a look 12 months on.
+    let warned = |day: chrono::NaiveDate| {
+        check_at(&base, &[], day)
+            .into_iter()
+            .any(|p| p.severity == Severity::Warning && p.key == "region_table.year")
+    };
+    assert!(!warned(today));
+    assert!(warned(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
+}
+
+#[test]
+fn the_export_has_municipality_and_region_as_its_last_columns() {
+    use llo_intake::app::summary::{Summary, CSV_COLUMNS};
+    let n = CSV_COLUMNS.len();
+    assert_eq!(
+        &CSV_COLUMNS[n - 2..],
+        ["municipality", "labour_market_region"]
+    );
+    let t = answer(&at_region_step(), "Apeldoorn");
+    let s = Summary::build(&t.conversation, &[], "ref".into(), false);
+    let row = s.csv_row();
+    assert_eq!(row.len(), n);
+    assert_eq!(&row[n - 2..], ["GM0200", "AM06"]);
 }
