@@ -19,6 +19,7 @@ mod handoff_core;
 mod layers;
 mod listening;
 mod ops;
+mod personas;
 mod pipes;
 mod privacy_consent;
 mod privacy_erasure;
