@@ -181,14 +181,12 @@ impl Intake {
         entries.extend(bot_entries(&turn.outputs, now));
         for e in &turn.events {
             if let Event::HandoffRequested { reason } = e {
-                let reason = serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                entries.push(Entry::new(
+                let reason = self.named("handoff_reason", reason, conv.lang);
+                entries.push(self.system_line(
                     now,
-                    Role::System,
-                    format!("handoff requested: {reason}"),
+                    conv.lang,
+                    "transcript_handoff_requested",
+                    &[("reason", &reason)],
                 ));
             }
         }
@@ -250,7 +248,9 @@ impl Intake {
             .store
             .conversation(conversation)?
             .ok_or(ActError::NotFound)?;
-        let system = |text: String| vec![Entry::new(now, Role::System, text)];
+        let lang = conv.lang;
+        let system =
+            |key: &str, vars: &[(&str, &str)]| vec![self.system_line(now, lang, key, vars)];
         let links = match &action {
             HandoffAction::RelayThread(thread) => vec![Link::CoachThread {
                 thread: thread.clone(),
@@ -265,33 +265,30 @@ impl Intake {
         let (conversation, mut outputs, events, entries) = match action {
             HandoffAction::Claim { coach } => {
                 let c = handoff::claim(&conv, &coach, now)?;
-                (c, vec![], vec![], system(format!("claimed by {coach}")))
+                (c, vec![], vec![], system("transcript_claimed", &[]))
             }
             HandoffAction::Transfer { to, by } => {
                 let c = handoff::transfer(&conv, &to, &by, now)?;
-                (
-                    c,
-                    vec![],
-                    vec![],
-                    system(format!("transferred to {to} by {by}")),
-                )
+                (c, vec![], vec![], system("transcript_transferred", &[]))
             }
             HandoffAction::HandBack { by } => {
                 // Close the hand-off, then let the engine re-ask where it was.
                 let c = handoff::hand_back(&conv, &by, now)?;
                 let mut t = engine::handle(&self.knowledge, &c, Input::Handback, now);
                 self.fill(&mut t.outputs);
-                let mut entries = system(format!("handed back by {by}"));
+                let mut entries = system("transcript_handed_back", &[]);
                 entries.extend(bot_entries(&t.outputs, now));
                 (t.conversation, t.outputs, t.events, entries)
             }
             HandoffAction::Close { outcome, by } => {
                 let c = handoff::close(&conv, outcome, &by, now)?;
-                let name = serde_json::to_value(outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                (c, vec![], vec![], system(format!("closed by {by}: {name}")))
+                let name = self.named("handoff_outcome", &outcome, lang);
+                (
+                    c,
+                    vec![],
+                    vec![],
+                    system("transcript_closed", &[("outcome", &name)]),
+                )
             }
             HandoffAction::Reminded => (handoff::reminded(&conv, now), vec![], vec![], vec![]),
             HandoffAction::CardPosted(card) => {
@@ -318,6 +315,31 @@ impl Intake {
             events,
             started: false,
         })
+    }
+
+    /// A system line for the transcript, from content in the conversation's
+    /// language. It names no one: who did what is in the hand-off log.
+    fn system_line(
+        &self,
+        now: DateTime<Utc>,
+        lang: Lang,
+        key: &str,
+        vars: &[(&str, &str)],
+    ) -> Entry {
+        Entry::new(
+            now,
+            Role::System,
+            fill(&self.knowledge.msg(key, lang), vars),
+        )
+    }
+
+    /// The content text `{prefix}_{value}` for a serde enum value (a reason, an outcome).
+    fn named<T: serde::Serialize>(&self, prefix: &str, value: &T, lang: Lang) -> String {
+        let id = serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        self.knowledge.msg(&format!("{prefix}_{id}"), lang)
     }
 
     /// Adds a line by a coach (relayed to the entrepreneur) or an internal

@@ -10,7 +10,7 @@ use crate::app::store::{Entry, Role, Store, StoreError};
 use crate::content::text::Lang;
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, HandoffReason, Status};
-use crate::domain::conversation::{HandoffEvent, Outcome};
+use crate::domain::conversation::{EventKind, HandoffEvent, Outcome};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -182,9 +182,20 @@ impl Summary {
         ))
     }
 
-    /// The summary as the entrepreneur may see it: internal notes removed.
+    /// The summary as the entrepreneur may see it: internal notes removed,
+    /// and no coach's platform id (those are the coaches' data): not on
+    /// transcript lines, not in the hand-off events.
     pub fn for_subject(mut self) -> Summary {
         self.internal_notes.clear();
+        for e in &mut self.handoff.events {
+            e.by = None;
+            if matches!(e.kind, EventKind::Claimed | EventKind::Transferred) {
+                e.detail = None;
+            }
+        }
+        for e in self.transcript.iter_mut().flatten() {
+            e.author = None;
+        }
         self
     }
 

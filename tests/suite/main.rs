@@ -29,3 +29,4 @@ mod privacy_support;
 mod randomized;
 mod store_links;
 mod support;
+mod transcript_lines;
