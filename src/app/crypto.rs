@@ -308,6 +308,11 @@ impl Keyring {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(KeyError::Io { path, source }),
         };
+        if bytes.iter().all(|b| *b == 0) {
+            // Overwritten but not yet unlinked: a destroy that a crash cut
+            // short. The key is gone; the sweeps finish the job.
+            return Ok(None);
+        }
         let key = self.unwrap_key(r, &bytes)?;
         cache.insert(*r, key.clone());
         Ok(Some(key))

@@ -50,8 +50,14 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub enum StoreError {
     #[error("the database in {0} is in use by another llo-intake process; stop that process first, or use another --db directory")]
     InUse(PathBuf),
-    #[error("the database in {path} is corrupt or unreadable ({detail}); restore it from a backup, or move the directory aside to start empty")]
+    #[error("the database in {path} is corrupt or unreadable ({detail}); nothing was changed. Stop here and restore the directory from a backup if you have one; do not delete or move it while you do")]
     Corrupt { path: PathBuf, detail: String },
+    #[error("permission denied on {0}: the user llo-intake runs as needs to read and write the database directory and everything in it")]
+    Permission(PathBuf),
+    #[error("{0} is not empty and is not an llo-intake database (no {MARKER} file); point --db (or [intake] database) at an empty or new directory")]
+    NotOurs(PathBuf),
+    #[error("the database in {0} holds data, but its {keys} directory is missing: without it nothing can be read. Put {keys}/ back from the backup it was saved with; nothing was changed", keys = crypto::KEYS_DIR)]
+    KeysMissing(PathBuf),
     #[error("the database in {path} has schema version {found}; this llo-intake reads version {expected}")]
     Schema {
         path: PathBuf,
@@ -243,37 +249,75 @@ fn tx_err(e: TransactionError<StoreError>) -> StoreError {
 }
 
 /// The file that marks a directory as an llo-intake database. It is written
-/// before sled creates anything, so a directory with sled files but without
-/// this marker, or with the marker but no data, is reported, not reused.
+/// last on a first start, once everything else is in place, so a first start
+/// that fails or is killed is simply done again by the next one; a directory
+/// with the marker but no data is reported, not reused.
 pub const MARKER: &str = "LLO-INTAKE-DATABASE";
 
-/// Creates the directory when needed. Returns true for a new database.
+/// What a first start creates before it writes the marker: sled's files,
+/// the key directory and the master key file.
+fn first_start_leftover(name: &str) -> bool {
+    matches!(
+        name,
+        "conf" | "db" | "blobs" | crypto::KEYS_DIR | crypto::DEFAULT_KEY_FILE
+    ) || name.starts_with("snap.")
+        || name == format!("{}.tmp", crypto::DEFAULT_KEY_FILE)
+}
+
+/// An I/O error on `path`, named for the operator: a permission problem as
+/// such, anything else as unreadable (the detail without sled internals).
+fn io_error(path: &Path, what: &str, e: &std::io::Error) -> StoreError {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        return StoreError::Permission(path.to_path_buf());
+    }
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("{what}: {e}"),
+    }
+}
+
+/// Creates the directory when needed, and clears what an interrupted sled
+/// snapshot left (a `snap.*.generating` file, often 0 bytes after a full
+/// disk, which would stop sled from opening intact data). Returns true for
+/// a new database: no marker yet, and nothing in it but what an earlier,
+/// unfinished first start may have left.
 fn prepare_dir(dir: &Path) -> Result<bool, StoreError> {
-    let corrupt = |detail: String| StoreError::Corrupt {
-        path: dir.to_path_buf(),
-        detail,
-    };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| corrupt(format!("cannot create the directory: {e}")))?;
-    let marker = dir.join(MARKER);
-    if marker.exists() {
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create the directory", &e))?;
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| io_error(dir, "cannot read the directory", &e))? {
+        let e = e.map_err(|e| io_error(dir, "cannot read the directory", &e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            // sled writes a snapshot there and renames it when complete: this one never was.
+            std::fs::remove_file(e.path())
+                .map_err(|err| io_error(&e.path(), "cannot remove an unfinished snapshot", &err))?;
+            tracing::warn!(file = %name, "removed an unfinished sled snapshot (left by a full disk or a crash)");
+            continue;
+        }
+        names.push(name);
+    }
+    if names.iter().any(|n| n == MARKER) {
         return Ok(false);
     }
-    let empty = std::fs::read_dir(dir)
-        .map_err(|e| corrupt(format!("cannot read the directory: {e}")))?
-        .next()
-        .is_none();
-    if !empty {
-        return Err(corrupt(format!(
-            "the directory is not empty but has no {MARKER} file, so it is not an llo-intake database"
-        )));
+    if !names.iter().all(|n| first_start_leftover(n)) {
+        return Err(StoreError::NotOurs(dir.to_path_buf()));
     }
-    std::fs::write(
-        &marker,
-        "This directory is an llo-intake sled database. Do not edit its files.\n",
-    )
-    .map_err(|e| corrupt(format!("cannot write {MARKER}: {e}")))?;
     Ok(true)
+}
+
+/// Puts the marker in place, durably: the last step of a first start.
+fn write_marker(dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(MARKER);
+    let tmp = dir.join(format!("{MARKER}.tmp"));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(b"This directory is an llo-intake sled database. Do not edit its files.\n")?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| io_error(&path, "cannot write the marker file", &e))
 }
 
 type Tx = Result<(), ConflictableTransactionError<StoreError>>;
@@ -348,16 +392,21 @@ impl Store {
             Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
                 return Err(StoreError::InUse(dir.to_path_buf()))
             }
+            Ok(Err(sled::Error::Io(e))) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(StoreError::Permission(dir.to_path_buf()))
+            }
             Ok(Err(e)) => {
+                // sled's own words are for the log, not the operator's message.
+                tracing::warn!(error = %e, "sled could not open the database");
                 return Err(StoreError::Corrupt {
                     path: dir.to_path_buf(),
-                    detail: e.to_string(),
-                })
+                    detail: "its files cannot be read back".into(),
+                });
             }
             Err(_) => {
                 return Err(StoreError::Corrupt {
                     path: dir.to_path_buf(),
-                    detail: "sled could not recover it".into(),
+                    detail: "its files cannot be read back".into(),
                 })
             }
         };
@@ -375,6 +424,26 @@ impl Store {
         let empty = [&conversations, &active, &by_user, &transcript]
             .iter()
             .all(|t| t.is_empty());
+        if new_dir {
+            // Without the marker only an unfinished first start is taken up:
+            // no data, and no trees but ours.
+            let ours = [
+                "meta",
+                "conversations",
+                "active",
+                "by_user",
+                "transcript",
+                "seen",
+                "links",
+                "cleanup",
+            ];
+            let foreign = db.tree_names().iter().any(|n| {
+                n.as_ref() != b"__sled__default" && !ours.iter().any(|o| o.as_bytes() == n.as_ref())
+            });
+            if !empty || foreign || !db.is_empty() {
+                return Err(StoreError::NotOurs(dir.to_path_buf()));
+            }
+        }
         let schema = meta.get("schema_version")?;
         match &schema {
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
@@ -402,6 +471,10 @@ impl Store {
         let key_file = key_file.unwrap_or(&default_file);
         let check = meta.get("key_check")?;
         let fresh = check.is_none() && schema.is_none() && empty;
+        if !empty && !dir.join(crypto::KEYS_DIR).is_dir() {
+            // Never make new keys over data sealed with lost ones.
+            return Err(StoreError::KeysMissing(dir.to_path_buf()));
+        }
         let (master, origin) = crypto::load_master_key(key_file, fresh)?;
         match &check {
             Some(c) if c.as_ref() != master.check_value().as_slice() => {
@@ -424,7 +497,10 @@ impl Store {
             );
         }
         let keys = Keyring::new(dir, &master)?;
-        Ok(Store {
+        if new_dir {
+            write_marker(dir)?;
+        }
+        let store = Store {
             path: dir.to_path_buf(),
             db,
             conversations,
@@ -436,7 +512,15 @@ impl Store {
             cleanup,
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
-        })
+        };
+        let swept = store.sweep_orphan_keys()?;
+        if swept > 0 {
+            tracing::info!(
+                keys = swept,
+                "removed data keys that no longer protect anything"
+            );
+        }
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -523,14 +607,28 @@ impl Store {
     }
 
     /// Every conversation, oldest id first. Conversations of forgotten users
-    /// (whose records may still linger) are left out.
+    /// (whose records may still linger) are left out, and so are those whose
+    /// data key is damaged: one user's broken key never stops the others'
+    /// export, sweep or erasure (a warning says how many were left out).
     pub fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
         let mut out = Vec::new();
+        let mut unreadable = 0;
         for kv in self.conversations.iter() {
             let (k, v) = kv?;
-            if let Some(c) = self.open_json(T_CONVERSATIONS, &k, &v)? {
-                out.push(c);
+            match self.open_json(T_CONVERSATIONS, &k, &v) {
+                Ok(Some(c)) => out.push(c),
+                Ok(None) => {}
+                Err(StoreError::Key(KeyError::Damaged(_)) | StoreError::Decode(_)) => {
+                    unreadable += 1
+                }
+                Err(e) => return Err(e),
             }
+        }
+        if unreadable > 0 {
+            tracing::warn!(
+                conversations = unreadable,
+                "conversations left out: their data key is damaged (forget those users to remove them)"
+            );
         }
         Ok(out)
     }
@@ -886,7 +984,13 @@ impl Store {
         let mut threads = Vec::new();
         let mut card_of = Vec::new();
         for id in &conversations {
-            let h = self.conversation(id)?.and_then(|c| c.handoff);
+            // A damaged key must not stop the erasure: its records cannot be
+            // read, so only the card link (ids, unsealed) says what to blank.
+            let h = match self.conversation(id) {
+                Ok(c) => c.and_then(|c| c.handoff),
+                Err(StoreError::Key(KeyError::Damaged(_)) | StoreError::Decode(_)) => None,
+                Err(e) => return Err(e),
+            };
             card_of.push(h.as_ref().and_then(|h| h.card.clone()));
             if let Some(h) = h {
                 cards.extend(h.card);
@@ -929,7 +1033,8 @@ impl Store {
             let Some(r) = crypto::owner(&v) else {
                 continue;
             };
-            if !self.keys.has_key(&r)? {
+            // A damaged key still counts as a key: only forgetting its user removes those records.
+            if matches!(self.keys.has_key(&r), Ok(false)) {
                 orphans.push((String::from_utf8_lossy(&k).into_owned(), r));
             }
         }
@@ -937,7 +1042,24 @@ impl Store {
             self.erase(id, r, &[])?;
         }
         self.sweep_orphan_links()?;
+        drop(_guard);
+        self.sweep_orphan_keys()?;
         Ok(orphans.len())
+    }
+
+    /// Destroys data keys that protect nothing any more (their user has no
+    /// conversation; links of such a user go with the next sweep): left by a crash between removing a user's
+    /// last records and destroying their key. Run at every start and by
+    /// every retention sweep. Returns how many went.
+    pub fn sweep_orphan_keys(&self) -> Result<usize, StoreError> {
+        let _guard = self.exclusive();
+        let mut n = 0;
+        for r in self.keys.users()? {
+            if self.by_user.scan_prefix(r).next().is_none() && self.keys.destroy(&r)? {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Links left without their records: an intake thread whose person's
@@ -949,11 +1071,11 @@ impl Store {
             let (k, v) = kv?;
             let dead = match k.first() {
                 Some(b'P') => match UserRef::try_from(&k[1..]) {
-                    Ok(r) => !self.keys.has_key(&r)?,
+                    Ok(r) => matches!(self.keys.has_key(&r), Ok(false)),
                     Err(_) => false,
                 },
                 Some(b'T') => match crypto::owner(&v) {
-                    Some(r) => !self.keys.has_key(&r)?,
+                    Some(r) => matches!(self.keys.has_key(&r), Ok(false)),
                     None => true,
                 },
                 Some(b'C') => !self.conversations.contains_key(&v)?,
@@ -1112,5 +1234,25 @@ mod tests {
         assert!(!store.db.tree_names().iter().any(|n| n == b"old_coach"));
         // A second start finds nothing more to take over.
         assert_eq!(store.import_links("old_threads", "old_coach").unwrap(), 0);
+    }
+}
+
+#[cfg(test)]
+mod open_tests {
+    use super::*;
+
+    #[test]
+    fn a_permission_problem_is_named_as_such_and_advises_nothing_about_data() {
+        let e = io_error(
+            Path::new("/srv/llo"),
+            "cannot read the directory",
+            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        let text = e.to_string();
+        assert!(text.starts_with("permission denied on /srv/llo"), "{text}");
+        assert!(
+            !text.contains("backup") && !text.contains("corrupt"),
+            "{text}"
+        );
     }
 }

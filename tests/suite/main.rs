@@ -28,5 +28,6 @@ mod privacy_retention;
 mod privacy_support;
 mod randomized;
 mod store_links;
+mod store_recovery;
 mod support;
 mod transcript_lines;
