@@ -8,23 +8,6 @@ use llo_intake::app::store::Store;
 use privacy_support::*;
 use std::path::Path;
 
-fn export_all(db: &Path) -> String {
-    let o = run(
-        &[
-            "export",
-            "--db",
-            db.to_str().unwrap(),
-            "--format",
-            "jsonl",
-            "--transcripts",
-            "--user-ids",
-        ],
-        "",
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    stdout(&o)
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {

@@ -31,25 +31,9 @@ fn two_users(db: &Path) {
     console_intake(db, "42", "Mijn mensen lopen weg");
 }
 
-fn export_user_ids(db: &Path) -> String {
-    let o = run(
-        &[
-            "export",
-            "--db",
-            db.to_str().unwrap(),
-            "--format",
-            "jsonl",
-            "--user-ids",
-        ],
-        "",
-    );
-    assert!(o.status.success(), "export: {}", stderr(&o));
-    stdout(&o)
-}
-
 /// A broken key of user 41 must leave 42 untouched, and forgetting 41 completes.
 fn only_its_own_user(db: &Path, key: &Path) {
-    let out = export_user_ids(db);
+    let out = export_all(db);
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.contains("\"42\""), "{out}");
     let o = run(&["purge", "--db", db.to_str().unwrap()], "");
@@ -179,7 +163,7 @@ fn an_unfinished_snapshot_left_by_a_full_disk_does_not_stop_the_next_start() {
     console_intake(&db, "41", "Ik kan geen personeel vinden");
     std::fs::write(db.join("snap.00000000000011B1.generating"), b"").unwrap();
     console_intake(&db, "42", "Mijn mensen lopen weg");
-    assert_eq!(export_user_ids(&db).lines().count(), 2);
+    assert_eq!(export_all(&db).lines().count(), 2);
 }
 
 #[test]

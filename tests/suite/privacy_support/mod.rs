@@ -67,6 +67,24 @@ pub fn console_intake(db: &Path, user: &str, words: &str) -> Output {
     o
 }
 
+/// `export --format jsonl --transcripts --user-ids` of the database in `db`.
+pub fn export_all(db: &Path) -> String {
+    let o = run(
+        &[
+            "export",
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--transcripts",
+            "--user-ids",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
 /// Every file under `dir` whose bytes contain `needle`.
 pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut hits = Vec::new();
