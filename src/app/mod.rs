@@ -13,5 +13,21 @@ pub mod store;
 pub mod summary;
 
 /// The message keys the application layer says by key (the service's
-/// answer to an over-long message); `check` requires them.
-pub const MESSAGE_KEYS: &[&str] = &["too_long"];
+/// answer to an over-long message, the hand-off lines it writes into the
+/// transcript with their reasons and outcomes); `check` requires them.
+pub const MESSAGE_KEYS: &[&str] = &[
+    "too_long",
+    "transcript_handoff_requested",
+    "transcript_claimed",
+    "transcript_transferred",
+    "transcript_handed_back",
+    "transcript_closed",
+    "handoff_reason_user_request",
+    "handoff_reason_offer_accepted",
+    "handoff_reason_misunderstood",
+    "handoff_reason_moderator",
+    "handoff_outcome_resolved",
+    "handoff_outcome_referred",
+    "handoff_outcome_no_show",
+    "handoff_outcome_other",
+];

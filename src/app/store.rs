@@ -299,7 +299,15 @@ fn prepare_dir(dir: &Path) -> Result<bool, StoreError> {
     if names.iter().any(|n| n == MARKER) {
         return Ok(false);
     }
-    if !names.iter().all(|n| first_start_leftover(n)) {
+    // A first start makes no data key before the marker: keys without the
+    // marker belong to a database that is not here, and are left alone.
+    let keys_dir = dir.join(crypto::KEYS_DIR);
+    let holds_keys = keys_dir.is_dir()
+        && std::fs::read_dir(&keys_dir)
+            .map_err(|e| io_error(&keys_dir, "cannot read the directory", &e))?
+            .next()
+            .is_some();
+    if holds_keys || !names.iter().all(|n| first_start_leftover(n)) {
         return Err(StoreError::NotOurs(dir.to_path_buf()));
     }
     Ok(true)

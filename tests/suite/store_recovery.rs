@@ -181,3 +181,25 @@ fn a_damaged_database_is_named_without_sled_internals_or_advice_to_move_it() {
         assert!(!message.contains(bad), "{bad:?} in {message}");
     }
 }
+
+#[test]
+fn keys_without_their_database_are_never_taken_for_a_first_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    console_intake(&db, "41", "Ik kan geen personeel vinden");
+    // Only the keys survived (say, copied without the database files).
+    let lost = tmp.path().join("lost");
+    std::fs::create_dir_all(lost.join("keys")).unwrap();
+    let key = key_file(&db, "41");
+    let kept = lost.join("keys").join(key.file_name().unwrap());
+    std::fs::copy(&key, &kept).unwrap();
+    std::fs::copy(db.join("master.key"), lost.join("master.key")).unwrap();
+    let o = run(&["console", "--db", lost.to_str().unwrap(), "--jsonl"], "");
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not an llo-intake database"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(kept.exists(), "the key is left alone");
+}
