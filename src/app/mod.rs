@@ -6,6 +6,7 @@
 pub mod crypto;
 pub mod eval;
 pub mod export;
+pub mod ops;
 pub mod privacy;
 pub mod service;
 pub mod settings;

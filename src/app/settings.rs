@@ -30,6 +30,27 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     #[serde(default)]
     pub export: ExportConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The `[log]` section: how log lines on stderr look.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (for people) or `json` (one object per line, for collectors).
+    /// `--log-format` overrides it.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// What is kept, for how long, and under which key.

@@ -44,6 +44,9 @@ mod ops;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines on stderr as text or json (default: the config's [log] format, else text).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<ops::LogFormatArg>,
 }
 
 #[derive(Subcommand)]
@@ -73,10 +76,14 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Validate the content files.
+    /// Validate the content files; with --config also the config, database,
+    /// token and secret-file modes, and show what the bot will do.
     Check {
         #[arg(long = "intents")]
         intents: Vec<PathBuf>,
+        /// Config file to validate (content: its `[intake] content` unless --intents).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Show the concerns detected in TEXT (or in each line of stdin).
     Classify {
@@ -228,6 +235,7 @@ impl DbArgs {
                 db.display()
             )));
         }
+        crate::app::ops::refuse_exposed_key(&db, config.privacy.master_key_file.as_deref())?;
         let store = Store::open_with_key_file(&db, config.privacy.master_key_file.as_deref())?;
         Ok((config, store))
     }
@@ -262,7 +270,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 /// exit code (0 ok, 1 runtime error, 2 usage or content error).
 pub fn main() -> ExitCode {
     let cli = parse_args();
-    init_logging(matches!(cli.command, Command::Run { .. }));
+    ops::init_logging(matches!(cli.command, Command::Run { .. }), log_format(&cli));
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`| head`): what they wanted is written.
@@ -295,17 +303,52 @@ fn parse_args() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-/// Logs go to stderr; `LLO_INTAKE_LOG` overrides the level (e.g. `debug`).
-/// The bot logs its own progress at info; message content is never logged.
-fn init_logging(bot: bool) {
-    let default = if bot { "warn,llo_intake=info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LLO_INTAKE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+/// Validates content the way the bot loads it (parse, validate, compile);
+/// every problem goes to stderr. `Ok` is the summary line.
+fn check_content(dirs: &[PathBuf]) -> anyhow::Result<String> {
+    let (loaded, problems) = match content::load(dirs, &message_keys()) {
+        Ok(l) => {
+            let w = l.warnings.clone();
+            (Some(l), w)
+        }
+        Err(e) => (None, e.problems),
+    };
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    for p in &problems {
+        errln!("{p}");
+    }
+    let Some(loaded) = loaded.filter(|_| errors == 0) else {
+        anyhow::bail!("content check failed: {errors} error(s), {warnings} warning(s)");
+    };
+    let merged = &loaded.content;
+    Ok(format!(
+        "content ok: {} concerns, {} steps, {} routes, {} contacts, {} provinces ({warnings} warning(s))",
+        merged.concerns.len(),
+        merged.steps.len(),
+        merged.routes.len(),
+        merged.contacts.len(),
+        merged.provinces.len()
+    ))
+}
+
+/// The log format: `--log-format`, else `[log] format` of the config the
+/// command reads (`run`, `check --config`), else text.
+fn log_format(cli: &Cli) -> crate::app::settings::LogFormat {
+    if let Some(f) = cli.log_format {
+        return f.into();
+    }
+    let config = match &cli.command {
+        Command::Run { config } => load_config(config.clone()).ok(),
+        Command::Check {
+            config: Some(p), ..
+        } => Config::load(p).ok(),
+        _ => None,
+    };
+    config.map(|c| c.log.format).unwrap_or_default()
 }
 
 fn dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -358,10 +401,7 @@ fn load_config(path: Option<PathBuf>) -> Result<Config, Failure> {
 /// `llo-intake run`: the Discord bot until SIGINT or SIGTERM.
 fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
     let config = load_config(config)?;
-    let token = config
-        .discord
-        .token(std::env::var("DISCORD_TOKEN").ok())
-        .map_err(|e| Failure::Usage(e.into()))?;
+    let token = ops::preflight(&config)?;
     let k = knowledge(&config.intake.content)?;
     let store = Store::open_with_key_file(
         &config.intake.database,
@@ -429,6 +469,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             jsonl,
         } => {
             let k = knowledge(&dirs(intents))?;
+            crate::app::ops::refuse_exposed_key(&db, None)?;
             let store = Store::open(&db)?;
             let intake = Intake::new(Arc::new(k), store, lang);
             let format = if jsonl {
@@ -449,37 +490,16 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             intake.store.flush()?;
             Ok(())
         }
-        Command::Check { intents } => {
-            // The same load as the bot's: parse, validate, compile.
-            let (loaded, problems) = match content::load(&dirs(intents), &message_keys()) {
-                Ok(l) => {
-                    let w = l.warnings.clone();
-                    (Some(l), w)
-                }
-                Err(e) => (None, e.problems),
-            };
-            let errors = problems
-                .iter()
-                .filter(|p| p.severity == Severity::Error)
-                .count();
-            let warnings = problems.len() - errors;
-            for p in &problems {
-                errln!("{p}");
-            }
-            let Some(loaded) = loaded.filter(|_| errors == 0) else {
-                return Err(Failure::Usage(anyhow::anyhow!(
-                    "content check failed: {errors} error(s), {warnings} warning(s)"
-                )));
-            };
-            let merged = &loaded.content;
-            outln!(
-                "content ok: {} concerns, {} steps, {} routes, {} contacts, {} provinces ({warnings} warning(s))",
-                merged.concerns.len(),
-                merged.steps.len(),
-                merged.routes.len(),
-                merged.contacts.len(),
-                merged.provinces.len()
-            );
+        Command::Check {
+            config: Some(config),
+            intents,
+        } => ops::check_config(&config, intents),
+        Command::Check {
+            config: None,
+            intents,
+        } => {
+            let summary = check_content(&dirs(intents)).map_err(Failure::Usage)?;
+            outln!("{summary}");
             Ok(())
         }
         Command::Classify {

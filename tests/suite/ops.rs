@@ -175,3 +175,282 @@ fn version_shows_the_version_and_the_content_hash() {
     );
     assert!(hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()));
 }
+
+/// A copy of `config.example.toml` in `dir`, with `edit` applied
+/// (old, new) pairs; each `old` must occur.
+fn example_config(dir: &Path, edits: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut src =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+            .unwrap();
+    for (old, new) in edits {
+        assert!(src.contains(old), "{old}");
+        src = src.replacen(old, new, 1);
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, src).unwrap();
+    path
+}
+
+fn check_config(dir: &Path, config: &Path, token: Option<&str>) -> (i32, String, String) {
+    let mut c = bin_in(dir);
+    c.args(["check", "--config"]).arg(config);
+    if let Some(t) = token {
+        c.env("DISCORD_TOKEN", t);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+const SECRET: &str = "secret-token-never-printed";
+
+#[test]
+fn check_config_accepts_the_example_and_says_what_the_bot_will_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The example exactly as shipped, read where it lies.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let (code, out, err) = check_config(tmp.path(), &example, Some(SECRET));
+    assert_eq!(code, 0, "{out}{err}");
+    for want in [
+        "mode:            Dm",
+        "coach role:      not set",
+        "retention:       180 days",
+        "content ok:",
+        "token:           provided, from the DISCORD_TOKEN environment variable",
+        "health endpoint:",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    assert!(err.contains("coach_role is not set"), "{err}");
+    assert!(!out.contains(SECRET) && !err.contains(SECRET));
+}
+
+#[test]
+fn check_config_exits_2_naming_each_broken_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("mode = \"dm\"", "mode = \"dms\"", "mode"),
+        (
+            "retention_days = 180",
+            "retention_days = -1",
+            "retention_days",
+        ),
+        (
+            "rate_limit_events = 12",
+            "rate_limit_events = \"12\"",
+            "rate_limit_events",
+        ),
+        ("delimiter = \";\"", "delimiter = \";;\"", "delimiter"),
+        ("format = \"text\"", "format = \"xml\"", "format"),
+        ("close = \"17:00\"", "close = \"08:00\"", "close"),
+        (
+            "# gelderland = 123456789012345678",
+            "gelderlandd = 1",
+            "gelderlandd",
+        ),
+        (
+            "default_language = \"nl\"",
+            "default_langauge = \"nl\"",
+            "default_langauge",
+        ),
+        (
+            "content = [\"embedded\"]",
+            "content = [\"embedded\", \"missing-dir\"]",
+            "missing-dir",
+        ),
+        (
+            "# token_file = \"/run/secrets/discord_token\"",
+            "token_file = \"no-such-token\"",
+            "no-such-token",
+        ),
+    ];
+    for (old, new, name) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = example_config(tmp.path(), &[(old, new)]);
+        // token_file is only read when DISCORD_TOKEN is not set.
+        let token = (!name.contains("token")).then_some(SECRET);
+        let (code, out, err) = check_config(tmp.path(), &config, token);
+        assert_eq!(code, 2, "{new}: {out}{err}");
+        assert!(err.contains(name), "{new}: the error names {name}: {err}");
+    }
+    // No token at all.
+    let tmp = tempfile::tempdir().unwrap();
+    let config = example_config(tmp.path(), &[]);
+    let (code, _, err) = check_config(tmp.path(), &config, None);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("DISCORD_TOKEN") && err.contains("token_file"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn check_config_opens_the_database_read_only_and_checks_key_and_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = example_config(tmp.path(), &[]);
+    // A database with one conversation, made by the console.
+    let out = bin_in(tmp.path())
+        .args(["console", "--jsonl", "--db", "data"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let snapshot = |dir: &Path| {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let data = tmp.path().join("data");
+    let before = snapshot(&data);
+    let (code, out, err) = check_config(tmp.path(), &config, Some(SECRET));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("master key fits, 1 conversation(s)"), "{out}");
+    assert_eq!(snapshot(&data), before, "check wrote to the database");
+
+    // Another master key: named as the problem, exit 2.
+    let wrong = "11".repeat(32);
+    let o = bin_in(tmp.path())
+        .args(["check", "--config"])
+        .arg(&config)
+        .env("DISCORD_TOKEN", SECRET)
+        .env("LLO_INTAKE_MASTER_KEY", &wrong)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("master key"),
+        "{o:?}"
+    );
+
+    // A master key file others can read: refused by check and by the console.
+    chmod(&data.join("master.key"), 0o644);
+    let (code, _, err) = check_config(tmp.path(), &config, Some(SECRET));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("readable by other users") && err.contains("chmod 600"),
+        "{err}"
+    );
+    let o = bin_in(tmp.path())
+        .args(["console", "--jsonl", "--db", "data"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("master.key is readable by other users"));
+    chmod(&data.join("master.key"), 0o600);
+
+    // While the console holds the database, check says so and does not fail.
+    let mut held = bin_in(tmp.path())
+        .args(["console", "--jsonl", "--db", "data"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(held.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let (code, out, err) = check_config(tmp.path(), &config, Some(SECRET));
+    drop(held.stdin.take());
+    held.wait().unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("in use by a running llo-intake"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_token_comes_from_the_systemd_credential_and_a_readable_token_file_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = example_config(tmp.path(), &[]);
+    let creds = tmp.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    std::fs::write(creds.join("discord-token"), format!("{SECRET}\n")).unwrap();
+    chmod(&creds.join("discord-token"), 0o400);
+    let out = bin_in(tmp.path())
+        .args(["check", "--config"])
+        .arg(&config)
+        .env("CREDENTIALS_DIRECTORY", &creds)
+        .output()
+        .unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(o.contains("creds/discord-token"), "{o}");
+    assert!(!e.contains("readable by other users"), "{e}");
+    assert!(!o.contains(SECRET) && !e.contains(SECRET));
+
+    // A token file others can read: used, with a loud warning.
+    let token = tmp.path().join("token");
+    std::fs::write(&token, SECRET).unwrap();
+    chmod(&token, 0o644);
+    let config = example_config(
+        tmp.path(),
+        &[(
+            "# token_file = \"/run/secrets/discord_token\"",
+            "token_file = \"token\"",
+        )],
+    );
+    let (code, out, err) = check_config(tmp.path(), &config, None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("token file") && err.contains("readable by other users"),
+        "{err}"
+    );
+    assert!(!out.contains(SECRET) && !err.contains(SECRET));
+}
+
+#[test]
+fn logs_are_json_lines_with_log_format_json_and_rust_log_is_honoured() {
+    // A first console start logs one warning: a new master key was created.
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut c = bin_in(tmp.path());
+        c.args(args).args(["console", "--jsonl", "--db", "data"]);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let out = c.stdin(Stdio::null()).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let json = run(&[], &["--log-format", "json"]);
+    let line = json
+        .lines()
+        .find(|l| l.contains("master key"))
+        .expect(&json);
+    let v: Value = serde_json::from_str(line).expect(line);
+    assert_eq!(v["level"], "WARN");
+    assert!(v["fields"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("back it up"));
+    let text = run(&[], &[]);
+    assert!(text.contains("WARN") && serde_json::from_str::<Value>(text.trim()).is_err());
+    assert!(!run(&[("RUST_LOG", "error")], &[]).contains("master key"));
+    // LLO_INTAKE_LOG wins over RUST_LOG.
+    assert!(run(&[("RUST_LOG", "error"), ("LLO_INTAKE_LOG", "warn")], &[]).contains("master key"));
+}
