@@ -56,7 +56,8 @@ enum Command {
         /// Database directory (created when missing).
         #[arg(long, default_value = "data")]
         db: PathBuf,
-        /// Content directory; repeat to add a deployment's own content.
+        /// Content: "embedded" (the default: the content in the binary) or a
+        /// directory; repeat to merge several in order.
         #[arg(long = "intents")]
         intents: Vec<PathBuf>,
         /// Who is talking (each user has their own conversation).
@@ -79,6 +80,8 @@ enum Command {
     /// Validate the content files; with --config also the config, database,
     /// token and secret-file modes, and show what the bot will do.
     Check {
+        /// Content: "embedded" (the default: the content in the binary) or a
+        /// directory; repeat to merge several in order.
         #[arg(long = "intents")]
         intents: Vec<PathBuf>,
         /// Config file to validate (content: its `[intake] content` unless --intents).
@@ -87,9 +90,13 @@ enum Command {
     },
     /// Show the concerns detected in TEXT (or in each line of stdin).
     Classify {
+        /// The text to classify (default: each line of stdin).
         text: Option<String>,
+        /// Content: "embedded" (the default: the content in the binary) or a
+        /// directory; repeat to merge several in order.
         #[arg(long = "intents")]
         intents: Vec<PathBuf>,
+        /// Language of the text: nl or en.
         #[arg(long, default_value = "nl")]
         lang: Lang,
         /// Show which pattern matched which words, and what cancelled it.
@@ -101,7 +108,10 @@ enum Command {
     },
     /// Score the classifier on a labelled JSONL file.
     Eval {
+        /// JSON lines, one {"text": ..., "concerns": [...]} per line (tests/data/*.jsonl).
         file: PathBuf,
+        /// Content: "embedded" (the default: the content in the binary) or a
+        /// directory; repeat to merge several in order.
         #[arg(long = "intents")]
         intents: Vec<PathBuf>,
         /// Print the report as JSON.
@@ -115,6 +125,7 @@ enum Command {
     Export {
         #[command(flatten)]
         db: DbArgs,
+        /// Output format.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
         /// Write to FILE (created with mode 0600) instead of stdout.
@@ -292,6 +303,11 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The clap command tree (for tests that walk every command and option).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// The command line, with `--version` naming the content hash as well.

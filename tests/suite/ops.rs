@@ -385,23 +385,9 @@ fn the_token_comes_from_the_systemd_credential_and_a_readable_token_file_is_warn
     let tmp = tempfile::tempdir().unwrap();
     let config = example_config(tmp.path(), &[]);
     let creds = tmp.path().join("creds");
-    std::fs::create_dir(&creds).unwrap();
-    std::fs::write(creds.join("discord-token"), format!("{SECRET}\n")).unwrap();
-    chmod(&creds.join("discord-token"), 0o400);
-    let out = bin_in(tmp.path())
-        .args(["check", "--config"])
-        .arg(&config)
-        .env("CREDENTIALS_DIRECTORY", &creds)
-        .output()
-        .unwrap();
-    let (o, e) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    let (o, e) = check_with_credential(Path::new(BIN), tmp.path(), &config, &creds);
     assert!(o.contains("creds/discord-token"), "{o}");
     assert!(!e.contains("readable by other users"), "{e}");
-    assert!(!o.contains(SECRET) && !e.contains(SECRET));
 
     // A token file others can read: used, with a loud warning.
     let token = tmp.path().join("token");
@@ -453,4 +439,151 @@ fn logs_are_json_lines_with_log_format_json_and_rust_log_is_honoured() {
     assert!(!run(&[("RUST_LOG", "error")], &[]).contains("master key"));
     // LLO_INTAKE_LOG wins over RUST_LOG.
     assert!(run(&[("RUST_LOG", "error"), ("LLO_INTAKE_LOG", "warn")], &[]).contains("master key"));
+}
+
+/// Puts the token where a systemd credential (or the container's secret)
+/// lies, runs `check --config` in `cwd` with that `CREDENTIALS_DIRECTORY`,
+/// and asserts exit 0 with the token never printed. Returns stdout, stderr.
+#[cfg(unix)]
+fn check_with_credential(
+    program: &Path,
+    cwd: &Path,
+    config: &Path,
+    creds: &Path,
+) -> (String, String) {
+    std::fs::create_dir_all(creds).unwrap();
+    std::fs::write(creds.join("discord-token"), format!("{SECRET}\n")).unwrap();
+    chmod(&creds.join("discord-token"), 0o400);
+    let out = run_in(program, cwd)
+        .args(["check", "--config"])
+        .arg(config)
+        .env("CREDENTIALS_DIRECTORY", creds)
+        .output()
+        .unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(!o.contains(SECRET) && !e.contains(SECRET));
+    (o, e)
+}
+
+/// `config` with every absolute path under `prefix` moved into `root`.
+fn rooted_config(root: &Path, config: &str, prefix: &str) -> std::path::PathBuf {
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(config)).unwrap();
+    assert!(src.contains(prefix), "{config} uses {prefix}");
+    let rooted = src.replace(
+        &format!("\"{prefix}"),
+        &format!("\"{}{prefix}", root.display()),
+    );
+    let path = root.join("etc/llo-intake/config.toml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, rooted).unwrap();
+    path
+}
+
+fn recipe(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap()
+}
+
+/// No container engine runs here: this takes the Containerfile's steps by
+/// hand (binary and config copied into an empty root, the token as the
+/// secret `/run/secrets/discord-token`, the database on `/data`) and runs
+/// what the image runs, with `check` for `run`.
+#[cfg(unix)]
+#[test]
+fn the_container_recipe_steps_check_out() {
+    let file = recipe("Containerfile");
+    for line in [
+        "COPY --from=build /src/target/release/llo-intake /usr/local/bin/llo-intake",
+        "COPY deploy/config.container.toml /etc/llo-intake/config.toml",
+        "ENV CREDENTIALS_DIRECTORY=/run/secrets",
+        "USER llo",
+        "VOLUME [\"/data\"]",
+        "CMD [\"run\", \"--config\", \"/etc/llo-intake/config.toml\"]",
+    ] {
+        assert!(file.lines().any(|l| l == line), "Containerfile: {line}");
+    }
+    let compose = recipe("deploy/compose.yaml");
+    assert!(compose.contains("- discord-token") && compose.contains("llo-data:/data"));
+
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let bin = root.join("usr/local/bin/llo-intake");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(BIN, &bin).unwrap();
+    let config = rooted_config(root, "deploy/config.container.toml", "/data");
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    let secrets = root.join("run/secrets");
+    let (o, _) = check_with_credential(&bin, &root.join("data"), &config, &secrets);
+    assert!(
+        o.contains("run/secrets/discord-token") && o.contains("/data/intake"),
+        "{o}"
+    );
+}
+
+/// The systemd unit's settings, and its ExecStart run (as `check`) in the
+/// environment the unit gives it: the credential in $CREDENTIALS_DIRECTORY,
+/// the database in the StateDirectory.
+#[cfg(unix)]
+#[test]
+fn the_systemd_unit_steps_check_out() {
+    let unit = recipe("deploy/llo-intake.service");
+    for line in [
+        "DynamicUser=yes",
+        "StateDirectory=llo-intake",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "LoadCredential=discord-token:/etc/llo-intake/discord-token",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "unit: {line}");
+    }
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let args: Vec<&str> = exec.split_whitespace().collect();
+    assert_eq!(
+        args,
+        [
+            "/usr/local/bin/llo-intake",
+            "run",
+            "--config",
+            "/etc/llo-intake/config.toml"
+        ]
+    );
+
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let config = rooted_config(root, "deploy/config.systemd.toml", "/var/lib/llo-intake");
+    let state = root.join("var/lib/llo-intake");
+    std::fs::create_dir_all(&state).unwrap();
+    let creds = root.join("run/credentials/llo-intake.service");
+    let (o, _) = check_with_credential(Path::new(BIN), &state, &config, &creds);
+    assert!(o.contains("llo-intake.service/discord-token"), "{o}");
+}
+
+#[test]
+fn every_command_and_option_has_help_text() {
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            let builtin = matches!(a.get_id().as_str(), "help" | "version");
+            if !builtin && a.get_help().is_none() && a.get_long_help().is_none() {
+                missing.push(format!("{path} {}", a.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let name = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(name.clone());
+            }
+            walk(sub, &name, missing);
+        }
+    }
+    let cmd = llo_intake::cli::command();
+    let mut missing = Vec::new();
+    walk(&cmd, "llo-intake", &mut missing);
+    assert!(cmd.get_subcommands().count() >= 9);
+    assert!(missing.is_empty(), "without help text: {missing:#?}");
 }
