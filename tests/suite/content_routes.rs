@@ -258,14 +258,15 @@ fn sector_networks_come_with_their_region() {
         None,
     );
     assert!(zh.routes.iter().any(|r| r.id == "greenport_west_holland"));
-    // An uncertain route says so in its why line.
+    // An uncertain route says so in its why line (the review's wording,
+    // "misschien kun je dit nu niet aanvragen", from content).
     let gwh = zh
         .routes
         .iter()
         .find(|r| r.id == "greenport_west_holland")
         .unwrap();
     assert!(
-        gwh.uncertain && gwh.why.contains("niet zeker"),
+        gwh.uncertain && gwh.why.contains(&k().msg("rec_uncertain", Lang::Nl)),
         "{}",
         gwh.why
     );
