@@ -33,11 +33,15 @@
 //!   [`app::crypto`] encrypts at rest with per-user data keys;
 //!   [`app::privacy`] (own data, forgetting, retention), [`app::summary`],
 //!   [`app::export`] (CSV, JSON lines, Markdown), [`app::eval`] (scoring the
-//!   classifier) and [`app::settings`] (the operator's configuration file).
+//!   classifier) and [`app::settings`] (the application's sections of the
+//!   configuration file, integers bounded when read).
 //! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
 //!   poise: events to turns, outputs to messages, slash commands, the
-//!   hand-off to coaches, `/export`, `/mijn-gegevens`, reliability guards).
-//! * [`cli`]: the command line (clap), which wires the layers together.
+//!   hand-off to coaches, `/export`, `/mijn-gegevens`, reliability guards);
+//!   its `[discord]` section is [`discord::config`].
+//! * [`cli`]: the command line (clap), which wires the layers together;
+//!   [`cli::config`] composes the whole configuration file from the layers'
+//!   sections.
 //!   `main.rs` only calls [`cli::main`].
 
 pub mod app;

@@ -3,7 +3,7 @@
 //! that names clap; `main.rs` just calls [`main`].
 
 use crate::app::service::Intake;
-use crate::app::settings::{parse_delimiter, Config};
+use crate::app::settings::{parse_delimiter, RETENTION_DAYS};
 use crate::app::store::Store;
 use crate::app::{eval, export, privacy};
 use crate::content::text::Lang;
@@ -17,6 +17,9 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+
+pub mod config;
+use config::Config;
 
 /// `println!` that returns the write error instead of panicking, so a closed
 /// pipe (`llo-intake eval --json | head`) ends the command quietly.
@@ -182,8 +185,8 @@ enum Command {
     Purge {
         #[command(flatten)]
         db: DbArgs,
-        /// Overrides config [privacy] retention_days.
-        #[arg(long)]
+        /// Overrides config [privacy] retention_days (1 to 36500).
+        #[arg(long, value_parser = retention_days)]
         retention_days: Option<u32>,
     },
 }
@@ -258,6 +261,16 @@ fn since_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 
 fn until_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     export::parse_date(s, true)
+}
+
+/// `--retention-days`: a number of days within [`RETENTION_DAYS`].
+fn retention_days(s: &str) -> Result<u32, String> {
+    let (lo, hi) = (RETENTION_DAYS.start(), RETENTION_DAYS.end());
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|d| RETENTION_DAYS.contains(d))
+        .ok_or_else(|| format!("'{s}' is not a number of days between {lo} and {hi}"))
 }
 
 fn status(s: &str) -> Result<Status, String> {

@@ -4,7 +4,9 @@
 
 use super::Failure;
 use crate::app::ops::{inspect_database, master_key_file, private_file, DbState};
-use crate::app::settings::{Config, LogFormat, Token, TokenError};
+use crate::app::settings::LogFormat;
+use crate::cli::config::Config;
+use crate::discord::{Token, TokenError};
 use crate::content::embedded;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -8,12 +8,12 @@
 //! that task (logged), and a turn that fails or panics tells the user in a
 //! sentence from the content; the bot carries on.
 
+use super::config::Mode;
 use super::guard::Verdict;
 use super::ids::CustomId;
 use super::render::{self, RenderCtx};
 use super::Bot;
 use crate::app::service::{Reply, MAX_INPUT_CHARS};
-use crate::app::settings::Mode;
 use crate::app::store::StoreError;
 use crate::content::text::{fill, Lang};
 use crate::domain::engine::Input;
@@ -445,7 +445,7 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     let user = req.user.to_string();
     let _lock = bot.locks.lock(&user).await;
     let intake = bot.intake.clone();
-    let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
+    let ttl = bot.config.dedupe_ttl();
     let (event, input, expect) = (req.event, req.input, req.expect);
     let typed = match &input {
         Input::Text(t) => Some(t.chars().take(MAX_INPUT_CHARS).collect::<String>()),
@@ -581,7 +581,7 @@ pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     let user = s.user.to_string();
     let _lock = bot.locks.lock(&user).await;
     let intake = bot.intake.clone();
-    let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
+    let ttl = bot.config.dedupe_ttl();
     let (event, lang, uid) = (s.event.clone(), s.lang, user.clone());
     let now = bot.now();
     let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {

@@ -16,11 +16,11 @@
 //! pinging). [`update_card`] is the one place a card is redrawn, and
 //! [`erase_card`] turns it into a placeholder when a person's data is deleted.
 
+use super::config::Mode;
 use super::ids::CustomId;
 use super::render::{escape_markdown, truncate, MAX_CONTENT};
 use super::Bot;
 use crate::app::service::{ActError, HandoffAction, Reply};
-use crate::app::settings::Mode;
 use crate::app::store::{Entry, Role, StoreError};
 use crate::content::text::{fill, Lang};
 use crate::domain::conversation::{CardRef, EventKind, Outcome};
@@ -845,7 +845,7 @@ pub async fn coach_says(
     let intake = bot.intake.clone();
     let (id, author, line) = (conv.id.clone(), coach.to_string(), text.to_string());
     let now = bot.now();
-    let ttl = i64::try_from(bot.config.dedupe_ttl_secs).unwrap_or(i64::MAX / 2);
+    let ttl = bot.config.dedupe_ttl();
     let fresh = blocking(move || {
         if let Some(ev) = event {
             if !intake.store.first_sighting(&ev, now, ttl)? {

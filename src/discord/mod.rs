@@ -6,6 +6,7 @@
 //!
 //! * [`build_client`] builds the real serenity client with the poise
 //!   framework; production ([`run`]) and the end-to-end tests use it alike.
+//! * [`config`]: the `[discord]` section of the configuration file, the token.
 //! * [`handler`]: messages, buttons, menus, forms; the per-turn path.
 //! * [`commands`]: `/intake` and `/intake-panel`, described in nl and en.
 //! * [`render`]: outputs as messages (pure, unit-tested against Discord's limits).
@@ -29,6 +30,7 @@
 
 pub mod coach;
 pub mod commands;
+pub mod config;
 pub mod export;
 pub mod guard;
 pub mod handler;
@@ -42,9 +44,9 @@ pub mod threads;
 pub use messages::MESSAGE_KEYS;
 
 use crate::app::service::Intake;
-use crate::app::settings::{DiscordConfig, Token};
 use crate::content::text::Lang;
 use anyhow::Context as _;
+pub use config::{DiscordConfig, Mode, Token, TokenError};
 use serenity::all::{
     Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder, Settings,
 };

@@ -427,3 +427,94 @@ fn usage_errors_exit_2_and_help_works() {
         Some(2)
     );
 }
+
+#[test]
+fn purge_with_an_absurd_retention_is_a_usage_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // A real database, so the only thing wrong is the number.
+    let (_, out) = console(&dir.path().join("db"), "u", &["ja"], &[]);
+    assert!(out.status.success());
+    for days in ["4000000000", "0", "36501", "-3"] {
+        let out = bin()
+            .args(["purge", "--db"])
+            .arg(dir.path().join("db"))
+            .arg(format!("--retention-days={days}"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{days}: {stderr}");
+        assert!(
+            stderr.contains("--retention-days") && stderr.contains("between 1 and 36500"),
+            "{days}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn every_bounded_config_integer_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    // The stderr of `purge` with this config, which must exit 2.
+    let refused = |text: &str| -> String {
+        std::fs::write(&config, text).unwrap();
+        let out = bin()
+            .args(["purge", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        stderr
+    };
+    for (section, key, bad, bounds) in [
+        (
+            "discord",
+            "reminder_after_mins",
+            "10081",
+            "between 0 and 10080",
+        ),
+        ("discord", "reminder_check_secs", "0", "between 1 and 86400"),
+        (
+            "discord",
+            "dedupe_ttl_secs",
+            "9000000000000000000",
+            "between 1 and 31536000",
+        ),
+        ("discord", "rate_limit_events", "0", "between 1 and 10000"),
+        (
+            "discord",
+            "rate_limit_window_secs",
+            "86401",
+            "between 1 and 86400",
+        ),
+        (
+            "discord",
+            "shutdown_grace_secs",
+            "3601",
+            "between 0 and 3600",
+        ),
+        ("discord", "guild_id", "0", "Discord id"),
+        ("discord", "intake_channel", "0", "Discord id"),
+        ("discord", "coach_role", "0", "Discord id"),
+        ("discord", "moderator_role", "0", "Discord id"),
+        ("discord", "coach_channel", "0", "Discord id"),
+        ("discord.coach_channels", "gelderland", "0", "Discord id"),
+        (
+            "privacy",
+            "retention_days",
+            "4000000000",
+            "between 1 and 36500",
+        ),
+        ("privacy", "retention_days", "0", "between 1 and 36500"),
+    ] {
+        let stderr = refused(&format!("[{section}]\n{key} = {bad}\n"));
+        assert!(
+            stderr.contains(&format!("[{section}] {key} must be")) && stderr.contains(bounds),
+            "{key}: {stderr}"
+        );
+    }
+    // A number too large for any integer is refused by the parser, also by name.
+    let stderr = refused("[discord]\ndedupe_ttl_secs = 99999999999999999999\n");
+    assert!(stderr.contains("dedupe_ttl_secs"), "{stderr}");
+}

@@ -8,7 +8,7 @@ use crate::privacy_support;
 use crate::support;
 
 use llo_intake::app::privacy::purge;
-use llo_intake::app::settings::DiscordConfig;
+use llo_intake::discord::DiscordConfig;
 use llo_intake::content::text::Lang;
 use serde_json::Value;
 use support::bot::{config, knowledge, open_store, Chat, Running};

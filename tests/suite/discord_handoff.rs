@@ -5,9 +5,9 @@
 
 use crate::support;
 
-use llo_intake::app::settings::{DiscordConfig, Mode};
 use llo_intake::app::store::Role;
 use llo_intake::content::text::Lang;
+use llo_intake::discord::{DiscordConfig, Mode};
 use llo_intake::domain::conversation::Status;
 use llo_intake::domain::conversation::{EventKind, Outcome};
 use serde_json::Value;

@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use llo_intake::app::settings::Mode;
+use llo_intake::discord::Mode;
 use llo_intake::domain::conversation::Status;
 use serde_json::Value;
 use support::bot::{
@@ -626,7 +626,7 @@ async fn a_wrong_token_ends_the_run_with_an_error() {
     );
     let (cfg, token) = (
         config(&fake),
-        llo_intake::app::settings::Token::new("not-the-token"),
+        llo_intake::discord::Token::new("not-the-token"),
     );
     let run = llo_intake::discord::run(&cfg, &token, intake, std::future::pending());
     let result = tokio::time::timeout(support::WAIT, run)

@@ -3,9 +3,9 @@
 
 use super::{Fake, GUILD, TOKEN, WAIT};
 use llo_intake::app::service::Intake;
-use llo_intake::app::settings::{DiscordConfig, Token};
 use llo_intake::app::store::{Store, StoreError};
 use llo_intake::content::text::Lang;
+use llo_intake::discord::{DiscordConfig, Token};
 use llo_intake::domain::knowledge::Knowledge;
 use serde_json::Value;
 use std::path::Path;
