@@ -17,8 +17,8 @@
 //! coach thread (dm mode) or the entrepreneur's intake thread (thread mode).
 
 use super::handoff::{
-    act_error_text, blocking, claim_for, coach_says, is_coach, is_moderator, load, outcome_text,
-    requested, say, update_card, user_channel,
+    act_error_text, claim_for, coach_says, is_coach, is_moderator, load, outcome_text, requested,
+    say, update_card, user_channel,
 };
 use super::{Bot, Context, Error};
 use crate::app::service::{ActError, HandoffAction};
@@ -85,21 +85,30 @@ async fn author_name(ctx: Context<'_>) -> String {
 
 /// The conversation of the thread this command runs in: the coach
 /// thread's (dm mode), or the intake thread owner's current or last one.
-async fn here(bot: &Bot, channel: ChannelId) -> Option<Conversation> {
-    if let Ok(Some(id)) = bot.coach_threads.conversation(channel.get()) {
+async fn here(bot: &Arc<Bot>, channel: ChannelId) -> Option<Conversation> {
+    let channel = channel.get();
+    if let Ok(Some(id)) = bot
+        .blocking(move |b| b.coach_threads.conversation(channel))
+        .await
+    {
         return load(bot, &id).await;
     }
-    let owner = bot.threads.owner(channel.get()).ok().flatten()?.to_string();
-    let store = bot.intake.store.clone();
-    let id = blocking(move || {
-        if let Some(c) = store.active_conversation(&owner)? {
-            return Ok(Some(c.id));
-        }
-        Ok(store.user_conversations(&owner)?.into_iter().max())
-    })
-    .await
-    .ok()
-    .flatten()?;
+    let owner = bot
+        .blocking(move |b| b.threads.owner(channel))
+        .await
+        .ok()
+        .flatten()?
+        .to_string();
+    let id = bot
+        .blocking(move |b| -> Result<_, ActError> {
+            if let Some(c) = b.intake.store.active_conversation(&owner)? {
+                return Ok(Some(c.id));
+            }
+            Ok(b.intake.store.user_conversations(&owner)?.into_iter().max())
+        })
+        .await
+        .ok()
+        .flatten()?;
     load(bot, &id).await
 }
 
@@ -150,8 +159,11 @@ fn may_act(
     }
 }
 
-fn in_intake_thread(bot: &Bot, ch: ChannelId) -> bool {
-    bot.threads.owner(ch.get()).ok().flatten().is_some()
+async fn in_intake_thread(bot: &Arc<Bot>, ch: ChannelId) -> bool {
+    let ch = ch.get();
+    bot.blocking(move |b| b.threads.owner(ch))
+        .await
+        .is_ok_and(|o| o.is_some())
 }
 
 /// Hand the conversation back to the bot: it asks the open question again.
@@ -169,15 +181,16 @@ pub async fn handback(ctx: Context<'_>) -> Result<(), Error> {
     }
     let http = ctx.http();
     let _lock = bot.locks.lock(&conv.user).await;
-    let intake = bot.intake.clone();
     let (id, now, by) = (conv.id.clone(), bot.now(), me.clone());
-    let result = blocking(move || intake.handoff(&id, HandoffAction::HandBack { by }, now)).await;
+    let result = bot
+        .blocking(move |b| b.intake.handoff(&id, HandoffAction::HandBack { by }, now))
+        .await;
     let reply = match result {
         Ok(r) => r,
         Err(e) => return answer(ctx, act_error_text(&bot, &e, lang)).await,
     };
     if let Some(ch) = user_channel(&bot, http, &reply.conversation.user).await {
-        let form = in_intake_thread(&bot, ch) && !bot.config.message_content_intent;
+        let form = in_intake_thread(&bot, ch).await && !bot.config.message_content_intent;
         super::handler::send_reply(&bot, http, ch, &reply, form).await;
     }
     update_card(&bot, http, &reply.conversation).await;
@@ -205,15 +218,16 @@ pub async fn close(
     let http = ctx.http();
     let outcome = Outcome::from(outcome);
     let _lock = bot.locks.lock(&conv.user).await;
-    let intake = bot.intake.clone();
     let (id, now, by) = (conv.id.clone(), bot.now(), me.clone());
-    let result = blocking(move || {
-        if let Some(n) = note.as_deref().filter(|n| !n.trim().is_empty()) {
-            intake.coach_line(&id, Role::Note, &by, n, now)?;
-        }
-        intake.handoff(&id, HandoffAction::Close { outcome, by }, now)
-    })
-    .await;
+    let result = bot
+        .blocking(move |b| -> Result<_, ActError> {
+            if let Some(n) = note.as_deref().filter(|n| !n.trim().is_empty()) {
+                b.intake.coach_line(&id, Role::Note, &by, n, now)?;
+            }
+            b.intake
+                .handoff(&id, HandoffAction::Close { outcome, by }, now)
+        })
+        .await;
     let reply = match result {
         Ok(r) => r,
         Err(e) => return answer(ctx, act_error_text(&bot, &e, lang)).await,
@@ -222,12 +236,13 @@ pub async fn close(
     if let Some(ch) = user_channel(&bot, http, &conv.user).await {
         let text = bot.msg("handoff_closed_user", conv.lang);
         say(http, ch, &text).await;
-        let intake = bot.intake.clone();
         let (id, line) = (
             conv.id.clone(),
             crate::app::store::Entry::new(now, Role::Bot, text),
         );
-        let _ = blocking(move || Ok(intake.store.append(&id, &[line])?)).await;
+        let _ = bot
+            .blocking(move |b| b.intake.store.append(&id, &[line]))
+            .await;
     }
     // Closed before consent: nothing about the person was kept, so the card
     // keeps nothing either.
@@ -303,12 +318,14 @@ pub async fn note(ctx: Context<'_>, text: String) -> Result<(), Error> {
     let Some((bot, lang, _, Some(conv))) = open(ctx, true).await? else {
         return Ok(());
     };
-    let intake = bot.intake.clone();
     let (id, now, by) = (conv.id.clone(), bot.now(), ctx.author().id.to_string());
     let _lock = bot.locks.lock(&conv.user).await;
-    match blocking(move || Ok(intake.coach_line(&id, Role::Note, &by, &text, now)?)).await {
+    match bot
+        .blocking(move |b| b.intake.coach_line(&id, Role::Note, &by, &text, now))
+        .await
+    {
         Ok(()) => answer(ctx, bot.msg("handoff_done_note", lang)).await,
-        Err(e) => answer(ctx, act_error_text(&bot, &e, lang)).await,
+        Err(e) => answer(ctx, act_error_text(&bot, &e.into(), lang)).await,
     }
 }
 
@@ -354,11 +371,10 @@ pub async fn queue(ctx: Context<'_>) -> Result<(), Error> {
     let Some((bot, lang, _, _)) = open(ctx, false).await? else {
         return Ok(());
     };
-    let store = bot.intake.store.clone();
     let now = bot.now();
-    let entries = match blocking(move || Ok(store.conversations()?)).await {
+    let entries = match bot.blocking(move |b| b.intake.store.conversations()).await {
         Ok(all) => core::queue(&all, now),
-        Err(e) => return answer(ctx, act_error_text(&bot, &e, lang)).await,
+        Err(e) => return answer(ctx, act_error_text(&bot, &e.into(), lang)).await,
     };
     if entries.is_empty() {
         return answer(ctx, bot.msg("handoff_queue_empty", lang)).await;
@@ -408,22 +424,23 @@ pub async fn handoff(ctx: Context<'_>, user: User, note: Option<String>) -> Resu
     let http = ctx.http();
     let uid = user.id.to_string();
     let _lock = bot.locks.lock(&uid).await;
-    let intake = bot.intake.clone();
     let (now, by) = (bot.now(), ctx.author().id.to_string());
     let who = uid.clone();
-    let result = blocking(move || {
-        let Some(conv) = intake.store.active_conversation(&who)? else {
-            return Ok(None);
-        };
-        let reply = intake
-            .act(&conv.id, Input::ModeratorHandoff, now)?
-            .ok_or(ActError::NotFound)?;
-        if let Some(n) = note.as_deref().filter(|n| !n.trim().is_empty()) {
-            intake.coach_line(&conv.id, Role::Note, &by, n, now)?;
-        }
-        Ok(Some(reply))
-    })
-    .await;
+    let result = bot
+        .blocking(move |b| -> Result<_, ActError> {
+            let Some(conv) = b.intake.store.active_conversation(&who)? else {
+                return Ok(None);
+            };
+            let reply = b
+                .intake
+                .act(&conv.id, Input::ModeratorHandoff, now)?
+                .ok_or(ActError::NotFound)?;
+            if let Some(n) = note.as_deref().filter(|n| !n.trim().is_empty()) {
+                b.intake.coach_line(&conv.id, Role::Note, &by, n, now)?;
+            }
+            Ok(Some(reply))
+        })
+        .await;
     let reply = match result {
         Ok(Some(r)) => r,
         Ok(None) => return answer(ctx, bot.msg("handoff_no_conversation", lang)).await,

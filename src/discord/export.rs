@@ -155,24 +155,20 @@ pub async fn export(
         },
         poise::Context::Prefix(_) => UPLOAD_LIMIT,
     };
-    let b = bot.clone();
-    let built = tokio::task::spawn_blocking(move || -> Result<_, ExportError> {
-        let all = export::summaries(&b.intake.store, &opts)?;
-        let parts = split(&all, limit, |chunk, out| {
-            export::write_summaries(chunk, &opts, Some(&b.intake.knowledge.content), out)
-        })?;
-        Ok((all.len(), parts))
-    })
-    .await;
+    let built = bot
+        .blocking(move |b| -> anyhow::Result<_> {
+            let all = export::summaries(&b.intake.store, &opts)?;
+            let parts = split(&all, limit, |chunk, out| {
+                export::write_summaries(chunk, &opts, Some(&b.intake.knowledge.content), out)
+            })?;
+            Ok((all.len(), parts))
+        })
+        .await;
     let (count, parts) = match built {
-        Ok(Ok((count, Some(parts)))) if parts.len() <= MAX_PARTS => (count, parts),
-        Ok(Ok(_)) => return say(ctx, bot.msg("export_too_big", lang), None).await,
-        Ok(Err(e)) => {
-            error!(error = %e, "export failed");
-            return say(ctx, bot.msg("export_failed", lang), None).await;
-        }
+        Ok((count, Some(parts))) if parts.len() <= MAX_PARTS => (count, parts),
+        Ok(_) => return say(ctx, bot.msg("export_too_big", lang), None).await,
         Err(e) => {
-            error!(panic = e.is_panic(), "export task failed");
+            error!(error = %format!("{e:#}"), "export failed");
             return say(ctx, bot.msg("export_failed", lang), None).await;
         }
     };

@@ -126,12 +126,12 @@ fn spawn_sweeper(bot: &Arc<Bot>) {
             if bot.gate.is_closed() {
                 return;
             }
-            let store = bot.intake.store.clone();
-            drop(bot);
-            match tokio::task::spawn_blocking(move || store.sweep_seen(chrono::Utc::now())).await {
-                Ok(Ok(n)) => debug!(removed = n, "swept dedupe records"),
-                Ok(Err(e)) => warn!(error = %e, "dedupe sweep failed"),
-                Err(e) => warn!(error = %e, "dedupe sweep task failed"),
+            match bot
+                .blocking(|b| b.intake.store.sweep_seen(chrono::Utc::now()))
+                .await
+            {
+                Ok(n) => debug!(removed = n, "swept dedupe records"),
+                Err(e) => warn!(error = %e, "dedupe sweep failed"),
             }
         }
     });
@@ -172,7 +172,8 @@ async fn on_message(bot: Arc<Bot>, ctx: Context, msg: Message) {
         if bot.config.mode != Mode::Thread || !bot.config.message_content_intent {
             return;
         }
-        match bot.threads.owner(msg.channel_id.get()) {
+        let channel = msg.channel_id.get();
+        match bot.blocking(move |b| b.threads.owner(channel)).await {
             Ok(Some(owner)) if owner == msg.author.id.get() => {}
             Ok(_) => return,
             Err(e) => {
@@ -286,7 +287,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             // click on the pending question is marked as the answer (a quick
             // read; the turn below re-checks under the user's lock), so a
             // click on an answered question leaves it exactly as it was.
-            let fresh = is_pending(&bot, ci.user.id, &id);
+            let fresh = is_pending(&bot, ci.user.id, &id).await;
             let rows = render::disable_components(
                 &ci.message.components,
                 fresh.then_some(ci.data.custom_id.as_str()),
@@ -397,14 +398,14 @@ pub(crate) fn over_limit(bot: &Bot, user: UserId, lang: Lang) -> Option<CreateIn
 }
 
 /// Whether the component's question is the user's pending one.
-fn is_pending(bot: &Bot, user: UserId, id: &CustomId) -> bool {
+async fn is_pending(bot: &Arc<Bot>, user: UserId, id: &CustomId) -> bool {
     let Some((conversation, step)) = id.question() else {
         return false;
     };
-    match bot.intake.store.active_conversation(&user.to_string()) {
-        Ok(Some(c)) => c.id == conversation && c.step.as_deref() == Some(step),
-        _ => false,
-    }
+    let (conversation, step) = (conversation.to_string(), step.to_string());
+    bot.blocking(move |b| b.intake.store.active_conversation(&user.to_string()))
+        .await
+        .is_ok_and(|c| c.is_some_and(|c| c.id == conversation && c.step.as_deref() == Some(&step)))
 }
 
 fn text_by_form(bot: &Bot, in_guild: bool) -> bool {
@@ -425,26 +426,17 @@ pub(crate) fn respond(r: serenity::Result<()>) -> bool {
 
 /// The language of the user's active conversation, else the default.
 async fn user_lang(bot: &Arc<Bot>, user: UserId) -> Lang {
-    let store = bot.intake.store.clone();
-    let default = bot.intake.default_lang;
-    tokio::task::spawn_blocking(move || {
-        store
-            .active_conversation(&user.to_string())
-            .ok()
-            .flatten()
-            .map(|c| c.lang)
-    })
-    .await
-    .ok()
-    .flatten()
-    .unwrap_or(default)
+    bot.blocking(move |b| b.intake.store.active_conversation(&user.to_string()))
+        .await
+        .ok()
+        .flatten()
+        .map_or(bot.intake.default_lang, |c| c.lang)
 }
 
 /// The per-turn path: lock, dedupe, staleness, service, then send.
 async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     let user = req.user.to_string();
     let _lock = bot.locks.lock(&user).await;
-    let intake = bot.intake.clone();
     let ttl = bot.config.dedupe_ttl();
     let (event, input, expect) = (req.event, req.input, req.expect);
     let typed = match &input {
@@ -453,42 +445,36 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     };
     let uid = user.clone();
     let now = bot.now();
-    let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {
-        if !intake.store.first_sighting(&event, now, ttl)? {
-            debug!(event, "duplicate event ignored");
-            return Ok(None);
-        }
-        if let Some((conversation, step)) = &expect {
-            let pending = intake.store.active_conversation(&uid)?;
-            let fresh = pending
-                .is_some_and(|c| &c.id == conversation && c.step.as_deref() == Some(step.as_str()));
-            if !fresh {
-                debug!(event, "click on a question that is no longer pending");
+    let result = bot
+        .blocking(move |b| -> Result<Option<Reply>, StoreError> {
+            let intake = &b.intake;
+            if !intake.store.first_sighting(&event, now, ttl)? {
+                debug!(event, "duplicate event ignored");
                 return Ok(None);
             }
-        }
-        intake.handle(&uid, input, now).map(Some)
-    })
-    .await;
+            if let Some((conversation, step)) = &expect {
+                let pending = intake.store.active_conversation(&uid)?;
+                let fresh = pending.is_some_and(|c| {
+                    &c.id == conversation && c.step.as_deref() == Some(step.as_str())
+                });
+                if !fresh {
+                    debug!(event, "click on a question that is no longer pending");
+                    return Ok(None);
+                }
+            }
+            intake.handle(&uid, input, now).map(Some)
+        })
+        .await;
     match result {
-        Ok(Ok(Some(reply))) => {
+        Ok(Some(reply)) => {
             send_reply(bot, http, req.channel, &reply, req.text_by_form).await;
             after_turn(bot, http, &reply, req.channel, typed.as_deref()).await;
         }
-        Ok(Ok(None)) => {}
-        Ok(Err(e)) => {
+        Ok(None) => {}
+        Err(e) => {
             error!(error = %e, "turn failed");
             let lang = user_lang(bot, req.user).await;
             send_text(http, req.channel, bot.msg("discord_error", lang)).await;
-        }
-        Err(e) => {
-            error!(panic = e.is_panic(), "turn task failed");
-            send_text(
-                http,
-                req.channel,
-                bot.msg("discord_error", bot.intake.default_lang),
-            )
-            .await;
         }
     }
 }
@@ -580,26 +566,22 @@ pub(crate) fn outcome_text(bot: &Bot, outcome: &Outcome, lang: Lang) -> Option<S
 pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     let user = s.user.to_string();
     let _lock = bot.locks.lock(&user).await;
-    let intake = bot.intake.clone();
     let ttl = bot.config.dedupe_ttl();
     let (event, lang, uid) = (s.event.clone(), s.lang, user.clone());
     let now = bot.now();
-    let result = tokio::task::spawn_blocking(move || -> Result<Option<Reply>, StoreError> {
-        if !intake.store.first_sighting(&event, now, ttl)? {
-            return Ok(None);
-        }
-        intake.resume_or_start(&uid, Some(lang), now).map(Some)
-    })
-    .await;
+    let result = bot
+        .blocking(move |b| -> Result<Option<Reply>, StoreError> {
+            if !b.intake.store.first_sighting(&event, now, ttl)? {
+                return Ok(None);
+            }
+            b.intake.resume_or_start(&uid, Some(lang), now).map(Some)
+        })
+        .await;
     let reply = match result {
-        Ok(Ok(Some(r))) => r,
-        Ok(Ok(None)) => return Outcome::Duplicate,
-        Ok(Err(e)) => {
-            error!(error = %e, "cannot start a conversation");
-            return Outcome::Unavailable;
-        }
+        Ok(Some(r)) => r,
+        Ok(None) => return Outcome::Duplicate,
         Err(e) => {
-            error!(panic = e.is_panic(), "start task failed");
+            error!(error = %e, "cannot start a conversation");
             return Outcome::Unavailable;
         }
     };
@@ -618,7 +600,8 @@ pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     }
     // Thread mode: the user's thread if it still takes messages, else a new one.
     let form = text_by_form(bot, true);
-    if let Ok(Some(t)) = bot.threads.thread_of(s.user.get()) {
+    let owner = s.user.get();
+    if let Ok(Some(t)) = bot.blocking(move |b| b.threads.thread_of(owner)).await {
         let thread = ChannelId::new(t);
         if send_reply(bot, http, thread, &reply, form).await {
             return Outcome::Thread(thread);
@@ -648,7 +631,8 @@ pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
         warn!(error = %e, "cannot add the user to their thread");
         return Outcome::Unavailable;
     }
-    if let Err(e) = bot.threads.set(s.user.get(), thread.get()) {
+    let t = thread.get();
+    if let Err(e) = bot.blocking(move |b| b.threads.set(owner, t)).await {
         error!(error = %e, "cannot record the thread");
     }
     if send_reply(bot, http, thread, &reply, form).await {

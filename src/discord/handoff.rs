@@ -64,18 +64,6 @@ impl CoachThreads {
     }
 }
 
-/// Runs blocking store work off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ActError> + Send + 'static,
-) -> Result<T, ActError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r,
-        Err(e) => Err(ActError::Store(StoreError::Decode(format!(
-            "task failed: {e}"
-        )))),
-    }
-}
-
 fn has_role(roles: &[RoleId], role: Option<u64>) -> bool {
     role.is_some_and(|r| roles.iter().any(|x| x.get() == r))
 }
@@ -346,10 +334,9 @@ fn excerpt(bot: &Bot, transcript: &[Entry], lang: Lang) -> String {
     out
 }
 
-async fn transcript_of(bot: &Bot, conversation: &str) -> Vec<Entry> {
-    let store = bot.intake.store.clone();
+async fn transcript_of(bot: &Arc<Bot>, conversation: &str) -> Vec<Entry> {
     let id = conversation.to_string();
-    blocking(move || Ok(store.transcript(&id)?))
+    bot.blocking(move |b| b.intake.store.transcript(&id))
         .await
         .unwrap_or_default()
 }
@@ -381,9 +368,11 @@ async fn post_card(bot: &Arc<Bot>, http: &Http, conv: &Conversation) -> Option<C
         channel: channel.get().to_string(),
         message: posted.id.get().to_string(),
     };
-    let intake = bot.intake.clone();
     let (id, now) = (conv.id.clone(), bot.now());
-    match blocking(move || intake.handoff(&id, HandoffAction::CardPosted(card), now)).await {
+    match bot
+        .blocking(move |b| b.intake.handoff(&id, HandoffAction::CardPosted(card), now))
+        .await
+    {
         Ok(r) => Some(r.conversation),
         Err(e) => {
             error!(error = %e, "cannot record the hand-off card");
@@ -401,7 +390,7 @@ fn card_ids(card: &CardRef) -> Option<(ChannelId, MessageId)> {
 
 /// Redraws a conversation's card to its current state (claimed, handed
 /// back, closed). The one place cards change.
-pub async fn update_card(bot: &Bot, http: &Http, conv: &Conversation) {
+pub async fn update_card(bot: &Arc<Bot>, http: &Http, conv: &Conversation) {
     let Some((channel, message)) = conv
         .handoff
         .as_ref()
@@ -501,10 +490,10 @@ pub fn spawn_clean_up(bot: &Arc<Bot>, http: Arc<Http>) {
 
 /// Where the entrepreneur talks with the bot: their intake thread (thread
 /// mode), else their DM.
-pub async fn user_channel(bot: &Bot, http: &Http, user: &str) -> Option<ChannelId> {
+pub async fn user_channel(bot: &Arc<Bot>, http: &Http, user: &str) -> Option<ChannelId> {
     let uid = user.parse::<u64>().ok().filter(|u| *u != 0)?;
     if bot.config.mode == Mode::Thread {
-        if let Ok(Some(t)) = bot.threads.thread_of(uid) {
+        if let Ok(Some(t)) = bot.blocking(move |b| b.threads.thread_of(uid)).await {
             return Some(ChannelId::new(t));
         }
     }
@@ -548,8 +537,8 @@ fn when_text(bot: &Bot, at: &DateTime<chrono_tz::Tz>, lang: Lang) -> String {
 pub async fn requested(bot: &Arc<Bot>, http: &Http, conv: &Conversation, channel: ChannelId) {
     let conv = post_card(bot, http, conv).await.unwrap_or(conv.clone());
     let now = bot.now();
-    let store = bot.intake.store.clone();
-    let position = blocking(move || Ok(store.conversations()?))
+    let position = bot
+        .blocking(move |b| b.intake.store.conversations())
         .await
         .map(|all| core::queue(&all, now))
         .ok()
@@ -581,10 +570,12 @@ pub async fn requested(bot: &Arc<Bot>, http: &Http, conv: &Conversation, channel
     }
     if !text.is_empty() {
         say(http, channel, &text).await;
-        let intake = bot.intake.clone();
         let id = conv.id.clone();
         let line = Entry::new(now, Role::Bot, text);
-        if let Err(e) = blocking(move || Ok(intake.store.append(&id, &[line])?)).await {
+        if let Err(e) = bot
+            .blocking(move |b| b.intake.store.append(&id, &[line]))
+            .await
+        {
             warn!(error = %e, "cannot record the queue notice");
         }
     }
@@ -604,7 +595,11 @@ pub async fn take_over(
     let mut conv = conv.clone();
     let uid = conv.user.parse::<u64>().ok().filter(|u| *u != 0);
     let intake_thread = match (bot.config.mode, uid) {
-        (Mode::Thread, Some(u)) => bot.threads.thread_of(u).ok().flatten(),
+        (Mode::Thread, Some(u)) => bot
+            .blocking(move |b| b.threads.thread_of(u))
+            .await
+            .ok()
+            .flatten(),
         _ => None,
     };
     let existing = conv
@@ -636,9 +631,11 @@ pub async fn take_over(
             &[("coach", &escape_markdown(coach_name))],
         );
         say(http, ch, &text).await;
-        let intake = bot.intake.clone();
         let (id, line) = (conv.id.clone(), Entry::new(bot.now(), Role::Bot, text));
-        if let Err(e) = blocking(move || Ok(intake.store.append(&id, &[line])?)).await {
+        if let Err(e) = bot
+            .blocking(move |b| b.intake.store.append(&id, &[line]))
+            .await
+        {
             warn!(error = %e, "cannot record the take-over notice");
         }
     }
@@ -646,18 +643,28 @@ pub async fn take_over(
     place
 }
 
-async fn record_thread(bot: &Bot, conv: &Conversation, t: ChannelId) -> Option<Conversation> {
+async fn record_thread(bot: &Arc<Bot>, conv: &Conversation, t: ChannelId) -> Option<Conversation> {
     record(bot, conv, HandoffAction::Thread(t.get().to_string())).await
 }
 
-async fn record_relay_thread(bot: &Bot, conv: &Conversation, t: ChannelId) -> Option<Conversation> {
+async fn record_relay_thread(
+    bot: &Arc<Bot>,
+    conv: &Conversation,
+    t: ChannelId,
+) -> Option<Conversation> {
     record(bot, conv, HandoffAction::RelayThread(t.get().to_string())).await
 }
 
-async fn record(bot: &Bot, conv: &Conversation, action: HandoffAction) -> Option<Conversation> {
-    let intake = bot.intake.clone();
+async fn record(
+    bot: &Arc<Bot>,
+    conv: &Conversation,
+    action: HandoffAction,
+) -> Option<Conversation> {
     let (id, now) = (conv.id.clone(), bot.now());
-    match blocking(move || intake.handoff(&id, action, now)).await {
+    match bot
+        .blocking(move |b| b.intake.handoff(&id, action, now))
+        .await
+    {
         Ok(r) => Some(r.conversation),
         Err(e) => {
             error!(error = %e, "cannot record the hand-off thread");
@@ -669,7 +676,7 @@ async fn record(bot: &Bot, conv: &Conversation, action: HandoffAction) -> Option
 /// dm mode: a private thread in the coach space for the coach, where the
 /// bot relays the entrepreneur's DM messages and the coach's replies.
 async fn open_coach_thread(
-    bot: &Bot,
+    bot: &Arc<Bot>,
     http: &Http,
     conv: &Conversation,
     coach: UserId,
@@ -714,19 +721,23 @@ async fn open_coach_thread(
 
 /// Whether `conv` is relayed through a coach thread (dm mode) that a coach
 /// holds now; returns that thread.
-fn relay_thread(bot: &Bot, conv: &Conversation) -> Option<ChannelId> {
+async fn relay_thread(bot: &Arc<Bot>, conv: &Conversation) -> Option<ChannelId> {
     let h = conv.handoff.as_ref()?;
     if conv.status != Status::Handoff || h.coach.is_none() || h.closed_at.is_some() {
         return None;
     }
     let t = h.thread.as_deref()?.parse::<u64>().ok()?;
-    let ours = bot.coach_threads.conversation(t).ok().flatten()?;
+    let ours = bot
+        .blocking(move |b| b.coach_threads.conversation(t))
+        .await
+        .ok()
+        .flatten()?;
     (ours == conv.id).then(|| ChannelId::new(t))
 }
 
 /// After a hand-back or close: the coach thread (dm mode) says that what is
 /// typed there no longer reaches the entrepreneur.
-pub async fn coach_thread_ended(bot: &Bot, http: &Http, conv: &Conversation) {
+pub async fn coach_thread_ended(bot: &Arc<Bot>, http: &Http, conv: &Conversation) {
     let Some(t) = conv
         .handoff
         .as_ref()
@@ -735,7 +746,12 @@ pub async fn coach_thread_ended(bot: &Bot, http: &Http, conv: &Conversation) {
     else {
         return;
     };
-    if bot.coach_threads.conversation(t).ok().flatten().as_deref() == Some(conv.id.as_str()) {
+    let ours = bot
+        .blocking(move |b| b.coach_threads.conversation(t))
+        .await
+        .ok()
+        .flatten();
+    if ours.as_deref() == Some(conv.id.as_str()) {
         let text = bot.msg("handoff_thread_ended", bot.intake.default_lang);
         say(http, ChannelId::new(t), &text).await;
     }
@@ -756,7 +772,7 @@ pub async fn after_turn(
             requested(bot, http, &reply.conversation, channel).await;
         }
     }
-    if let (Some(text), Some(thread)) = (user_text, relay_thread(bot, &reply.conversation)) {
+    if let (Some(text), Some(thread)) = (user_text, relay_thread(bot, &reply.conversation).await) {
         let lang = bot.intake.default_lang;
         let line = fill(
             &bot.msg("handoff_relay_user", lang),
@@ -771,7 +787,10 @@ pub async fn after_turn(
 /// (recorded). Returns whether it was one.
 pub async fn on_guild_message(bot: &Arc<Bot>, http: &Http, msg: &Message) -> bool {
     let channel = msg.channel_id.get();
-    let conversation = match bot.coach_threads.conversation(channel) {
+    let conversation = match bot
+        .blocking(move |b| b.coach_threads.conversation(channel))
+        .await
+    {
         Ok(Some(c)) => Some(c),
         _ => None,
     };
@@ -780,23 +799,27 @@ pub async fn on_guild_message(bot: &Arc<Bot>, http: &Http, msg: &Message) -> boo
         Some(c) => c,
         None => {
             // Thread mode: a coach writing in the entrepreneur's thread.
-            let Ok(Some(owner)) = bot.threads.owner(channel) else {
+            let Ok(Some(owner)) = bot.blocking(move |b| b.threads.owner(channel)).await else {
                 return false;
             };
             if owner == msg.author.id.get() {
                 return false;
             }
-            let store = bot.intake.store.clone();
             let owner = owner.to_string();
-            match blocking(move || Ok(store.active_conversation(&owner)?)).await {
+            match bot
+                .blocking(move |b| b.intake.store.active_conversation(&owner))
+                .await
+            {
                 Ok(Some(c)) => c.id,
                 _ => return true,
             }
         }
     };
-    let store = bot.intake.store.clone();
     let id = conversation.clone();
-    let Ok(Some(conv)) = blocking(move || Ok(store.conversation(&id)?)).await else {
+    let Ok(Some(conv)) = bot
+        .blocking(move |b| b.intake.store.conversation(&id))
+        .await
+    else {
         return true;
     };
     let author = msg.author.id.to_string();
@@ -842,20 +865,20 @@ pub async fn coach_says(
     event: Option<String>,
 ) -> bool {
     let _lock = bot.locks.lock(&conv.user).await;
-    let intake = bot.intake.clone();
     let (id, author, line) = (conv.id.clone(), coach.to_string(), text.to_string());
     let now = bot.now();
     let ttl = bot.config.dedupe_ttl();
-    let fresh = blocking(move || {
-        if let Some(ev) = event {
-            if !intake.store.first_sighting(&ev, now, ttl)? {
-                return Ok(false);
+    let fresh = bot
+        .blocking(move |b| -> Result<_, ActError> {
+            if let Some(ev) = event {
+                if !b.intake.store.first_sighting(&ev, now, ttl)? {
+                    return Ok(false);
+                }
             }
-        }
-        intake.coach_line(&id, Role::Coach, &author, &line, now)?;
-        Ok(true)
-    })
-    .await;
+            b.intake.coach_line(&id, Role::Coach, &author, &line, now)?;
+            Ok(true)
+        })
+        .await;
     match fresh {
         Ok(true) => {}
         Ok(false) => return true,
@@ -928,10 +951,9 @@ async fn edit_ephemeral(http: &Http, ci: &ComponentInteraction, text: String) {
 }
 
 /// Loads a conversation by id.
-pub async fn load(bot: &Bot, conversation: &str) -> Option<Conversation> {
-    let store = bot.intake.store.clone();
+pub async fn load(bot: &Arc<Bot>, conversation: &str) -> Option<Conversation> {
     let id = conversation.to_string();
-    blocking(move || Ok(store.conversation(&id)?))
+    bot.blocking(move |b| b.intake.store.conversation(&id))
         .await
         .ok()
         .flatten()
@@ -952,7 +974,6 @@ pub async fn claim_for(
         return bot.msg("handoff_not_open", lang);
     };
     let _lock = bot.locks.lock(&conv.user).await;
-    let intake = bot.intake.clone();
     let (id, now) = (conv.id.clone(), bot.now());
     let action = match by {
         None => HandoffAction::Claim {
@@ -963,7 +984,10 @@ pub async fn claim_for(
             by: by.to_string(),
         },
     };
-    match blocking(move || intake.handoff(&id, action, now)).await {
+    match bot
+        .blocking(move |b| b.intake.handoff(&id, action, now))
+        .await
+    {
         Ok(reply) => {
             info!(conversation = %reply.conversation.id, "hand-off claimed");
             let place = take_over(bot, http, &reply.conversation, coach, coach_name).await;
@@ -1147,8 +1171,7 @@ pub async fn reminder_pass(bot: &Arc<Bot>, http: &Http) {
     };
     let after = Duration::minutes(i64::try_from(after).unwrap_or(i64::MAX / 120_000));
     let now = bot.now();
-    let store = bot.intake.store.clone();
-    let due: Vec<Conversation> = match blocking(move || Ok(store.conversations()?)).await {
+    let due: Vec<Conversation> = match bot.blocking(move |b| b.intake.store.conversations()).await {
         Ok(all) => all
             .into_iter()
             .filter(|c| core::reminder_due(c, after, now))
@@ -1214,9 +1237,11 @@ pub async fn reminder_pass(bot: &Arc<Bot>, http: &Http) {
             warn!(error = %e, "cannot send the hand-off reminder");
             continue;
         }
-        let intake = bot.intake.clone();
         let id = conv.id.clone();
-        if let Err(e) = blocking(move || intake.handoff(&id, HandoffAction::Reminded, now)).await {
+        if let Err(e) = bot
+            .blocking(move |b| b.intake.handoff(&id, HandoffAction::Reminded, now))
+            .await
+        {
             error!(error = %e, "cannot record the reminder");
         } else {
             debug!(conversation = %conv.id, "hand-off reminder sent");

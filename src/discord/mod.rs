@@ -71,6 +71,23 @@ pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 /// A request for one pass of the reminder loop; answered when it is done.
 pub type Tick = tokio::sync::oneshot::Sender<()>;
 
+/// Blocking work that could not finish (see [`Bot::blocking`]).
+#[derive(Debug, thiserror::Error)]
+#[error("a blocking task failed: {0}")]
+pub struct TaskFailed(String);
+
+impl From<TaskFailed> for crate::app::store::StoreError {
+    fn from(e: TaskFailed) -> Self {
+        crate::app::store::StoreError::Decode(e.to_string())
+    }
+}
+
+impl From<TaskFailed> for crate::app::service::ActError {
+    fn from(e: TaskFailed) -> Self {
+        crate::app::service::ActError::Store(e.into())
+    }
+}
+
 /// What tests may swap in. Production uses [`Hooks::default`].
 #[derive(Default)]
 pub struct Hooks {
@@ -127,6 +144,28 @@ impl Bot {
             started: AtomicBool::new(false),
             threads,
         })
+    }
+
+    /// Runs blocking work (sled through the store, the thread tables, key
+    /// files) on tokio's blocking pool, never on an async worker thread. The
+    /// one way the adapter touches storage. A task that cannot finish (it
+    /// panicked, or the runtime is going down) is logged and becomes `E`.
+    pub(crate) async fn blocking<T, E>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Bot) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<TaskFailed> + Send + 'static,
+    {
+        let bot = self.clone();
+        match tokio::task::spawn_blocking(move || f(&bot)).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(panic = e.is_panic(), "blocking task failed");
+                Err(TaskFailed(e.to_string()).into())
+            }
+        }
     }
 
     /// The current time (the system clock unless a test set one).
@@ -254,7 +293,6 @@ pub async fn run_with(
     hooks: Hooks,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let store = intake.store.clone();
     let (mut client, bot) = build_client_with(config, token, intake, hooks).await?;
     let manager = client.shard_manager.clone();
     let mut connection = tokio::spawn(async move { client.start().await });
@@ -264,7 +302,7 @@ pub async fn run_with(
     };
     bot.gate.close();
     if let Some(r) = ended {
-        flush(store).await?;
+        flush(&bot).await?;
         return match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord connection failed")),
@@ -281,15 +319,44 @@ pub async fn run_with(
         );
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+    flush(&bot).await?;
     drop(bot);
-    flush(store).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn flush(store: crate::app::store::Store) -> anyhow::Result<()> {
-    tokio::task::spawn_blocking(move || store.flush())
+async fn flush(bot: &Arc<Bot>) -> anyhow::Result<()> {
+    bot.blocking(|b| b.intake.store.flush())
         .await
-        .context("flush task failed")?
         .context("cannot flush the database")
+}
+
+#[cfg(test)]
+mod tests {
+    /// Blocking work leaves the async threads through [`super::Bot::blocking`]
+    /// only: no other file of the adapter spawns its own blocking task.
+    #[test]
+    fn blocking_work_goes_through_one_helper() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/discord");
+        let mut all = Vec::new();
+        files(&root, &mut all);
+        for p in all.iter().filter(|p| !p.ends_with("discord/mod.rs")) {
+            let src = std::fs::read_to_string(p).unwrap();
+            assert!(
+                !src.contains("spawn_blocking"),
+                "{} spawns blocking work itself; use Bot::blocking",
+                p.display()
+            );
+        }
+    }
 }

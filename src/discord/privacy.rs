@@ -49,13 +49,12 @@ pub async fn my_data(ctx: Context<'_>) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let lang = bot.lang_for(ctx.locale());
     let user = ctx.author().id.to_string();
-    let store = bot.intake.store.clone();
-    let found = tokio::task::spawn_blocking(move || privacy::own_summaries(&store, &user)).await;
+    let found = bot
+        .blocking(move |b| privacy::own_summaries(&b.intake.store, &user))
+        .await;
     let reply = match found {
-        Ok(Ok(all)) if all.is_empty() => {
-            CreateReply::default().content(bot.msg("mydata_none", lang))
-        }
-        Ok(Ok(all)) => CreateReply::default()
+        Ok(all) if all.is_empty() => CreateReply::default().content(bot.msg("mydata_none", lang)),
+        Ok(all) => CreateReply::default()
             .content(overview(&bot, &all, lang))
             .components(vec![CreateActionRow::Buttons(vec![
                 button(
@@ -73,12 +72,8 @@ pub async fn my_data(ctx: Context<'_>) -> Result<(), Error> {
                     ButtonStyle::Danger,
                 ),
             ])]),
-        Ok(Err(e)) => {
-            error!(error = %e, "cannot read a user's own data");
-            CreateReply::default().content(bot.msg("mydata_failed", lang))
-        }
         Err(e) => {
-            error!(panic = e.is_panic(), "own data task failed");
+            error!(error = %e, "cannot read a user's own data");
             CreateReply::default().content(bot.msg("mydata_failed", lang))
         }
     };
@@ -262,31 +257,24 @@ async fn download(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: 
         return;
     }
     let user = ci.user.id.to_string();
-    let store = bot.intake.store.clone();
-    let json = tokio::task::spawn_blocking(move || {
-        privacy::own_data(&store, &user).map(|v| serde_json::to_vec_pretty(&v))
-    })
-    .await;
+    let json = bot
+        .blocking(move |b| -> anyhow::Result<Vec<u8>> {
+            let data = privacy::own_data(&b.intake.store, &user)?;
+            Ok(serde_json::to_vec_pretty(&data)?)
+        })
+        .await;
     let limit = match ci.attachment_size_limit as usize {
         0 => super::export::UPLOAD_LIMIT,
         n => n.min(super::export::UPLOAD_LIMIT),
     };
     let edit = EditInteractionResponse::new().allowed_mentions(CreateAllowedMentions::new());
     let edit = match json {
-        Ok(Ok(Ok(bytes))) if bytes.len() <= limit => edit
+        Ok(bytes) if bytes.len() <= limit => edit
             .content(bot.msg("mydata_download_ready", lang))
             .new_attachment(CreateAttachment::bytes(bytes, "mijn-gegevens.json")),
-        Ok(Ok(Ok(_))) => edit.content(bot.msg("mydata_too_big", lang)),
-        Ok(Ok(Err(e))) => {
-            error!(error = %e, "cannot serialise a user's own data");
-            edit.content(bot.msg("mydata_failed", lang))
-        }
-        Ok(Err(e)) => {
-            error!(error = %e, "cannot read a user's own data");
-            edit.content(bot.msg("mydata_failed", lang))
-        }
+        Ok(_) => edit.content(bot.msg("mydata_too_big", lang)),
         Err(e) => {
-            error!(panic = e.is_panic(), "own data task failed");
+            error!(error = %format!("{e:#}"), "cannot read a user's own data");
             edit.content(bot.msg("mydata_failed", lang))
         }
     };
@@ -306,11 +294,12 @@ async fn delete(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: La
     let user = ci.user.id.to_string();
     // No turn of theirs runs while their data goes.
     let lock = bot.locks.lock(&user).await;
-    let store = bot.intake.store.clone();
-    let done = tokio::task::spawn_blocking(move || privacy::forget(&store, &user)).await;
+    let done = bot
+        .blocking(move |b| privacy::forget(&b.intake.store, &user))
+        .await;
     drop(lock);
     let text = match done {
-        Ok(Ok(f)) => {
+        Ok(f) => {
             super::handoff::forgotten(bot, http, &f).await;
             info!(
                 conversations = f.conversations.len(),
@@ -322,12 +311,8 @@ async fn delete(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: La
                 &[("count", &f.conversations.len().to_string())],
             )
         }
-        Ok(Err(e)) => {
-            error!(error = %e, "deletion failed");
-            bot.msg("mydata_failed", lang)
-        }
         Err(e) => {
-            error!(panic = e.is_panic(), "deletion task failed");
+            error!(error = %e, "deletion failed");
             bot.msg("mydata_failed", lang)
         }
     };
