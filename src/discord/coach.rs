@@ -16,10 +16,11 @@
 //! The conversation is the one of the thread the command is used in: the
 //! coach thread (dm mode) or the entrepreneur's intake thread (thread mode).
 
+use super::errors::{act_error, UserError};
 use super::handoff::{
-    act_error_text, claim_for, coach_says, is_coach, is_moderator, load, outcome_text, requested,
-    say, update_card, user_channel,
+    claim_for, coach_says, load, outcome_text, requested, say, update_card, user_channel,
 };
+use super::perms::{self, is_coach, is_moderator};
 use super::{Bot, Context, Error};
 use crate::app::service::{ActError, HandoffAction};
 use crate::app::store::Role;
@@ -54,13 +55,6 @@ impl From<OutcomeChoice> for Outcome {
             OutcomeChoice::Other => Outcome::Other,
         }
     }
-}
-
-pub(crate) async fn roles(ctx: Context<'_>) -> Vec<RoleId> {
-    ctx.author_member()
-        .await
-        .map(|m| m.roles.clone())
-        .unwrap_or_default()
 }
 
 async fn answer(ctx: Context<'_>, text: String) -> Result<(), Error> {
@@ -112,49 +106,33 @@ async fn here(bot: &Arc<Bot>, channel: ChannelId) -> Option<Conversation> {
     load(bot, &id).await
 }
 
-/// The common opening of the coach commands: the gate, the deferral, the
-/// role check and the conversation of this thread. `None`: already answered.
-async fn open(
-    ctx: Context<'_>,
-    need_conversation: bool,
-) -> Result<Option<(Arc<Bot>, Lang, Vec<RoleId>, Option<Conversation>)>, Error> {
+/// The common opening of the coach commands (after their permission
+/// check, which acknowledged the interaction): the bot, the author's
+/// language and roles.
+async fn open(ctx: Context<'_>) -> (Arc<Bot>, Lang, Vec<RoleId>) {
     let bot = ctx.data().clone();
-    ctx.defer_ephemeral().await?;
     let lang = bot.lang_for(ctx.locale());
-    let roles = roles(ctx).await;
-    if !is_coach(&bot, &roles) && !is_moderator(&bot, &roles) {
-        answer(ctx, bot.msg("handoff_not_allowed", lang)).await?;
-        return Ok(None);
-    }
-    if !need_conversation {
-        return Ok(Some((bot, lang, roles, None)));
-    }
-    match here(&bot, ctx.channel_id()).await {
-        Some(c) => Ok(Some((bot, lang, roles, Some(c)))),
-        None => {
-            answer(ctx, bot.msg("handoff_not_here", lang)).await?;
-            Ok(None)
-        }
+    (bot, lang, perms::roles(ctx).await)
+}
+
+/// The conversation of the thread this command runs in, else the refusal.
+async fn conversation_here(ctx: Context<'_>, bot: &Arc<Bot>) -> Result<Conversation, Error> {
+    match here(bot, ctx.channel_id()).await {
+        Some(c) => Ok(c),
+        None => Err(UserError::new("handoff_not_here").into()),
     }
 }
 
 /// Whether the author may act on the hand-off: the coach who has it, any
 /// coach while nobody has it, or a moderator. `Err` holds the refusal.
-fn may_act(
-    bot: &Bot,
-    lang: Lang,
-    roles: &[RoleId],
-    me: &str,
-    conv: &Conversation,
-) -> Result<(), String> {
+fn may_act(bot: &Bot, roles: &[RoleId], me: &str, conv: &Conversation) -> Result<(), Error> {
     if is_moderator(bot, roles) {
         return Ok(());
     }
     match conv.handoff.as_ref().and_then(|h| h.coach.as_deref()) {
-        Some(c) if c != me => Err(fill(
-            &bot.msg("handoff_not_yours", lang),
-            &[("coach", &format!("<@{c}>"))],
-        )),
+        Some(c) if c != me => {
+            Err(UserError::with("handoff_not_yours", vec![("coach", format!("<@{c}>"))]).into())
+        }
         _ => Ok(()),
     }
 }
@@ -167,18 +145,20 @@ async fn in_intake_thread(bot: &Arc<Bot>, ch: ChannelId) -> bool {
 }
 
 /// Hand the conversation back to the bot: it asks the open question again.
-#[poise::command(slash_command, guild_only, rename = "handback")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "handback",
+    check = "perms::coach_or_moderator"
+)]
 pub async fn handback(ctx: Context<'_>) -> Result<(), Error> {
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, roles, Some(conv))) = open(ctx, true).await? else {
-        return Ok(());
-    };
+    let (bot, lang, roles) = open(ctx).await;
+    let conv = conversation_here(ctx, &bot).await?;
     let me = ctx.author().id.to_string();
-    if let Err(refusal) = may_act(&bot, lang, &roles, &me, &conv) {
-        return answer(ctx, refusal).await;
-    }
+    may_act(&bot, &roles, &me, &conv)?;
     let http = ctx.http();
     let _lock = bot.locks.lock(&conv.user).await;
     let (id, now, by) = (conv.id.clone(), bot.now(), me.clone());
@@ -187,7 +167,7 @@ pub async fn handback(ctx: Context<'_>) -> Result<(), Error> {
         .await;
     let reply = match result {
         Ok(r) => r,
-        Err(e) => return answer(ctx, act_error_text(&bot, &e, lang)).await,
+        Err(e) => return Err(act_error(e)),
     };
     if let Some(ch) = user_channel(&bot, http, &reply.conversation.user).await {
         let form = in_intake_thread(&bot, ch).await && !bot.config.message_content_intent;
@@ -199,7 +179,12 @@ pub async fn handback(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// Close the conversation with an outcome.
-#[poise::command(slash_command, guild_only, rename = "close")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "close",
+    check = "perms::coach_or_moderator"
+)]
 pub async fn close(
     ctx: Context<'_>,
     outcome: OutcomeChoice,
@@ -208,13 +193,10 @@ pub async fn close(
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, roles, Some(conv))) = open(ctx, true).await? else {
-        return Ok(());
-    };
+    let (bot, lang, roles) = open(ctx).await;
+    let conv = conversation_here(ctx, &bot).await?;
     let me = ctx.author().id.to_string();
-    if let Err(refusal) = may_act(&bot, lang, &roles, &me, &conv) {
-        return answer(ctx, refusal).await;
-    }
+    may_act(&bot, &roles, &me, &conv)?;
     let http = ctx.http();
     let outcome = Outcome::from(outcome);
     let _lock = bot.locks.lock(&conv.user).await;
@@ -230,7 +212,7 @@ pub async fn close(
         .await;
     let reply = match result {
         Ok(r) => r,
-        Err(e) => return answer(ctx, act_error_text(&bot, &e, lang)).await,
+        Err(e) => return Err(act_error(e)),
     };
     let conv = reply.conversation;
     if let Some(ch) = user_channel(&bot, http, &conv.user).await {
@@ -264,18 +246,20 @@ pub async fn close(
 }
 
 /// Transfer the conversation to another coach.
-#[poise::command(slash_command, guild_only, rename = "transfer")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "transfer",
+    check = "perms::coach_or_moderator"
+)]
 pub async fn transfer(ctx: Context<'_>, coach: User) -> Result<(), Error> {
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, roles, Some(conv))) = open(ctx, true).await? else {
-        return Ok(());
-    };
+    let (bot, lang, roles) = open(ctx).await;
+    let conv = conversation_here(ctx, &bot).await?;
     let me = ctx.author().id.to_string();
-    if let Err(refusal) = may_act(&bot, lang, &roles, &me, &conv) {
-        return answer(ctx, refusal).await;
-    }
+    may_act(&bot, &roles, &me, &conv)?;
     let member = match ctx {
         poise::Context::Application(a) => {
             a.interaction.data.resolved.members.get(&coach.id).cloned()
@@ -284,14 +268,11 @@ pub async fn transfer(ctx: Context<'_>, coach: User) -> Result<(), Error> {
     };
     let target_roles = member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
     if !is_coach(&bot, &target_roles) {
-        return answer(
-            ctx,
-            fill(
-                &bot.msg("handoff_target_not_coach", lang),
-                &[("coach", &format!("<@{}>", coach.id))],
-            ),
+        return Err(UserError::with(
+            "handoff_target_not_coach",
+            vec![("coach", format!("<@{}>", coach.id))],
         )
-        .await;
+        .into());
     }
     let name = member
         .and_then(|m| m.nick)
@@ -305,19 +286,23 @@ pub async fn transfer(ctx: Context<'_>, coach: User) -> Result<(), Error> {
         Some(ctx.author().id),
         lang,
     )
-    .await;
+    .await?;
     answer(ctx, text).await
 }
 
 /// An internal note on the conversation: stored, never shown to the entrepreneur.
-#[poise::command(slash_command, guild_only, rename = "note")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "note",
+    check = "perms::coach_or_moderator"
+)]
 pub async fn note(ctx: Context<'_>, text: String) -> Result<(), Error> {
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, _, Some(conv))) = open(ctx, true).await? else {
-        return Ok(());
-    };
+    let (bot, lang, _) = open(ctx).await;
+    let conv = conversation_here(ctx, &bot).await?;
     let (id, now, by) = (conv.id.clone(), bot.now(), ctx.author().id.to_string());
     let _lock = bot.locks.lock(&conv.user).await;
     match bot
@@ -325,19 +310,23 @@ pub async fn note(ctx: Context<'_>, text: String) -> Result<(), Error> {
         .await
     {
         Ok(()) => answer(ctx, bot.msg("handoff_done_note", lang)).await,
-        Err(e) => answer(ctx, act_error_text(&bot, &e.into(), lang)).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The coach's words to the entrepreneur, passed on by the bot.
-#[poise::command(slash_command, guild_only, rename = "reply")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "reply",
+    check = "perms::coach_or_moderator"
+)]
 pub async fn reply(ctx: Context<'_>, text: String) -> Result<(), Error> {
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, _, Some(conv))) = open(ctx, true).await? else {
-        return Ok(());
-    };
+    let (bot, lang, _) = open(ctx).await;
+    let conv = conversation_here(ctx, &bot).await?;
     let me = ctx.author().id.to_string();
     let holds = conv.status == Status::Handoff
         && conv
@@ -345,36 +334,40 @@ pub async fn reply(ctx: Context<'_>, text: String) -> Result<(), Error> {
             .as_ref()
             .is_some_and(|h| h.closed_at.is_none() && h.coach.as_deref() == Some(me.as_str()));
     if !holds {
-        let refusal = match conv.handoff.as_ref().and_then(|h| h.coach.clone()) {
-            Some(c) if c != me && conv.status == Status::Handoff => fill(
-                &bot.msg("handoff_not_yours", lang),
-                &[("coach", &format!("<@{c}>"))],
-            ),
-            _ => bot.msg("handoff_not_open", lang),
-        };
-        return answer(ctx, refusal).await;
+        return Err(match conv.handoff.as_ref().and_then(|h| h.coach.clone()) {
+            Some(c) if c != me && conv.status == Status::Handoff => {
+                UserError::with("handoff_not_yours", vec![("coach", format!("<@{c}>"))])
+            }
+            _ => UserError::new("handoff_not_open"),
+        }
+        .into());
     }
     let name = author_name(ctx).await;
     if coach_says(&bot, ctx.http(), &conv, &me, &name, &text, true, None).await {
         answer(ctx, bot.msg("handoff_done_reply", lang)).await
     } else {
-        answer(ctx, bot.msg("discord_error", lang)).await
+        Err(anyhow::anyhow!(
+            "the coach's reply could not be recorded or passed on"
+        ))
     }
 }
 
 /// Who is waiting for a coach: position, wait time, region.
-#[poise::command(slash_command, guild_only, rename = "queue")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "queue",
+    check = "perms::coach_or_moderator"
+)]
 pub async fn queue(ctx: Context<'_>) -> Result<(), Error> {
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, _, _)) = open(ctx, false).await? else {
-        return Ok(());
-    };
+    let (bot, lang, _) = open(ctx).await;
     let now = bot.now();
     let entries = match bot.blocking(move |b| b.intake.store.conversations()).await {
         Ok(all) => core::queue(&all, now),
-        Err(e) => return answer(ctx, act_error_text(&bot, &e.into(), lang)).await,
+        Err(e) => return Err(e.into()),
     };
     if entries.is_empty() {
         return answer(ctx, bot.msg("handoff_queue_empty", lang)).await;
@@ -410,17 +403,18 @@ pub async fn queue(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// Hand someone's conversation to the coaches (moderators).
-#[poise::command(slash_command, guild_only, rename = "handoff")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "handoff",
+    check = "perms::coach_or_moderator",
+    check = "perms::moderator"
+)]
 pub async fn handoff(ctx: Context<'_>, user: User, note: Option<String>) -> Result<(), Error> {
     let Some(_pass) = ctx.data().gate.enter() else {
         return Ok(());
     };
-    let Some((bot, lang, roles, _)) = open(ctx, false).await? else {
-        return Ok(());
-    };
-    if !is_moderator(&bot, &roles) {
-        return answer(ctx, bot.msg("handoff_not_moderator", lang)).await;
-    }
+    let (bot, lang, _) = open(ctx).await;
     let http = ctx.http();
     let uid = user.id.to_string();
     let _lock = bot.locks.lock(&uid).await;
@@ -444,7 +438,7 @@ pub async fn handoff(ctx: Context<'_>, user: User, note: Option<String>) -> Resu
     let reply = match result {
         Ok(Some(r)) => r,
         Ok(None) => return answer(ctx, bot.msg("handoff_no_conversation", lang)).await,
-        Err(e) => return answer(ctx, act_error_text(&bot, &e, lang)).await,
+        Err(e) => return Err(act_error(e)),
     };
     let requested_now = reply
         .events

@@ -6,6 +6,7 @@
 //! deployment's default language. Errors never reach the user as internals:
 //! [`on_error`] logs them and answers with a sentence from the content.
 
+use super::errors::{internal, text_for};
 use super::handler::{self, interaction_event, Outcome, Start};
 use super::ids::CustomId;
 use super::{Bot, Context, Error};
@@ -140,34 +141,50 @@ pub async fn register(bot: &Bot, http: &Http) {
     }
 }
 
-/// Handles command errors without leaking internals: logs them, and tells
-/// the user in a sentence from the content.
+/// The one error path of the slash commands: a [`UserError`] (a refusal
+/// from a permission check, a hint) is shown to the person as its content
+/// sentence; anything else is logged with a short id and answered with the
+/// generic sentence naming it. Always ephemeral.
 pub async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
     use poise::FrameworkError as F;
-    let (ctx, key) = match error {
-        F::Command { error, ctx, .. } => {
-            error!(command = %ctx.command().name, error = %format!("{error:#}"), "command failed");
-            (ctx, "discord_error")
+    let (ctx, text) = match error {
+        F::Command { error, ctx, .. }
+        | F::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => {
+            let bot = ctx.data();
+            let lang = bot.lang_for(ctx.locale());
+            let what = format!("/{}", ctx.command().name);
+            (ctx, text_for(bot, &error, lang, &what))
         }
         F::CommandPanic { ctx, .. } => {
-            error!(command = %ctx.command().name, "command panicked");
-            (ctx, "discord_error")
+            let bot = ctx.data();
+            let lang = bot.lang_for(ctx.locale());
+            let what = format!("/{}", ctx.command().name);
+            (ctx, internal(bot, lang, &what, "panicked"))
         }
         F::MissingUserPermissions { ctx, .. }
         | F::NotAnOwner { ctx, .. }
         | F::GuildOnly { ctx, .. }
-        | F::CommandCheckFailed { ctx, .. } => (ctx, "discord_not_allowed"),
+        | F::CommandCheckFailed { ctx, .. } => {
+            let bot = ctx.data();
+            (
+                ctx,
+                bot.msg("discord_not_allowed", bot.lang_for(ctx.locale())),
+            )
+        }
         other => {
             warn!(error = %other, "framework error");
             return;
         }
     };
-    let bot = ctx.data();
-    let text = bot.msg(key, bot.lang_for(ctx.locale()));
-    if let Err(e) = ctx
-        .send(CreateReply::default().content(text).ephemeral(true))
-        .await
-    {
+    let reply = CreateReply::default()
+        .content(super::render::truncate(&text, super::render::MAX_CONTENT))
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let Err(e) = ctx.send(reply).await {
         warn!(error = %e, "cannot tell the user about an error");
     }
 }

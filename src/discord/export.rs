@@ -8,8 +8,6 @@
 //! header), one part per message, and the message says so. No zip: a
 //! split CSV still opens in Excel with a double click.
 
-use super::coach::roles;
-use super::handoff::is_moderator;
 use super::{Bot, Context, Error};
 use crate::app::export::{self, ExportError, Filter, Format, Options};
 use crate::app::summary::Summary;
@@ -82,7 +80,13 @@ pub fn status_key(s: Status) -> &'static str {
 const MAX_CHOICES: usize = 25;
 
 /// Exports conversation summaries (moderators).
-#[poise::command(slash_command, rename = "export", guild_only)]
+// The role check needs no I/O: its refusal is the first response.
+#[poise::command(
+    slash_command,
+    rename = "export",
+    guild_only,
+    check = "super::perms::moderator_at_once"
+)]
 #[allow(clippy::too_many_arguments)]
 pub async fn export(
     ctx: Context<'_>,
@@ -101,10 +105,6 @@ pub async fn export(
         return Ok(());
     };
     let lang = bot.lang_for(ctx.locale());
-    // A role check needs no I/O: the refusal is the first response.
-    if !is_moderator(&bot, &roles(ctx).await) {
-        return say(ctx, bot.msg("discord_not_allowed", lang), None).await;
-    }
     ctx.defer_ephemeral().await?;
     let date = |s: &Option<String>, end| match s {
         None => Ok(None),

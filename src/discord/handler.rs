@@ -9,6 +9,7 @@
 //! sentence from the content; the bot carries on.
 
 use super::config::Mode;
+use super::errors::Answer;
 use super::guard::Verdict;
 use super::ids::CustomId;
 use super::render::{self, RenderCtx};
@@ -78,20 +79,55 @@ impl EventHandler for Handler {
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let bot = self.bot.clone();
         match interaction {
-            Interaction::Component(ci) if super::privacy::is_ours(&ci.data.custom_id) => {
-                guarded(
-                    &self.bot,
-                    "own data",
-                    super::privacy::on_component(bot, ctx, ci),
-                )
-                .await
-            }
             Interaction::Component(ci) => {
-                guarded(&self.bot, "component", on_component(bot, ctx, ci)).await
+                let lang = bot.lang_for(Some(&ci.locale));
+                let answer = Arc::new(Answer::new(ctx.http.clone(), ci.id, &ci.token, lang));
+                let a = answer.clone();
+                if super::privacy::is_ours(&ci.data.custom_id) {
+                    let work = async move { super::privacy::on_component(&bot, &a, &ci).await };
+                    answered(&self.bot, "own data", answer, work).await
+                } else {
+                    let work = async move { on_component(&bot, &a, &ci).await };
+                    answered(&self.bot, "component", answer, work).await
+                }
             }
-            Interaction::Modal(mi) => guarded(&self.bot, "form", on_form(bot, ctx, mi)).await,
+            Interaction::Modal(mi) => {
+                let lang = bot.lang_for(Some(&mi.locale));
+                let answer = Arc::new(Answer::new(ctx.http.clone(), mi.id, &mi.token, lang));
+                let a = answer.clone();
+                let work = async move { on_form(&bot, &a, &mi).await };
+                answered(&self.bot, "form", answer, work).await
+            }
             // Commands are poise's; autocomplete and pings are not used.
             _ => {}
+        }
+    }
+}
+
+/// [`guarded`] for a component or form: an error is answered through the
+/// one error path ([`Answer::failed`]), and so is a panic, so the person
+/// never sees "The application did not respond".
+async fn answered(
+    bot: &Arc<Bot>,
+    what: &'static str,
+    answer: Arc<Answer>,
+    work: impl Future<Output = Result<(), super::Error>> + Send + 'static,
+) {
+    let Some(_pass) = bot.gate.enter() else {
+        debug!(what, "shutting down; event ignored");
+        return;
+    };
+    match tokio::spawn(work).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => answer.failed(bot, &e, what).await,
+        Err(e) => {
+            let detail = if e.is_panic() {
+                "panicked"
+            } else {
+                "cancelled"
+            };
+            let text = super::errors::internal(bot, answer.lang, what, detail);
+            answer.tell(&text).await;
         }
     }
 }
@@ -212,26 +248,30 @@ async fn on_message(bot: Arc<Bot>, ctx: Context, msg: Message) {
     .await;
 }
 
-async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
+async fn on_component(
+    bot: &Arc<Bot>,
+    answer: &Answer,
+    ci: &ComponentInteraction,
+) -> Result<(), super::Error> {
     let Some(id) = CustomId::parse(&ci.data.custom_id) else {
-        return; // Not ours (another feature's component).
+        return Ok(()); // Not ours (another feature's component).
     };
-    let http = &ctx.http;
-    let lang = bot.lang_for(Some(&ci.locale));
-    if let Some(refusal) = over_limit(&bot, ci.user.id, lang) {
-        respond(ci.create_response(http, refusal).await);
-        return;
+    let http = &*answer.http;
+    let lang = answer.lang;
+    if let Some(refusal) = over_limit(bot, ci.user.id, lang) {
+        answer.first(refusal).await;
+        return Ok(());
     }
     match id {
         CustomId::Start => {
             let ack = CreateInteractionResponse::Defer(
                 CreateInteractionResponseMessage::new().ephemeral(true),
             );
-            if !respond(ci.create_response(http, ack).await) {
-                return;
+            if !answer.first(ack).await {
+                return Ok(());
             }
             let outcome = start(
-                &bot,
+                bot,
                 http,
                 Start {
                     event: interaction_event(ci.id),
@@ -242,7 +282,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
                 },
             )
             .await;
-            let text = outcome_text(&bot, &outcome, lang);
+            let text = outcome_text(bot, &outcome, lang);
             if let Some(text) = text {
                 // serenity does not apply the client-wide default to this builder.
                 let edit = EditInteractionResponse::new()
@@ -268,10 +308,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
                 .max_length(MAX_INPUT_CHARS as u16)
                 .required(true),
             )]);
-            respond(
-                ci.create_response(http, CreateInteractionResponse::Modal(form))
-                    .await,
-            );
+            answer.first(CreateInteractionResponse::Modal(form)).await;
         }
         CustomId::Answer { .. } | CustomId::Menu { .. } => {
             let picked = match &ci.data.kind {
@@ -287,7 +324,7 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             // click on the pending question is marked as the answer (a quick
             // read; the turn below re-checks under the user's lock), so a
             // click on an answered question leaves it exactly as it was.
-            let fresh = is_pending(&bot, ci.user.id, &id).await;
+            let fresh = is_pending(bot, ci.user.id, &id).await;
             let rows = render::disable_components(
                 &ci.message.components,
                 fresh.then_some(ci.data.custom_id.as_str()),
@@ -296,15 +333,15 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
             let ack = CreateInteractionResponse::UpdateMessage(
                 CreateInteractionResponseMessage::new().components(rows),
             );
-            if !respond(ci.create_response(http, ack).await) {
-                return;
+            if !answer.first(ack).await {
+                return Ok(());
             }
             let (conversation, step) = id
                 .question()
                 .map(|(c, s)| (c.to_string(), s.to_string()))
                 .unwrap_or_default();
             turn(
-                &bot,
+                bot,
                 http,
                 TurnReq {
                     event: interaction_event(ci.id),
@@ -312,34 +349,36 @@ async fn on_component(bot: Arc<Bot>, ctx: Context, ci: ComponentInteraction) {
                     channel: ci.channel_id,
                     input,
                     expect: Some((conversation, step)),
-                    text_by_form: text_by_form(&bot, ci.guild_id.is_some()),
+                    text_by_form: text_by_form(bot, ci.guild_id.is_some()),
                 },
             )
             .await;
         }
         CustomId::Claim { .. } | CustomId::Assign { .. } | CustomId::AssignTo { .. } => {
-            super::handoff::on_card_component(bot.clone(), ctx.clone(), ci.clone(), id).await;
+            return super::handoff::on_card_component(bot, answer, ci, id).await;
         }
         CustomId::FormSubmit { .. } => {
             // Only forms submit this; a button with it is not ours.
-            respond(
-                ci.create_response(http, CreateInteractionResponse::Acknowledge)
-                    .await,
-            );
+            answer.first(CreateInteractionResponse::Acknowledge).await;
         }
     }
+    Ok(())
 }
 
-async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
+async fn on_form(
+    bot: &Arc<Bot>,
+    answer: &Answer,
+    mi: &ModalInteraction,
+) -> Result<(), super::Error> {
     let Some(CustomId::FormSubmit { conversation, step }) = CustomId::parse(&mi.data.custom_id)
     else {
-        return;
+        return Ok(());
     };
-    let http = &ctx.http;
-    let lang = bot.lang_for(Some(&mi.locale));
-    if let Some(refusal) = over_limit(&bot, mi.user.id, lang) {
-        respond(mi.create_response(http, refusal).await);
-        return;
+    let http = &*answer.http;
+    let lang = answer.lang;
+    if let Some(refusal) = over_limit(bot, mi.user.id, lang) {
+        answer.first(refusal).await;
+        return Ok(());
     }
     let ack = match &mi.message {
         Some(m) => {
@@ -354,8 +393,8 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
         }
         None => CreateInteractionResponse::Acknowledge,
     };
-    if !respond(mi.create_response(http, ack).await) {
-        return;
+    if !answer.first(ack).await {
+        return Ok(());
     }
     let text = mi
         .data
@@ -368,7 +407,7 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
         })
         .unwrap_or_default();
     turn(
-        &bot,
+        bot,
         http,
         TurnReq {
             event: interaction_event(mi.id),
@@ -376,10 +415,11 @@ async fn on_form(bot: Arc<Bot>, ctx: Context, mi: ModalInteraction) {
             channel: mi.channel_id,
             input: Input::Text(text),
             expect: Some((conversation, step)),
-            text_by_form: text_by_form(&bot, mi.guild_id.is_some()),
+            text_by_form: text_by_form(bot, mi.guild_id.is_some()),
         },
     )
     .await;
+    Ok(())
 }
 
 /// The response to an interaction over the user's rate limit, or `None`
@@ -410,18 +450,6 @@ async fn is_pending(bot: &Arc<Bot>, user: UserId, id: &CustomId) -> bool {
 
 fn text_by_form(bot: &Bot, in_guild: bool) -> bool {
     in_guild && !bot.config.message_content_intent
-}
-
-/// Logs a failed interaction response; returns whether it went through.
-/// 10062 (too late) and 40060 (already answered) are expected now and then.
-pub(crate) fn respond(r: serenity::Result<()>) -> bool {
-    match r {
-        Ok(()) => true,
-        Err(e) => {
-            warn!(error = %e, "interaction response refused");
-            false
-        }
-    }
 }
 
 /// The language of the user's active conversation, else the default.

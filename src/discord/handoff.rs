@@ -17,22 +17,24 @@
 //! [`erase_card`] turns it into a placeholder when a person's data is deleted.
 
 use super::config::Mode;
+use super::errors::{act_error, Answer, UserError};
 use super::ids::CustomId;
+use super::perms::{is_coach, is_moderator};
 use super::render::{escape_markdown, truncate, MAX_CONTENT};
-use super::Bot;
+use super::{Bot, Error};
 use crate::app::service::{ActError, HandoffAction, Reply};
 use crate::app::store::{Entry, Role, StoreError};
 use crate::content::text::{fill, Lang};
 use crate::domain::conversation::{CardRef, EventKind, Outcome};
 use crate::domain::conversation::{Conversation, HandoffReason, Status};
-use crate::domain::handoff::{self as core, HandoffError};
+use crate::domain::handoff as core;
 use chrono::{DateTime, Datelike, Duration};
 use serenity::all::{
     AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType, ComponentInteraction,
-    ComponentInteractionDataKind, Context, CreateActionRow, CreateAllowedMentions, CreateButton,
+    ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions, CreateButton,
     CreateEmbed, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    CreateSelectMenu, CreateSelectMenuKind, CreateThread, EditInteractionResponse, EditMessage,
-    Http, Message, MessageId, RoleId, UserId,
+    CreateSelectMenu, CreateSelectMenuKind, CreateThread, EditMessage, Http, Message, MessageId,
+    RoleId, UserId,
 };
 use std::sync::Arc;
 use tracing::{debug, error, info, warn};
@@ -62,20 +64,6 @@ impl CoachThreads {
     pub fn conversation(&self, thread: u64) -> Result<Option<String>, StoreError> {
         self.store.coach_thread_conversation(&thread.to_string())
     }
-}
-
-fn has_role(roles: &[RoleId], role: Option<u64>) -> bool {
-    role.is_some_and(|r| roles.iter().any(|x| x.get() == r))
-}
-
-/// Holds the coach role.
-pub fn is_coach(bot: &Bot, roles: &[RoleId]) -> bool {
-    has_role(roles, bot.config.coach_role)
-}
-
-/// Holds the moderator role.
-pub fn is_moderator(bot: &Bot, roles: &[RoleId]) -> bool {
-    has_role(roles, bot.config.moderator_role)
 }
 
 /// The channel for this conversation's card: its province's coach channel,
@@ -900,16 +888,6 @@ pub async fn coach_says(
     say(http, ch, &out).await
 }
 
-/// The ephemeral answer to a card button.
-fn ephemeral(text: String) -> CreateInteractionResponse {
-    CreateInteractionResponse::Message(
-        CreateInteractionResponseMessage::new()
-            .content(text)
-            .ephemeral(true)
-            .allowed_mentions(CreateAllowedMentions::new()),
-    )
-}
-
 fn member_roles(ci: &ComponentInteraction) -> Vec<RoleId> {
     ci.member
         .as_ref()
@@ -924,32 +902,6 @@ fn display_name(ci: &ComponentInteraction) -> String {
         .unwrap_or_else(|| ci.user.display_name().to_string())
 }
 
-/// A refusal or result, worded for the coach.
-pub fn act_error_text(bot: &Bot, e: &ActError, lang: Lang) -> String {
-    match e {
-        ActError::Handoff(HandoffError::AlreadyClaimed(c)) => fill(
-            &bot.msg("handoff_already_claimed", lang),
-            &[("coach", &mention_user(c))],
-        ),
-        ActError::Handoff(HandoffError::NotHandedOff) => bot.msg("handoff_not_open", lang),
-        ActError::Handoff(HandoffError::NotYours) => bot.msg("handoff_not_allowed", lang),
-        ActError::NotFound => bot.msg("handoff_not_open", lang),
-        ActError::Store(e) => {
-            error!(error = %e, "hand-off action failed");
-            bot.msg("discord_error", lang)
-        }
-    }
-}
-
-async fn edit_ephemeral(http: &Http, ci: &ComponentInteraction, text: String) {
-    let edit = EditInteractionResponse::new()
-        .content(truncate(&text, MAX_CONTENT))
-        .allowed_mentions(CreateAllowedMentions::new());
-    if let Err(e) = ci.edit_response(http, edit).await {
-        warn!(error = %e, "cannot answer the coach");
-    }
-}
-
 /// Loads a conversation by id.
 pub async fn load(bot: &Arc<Bot>, conversation: &str) -> Option<Conversation> {
     let id = conversation.to_string();
@@ -960,7 +912,9 @@ pub async fn load(bot: &Arc<Bot>, conversation: &str) -> Option<Conversation> {
 }
 
 /// Claim (or assign) under the entrepreneur's lock, then take over. Returns
-/// the text for the one who acted.
+/// the text for the one who acted; a refusal is a [`UserError`], and a
+/// claim that leaves the coach nowhere to talk (Discord refused the coach
+/// thread) is an internal error.
 pub async fn claim_for(
     bot: &Arc<Bot>,
     http: &Http,
@@ -969,9 +923,9 @@ pub async fn claim_for(
     coach_name: &str,
     by: Option<UserId>,
     lang: Lang,
-) -> String {
+) -> Result<String, Error> {
     let Some(conv) = load(bot, conversation).await else {
-        return bot.msg("handoff_not_open", lang);
+        return Err(UserError::new("handoff_not_open").into());
     };
     let _lock = bot.locks.lock(&conv.user).await;
     let (id, now) = (conv.id.clone(), bot.now());
@@ -984,69 +938,58 @@ pub async fn claim_for(
             by: by.to_string(),
         },
     };
-    match bot
+    let reply = bot
         .blocking(move |b| b.intake.handoff(&id, action, now))
         .await
-    {
-        Ok(reply) => {
-            info!(conversation = %reply.conversation.id, "hand-off claimed");
-            let place = take_over(bot, http, &reply.conversation, coach, coach_name).await;
-            match (by, place) {
-                (None, Some(t)) => fill(
-                    &bot.msg("handoff_claimed_you", lang),
-                    &[("thread", &format!("<#{t}>"))],
-                ),
-                _ => fill(
-                    &bot.msg("handoff_done_transfer", lang),
-                    &[("coach", &mention_user(&coach.to_string()))],
-                ),
-            }
+        .map_err(act_error)?;
+    info!(conversation = %reply.conversation.id, "hand-off claimed");
+    let place = take_over(bot, http, &reply.conversation, coach, coach_name).await;
+    Ok(match (by, place) {
+        (None, Some(t)) => fill(
+            &bot.msg("handoff_claimed_you", lang),
+            &[("thread", &format!("<#{t}>"))],
+        ),
+        (None, None) => {
+            return Err(anyhow::anyhow!(
+                "claimed, but there is no thread for the coach to talk in"
+            ))
         }
-        Err(e) => act_error_text(bot, &e, lang),
-    }
+        (Some(_), _) => fill(
+            &bot.msg("handoff_done_transfer", lang),
+            &[("coach", &mention_user(&coach.to_string()))],
+        ),
+    })
 }
 
 /// The card's buttons: Claim (coaches), Assign (moderators) and the coach
 /// picker Assign opens.
 pub async fn on_card_component(
-    bot: Arc<Bot>,
-    ctx: Context,
-    ci: ComponentInteraction,
+    bot: &Arc<Bot>,
+    answer: &Answer,
+    ci: &ComponentInteraction,
     id: CustomId,
-) {
-    let http = &ctx.http;
-    let lang = bot.lang_for(Some(&ci.locale));
-    let roles = member_roles(&ci);
-    let respond = |r: serenity::Result<()>| {
-        if let Err(e) = r {
-            warn!(error = %e, "interaction response refused");
-            false
-        } else {
-            true
-        }
+) -> Result<(), Error> {
+    let http = &*answer.http;
+    let lang = answer.lang;
+    let roles = member_roles(ci);
+    let defer = || {
+        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
     };
     match id {
         CustomId::Claim { conversation } => {
-            if !is_coach(&bot, &roles) {
-                let r = ephemeral(bot.msg("handoff_not_coach", lang));
-                respond(ci.create_response(http, r).await);
-                return;
+            if !is_coach(bot, &roles) {
+                return Err(UserError::new("handoff_not_coach").into());
             }
-            let defer = CreateInteractionResponse::Defer(
-                CreateInteractionResponseMessage::new().ephemeral(true),
-            );
-            if !respond(ci.create_response(http, defer).await) {
-                return;
+            if !answer.first(defer()).await {
+                return Ok(());
             }
-            let name = display_name(&ci);
-            let text = claim_for(&bot, http, &conversation, ci.user.id, &name, None, lang).await;
-            edit_ephemeral(http, &ci, text).await;
+            let name = display_name(ci);
+            let text = claim_for(bot, http, &conversation, ci.user.id, &name, None, lang).await?;
+            answer.edit(&text).await;
         }
         CustomId::Assign { conversation } => {
-            if !is_moderator(&bot, &roles) {
-                let r = ephemeral(bot.msg("handoff_not_moderator", lang));
-                respond(ci.create_response(http, r).await);
-                return;
+            if !is_moderator(bot, &roles) {
+                return Err(UserError::new("handoff_not_moderator").into());
             }
             let picker = CreateSelectMenu::new(
                 CustomId::AssignTo { conversation }.encode(),
@@ -1062,39 +1005,30 @@ pub async fn on_card_component(
                     .ephemeral(true)
                     .allowed_mentions(CreateAllowedMentions::new()),
             );
-            respond(ci.create_response(http, r).await);
+            answer.first(r).await;
         }
         CustomId::AssignTo { conversation } => {
-            if !is_moderator(&bot, &roles) {
-                let r = ephemeral(bot.msg("handoff_not_moderator", lang));
-                respond(ci.create_response(http, r).await);
-                return;
+            if !is_moderator(bot, &roles) {
+                return Err(UserError::new("handoff_not_moderator").into());
             }
             let Some(target) = (match &ci.data.kind {
                 ComponentInteractionDataKind::UserSelect { values } => values.first().copied(),
                 _ => None,
             }) else {
-                respond(
-                    ci.create_response(http, CreateInteractionResponse::Acknowledge)
-                        .await,
-                );
-                return;
+                answer.first(CreateInteractionResponse::Acknowledge).await;
+                return Ok(());
             };
             let member = ci.data.resolved.members.get(&target);
             let target_roles = member.map(|m| m.roles.clone()).unwrap_or_default();
-            if !is_coach(&bot, &target_roles) {
-                let r = ephemeral(fill(
-                    &bot.msg("handoff_target_not_coach", lang),
-                    &[("coach", &mention_user(&target.to_string()))],
-                ));
-                respond(ci.create_response(http, r).await);
-                return;
+            if !is_coach(bot, &target_roles) {
+                return Err(UserError::with(
+                    "handoff_target_not_coach",
+                    vec![("coach", mention_user(&target.to_string()))],
+                )
+                .into());
             }
-            let defer = CreateInteractionResponse::Defer(
-                CreateInteractionResponseMessage::new().ephemeral(true),
-            );
-            if !respond(ci.create_response(http, defer).await) {
-                return;
+            if !answer.first(defer()).await {
+                return Ok(());
             }
             let name = member
                 .and_then(|m| m.nick.clone())
@@ -1107,7 +1041,7 @@ pub async fn on_card_component(
                 })
                 .unwrap_or_else(|| target.to_string());
             let text = claim_for(
-                &bot,
+                bot,
                 http,
                 &conversation,
                 target,
@@ -1115,11 +1049,12 @@ pub async fn on_card_component(
                 Some(ci.user.id),
                 lang,
             )
-            .await;
-            edit_ephemeral(http, &ci, text).await;
+            .await?;
+            answer.edit(&text).await;
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// Starts the reminder loop: every `reminder_check_secs` (or per test tick)

@@ -15,6 +15,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "discord_choose_many",
     "discord_rate_limited",
     "discord_error",
+    "discord_failed",
     "discord_dm_sent",
     "discord_dm_closed",
     "discord_thread_ready",

@@ -31,12 +31,14 @@
 pub mod coach;
 pub mod commands;
 pub mod config;
+pub mod errors;
 pub mod export;
 pub mod guard;
 pub mod handler;
 pub mod handoff;
 pub mod ids;
 pub mod messages;
+pub mod perms;
 pub mod privacy;
 pub mod render;
 pub mod threads;

@@ -11,16 +11,17 @@
 //! The buttons act on the clicking user's own data only: their custom ids
 //! carry no user or conversation id, so nobody can act on someone else's.
 
-use super::handler::{over_limit, respond};
+use super::errors::Answer;
+use super::handler::over_limit;
 use super::{Bot, Context, Error};
 use crate::app::privacy;
 use crate::app::summary::Summary;
 use crate::content::text::{fill, join_list, Lang};
 use poise::CreateReply;
 use serenity::all::{
-    ButtonStyle, ComponentInteraction, Context as SerenityContext, CreateActionRow,
-    CreateAllowedMentions, CreateAttachment, CreateButton, CreateInteractionResponse,
-    CreateInteractionResponseMessage, EditInteractionResponse, Http,
+    ButtonStyle, ComponentInteraction, CreateActionRow, CreateAllowedMentions, CreateAttachment,
+    CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse,
 };
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -192,13 +193,16 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
 }
 
 /// A click on one of the `/mijn-gegevens` buttons.
-pub async fn on_component(bot: Arc<Bot>, ctx: SerenityContext, ci: ComponentInteraction) {
-    let http = &ctx.http;
-    let lang = bot.lang_for(Some(&ci.locale));
+pub async fn on_component(
+    bot: &Arc<Bot>,
+    answer: &Answer,
+    ci: &ComponentInteraction,
+) -> Result<(), Error> {
+    let lang = answer.lang;
     // Downloads and deletions cost work: the same per-user limit as answers.
-    if let Some(refusal) = over_limit(&bot, ci.user.id, lang) {
-        respond(ci.create_response(http, refusal).await);
-        return;
+    if let Some(refusal) = over_limit(bot, ci.user.id, lang) {
+        answer.first(refusal).await;
+        return Ok(());
     }
     let update = |text: String, rows: Vec<CreateActionRow>| {
         CreateInteractionResponse::UpdateMessage(
@@ -209,51 +213,48 @@ pub async fn on_component(bot: Arc<Bot>, ctx: SerenityContext, ci: ComponentInte
         )
     };
     match ci.data.custom_id.as_str() {
-        DOWNLOAD => download(&bot, http, &ci, lang).await,
+        DOWNLOAD => download(bot, answer, ci).await,
         DELETE => {
             // Asking costs nothing: the question is the first response.
             let rows = vec![CreateActionRow::Buttons(vec![
                 button(
-                    &bot,
+                    bot,
                     CONFIRM,
                     "mydata_confirm_button",
                     lang,
                     ButtonStyle::Danger,
                 ),
                 button(
-                    &bot,
+                    bot,
                     CANCEL,
                     "mydata_cancel_button",
                     lang,
                     ButtonStyle::Secondary,
                 ),
             ])];
-            respond(
-                ci.create_response(http, update(bot.msg("mydata_confirm", lang), rows))
-                    .await,
-            );
+            answer
+                .first(update(bot.msg("mydata_confirm", lang), rows))
+                .await;
         }
         CANCEL => {
-            respond(
-                ci.create_response(http, update(bot.msg("mydata_cancelled", lang), Vec::new()))
-                    .await,
-            );
+            answer
+                .first(update(bot.msg("mydata_cancelled", lang), Vec::new()))
+                .await;
         }
-        CONFIRM => delete(&bot, http, &ci, lang).await,
+        CONFIRM => delete(bot, answer, ci).await,
         _ => {
-            respond(
-                ci.create_response(http, CreateInteractionResponse::Acknowledge)
-                    .await,
-            );
+            answer.first(CreateInteractionResponse::Acknowledge).await;
         }
     }
+    Ok(())
 }
 
 /// Sends the user's own data as a JSON file (a new ephemeral message).
-async fn download(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: Lang) {
+async fn download(bot: &Arc<Bot>, answer: &Answer, ci: &ComponentInteraction) {
+    let (http, lang) = (&*answer.http, answer.lang);
     let ack =
         CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
-    if !respond(ci.create_response(http, ack).await) {
+    if !answer.first(ack).await {
         return;
     }
     let user = ci.user.id.to_string();
@@ -284,11 +285,9 @@ async fn download(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: 
 }
 
 /// The confirmed deletion: forget, then turn their coach cards into placeholders.
-async fn delete(bot: &Arc<Bot>, http: &Http, ci: &ComponentInteraction, lang: Lang) {
-    if !respond(
-        ci.create_response(http, CreateInteractionResponse::Acknowledge)
-            .await,
-    ) {
+async fn delete(bot: &Arc<Bot>, answer: &Answer, ci: &ComponentInteraction) {
+    let (http, lang) = (&*answer.http, answer.lang);
+    if !answer.first(CreateInteractionResponse::Acknowledge).await {
         return;
     }
     let user = ci.user.id.to_string();
