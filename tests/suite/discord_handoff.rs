@@ -964,3 +964,63 @@ async fn closing_a_hand_off_asked_before_consent_keeps_nothing_not_even_the_card
     let store = open_store(dir.path()).await;
     assert!(store.conversations().unwrap().is_empty());
 }
+
+/// Every coach command declares its permission (coaches and moderators):
+/// someone with neither role hears the content sentence, ephemeral, and a
+/// coach using the moderators' `/handoff` hears that it takes a moderator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_coach_command_refuses_others_with_the_content_sentence() {
+    let (fake, _dir, bot) = hworld(|_| {}).await;
+    for (name, opts) in [
+        ("queue", vec![]),
+        ("handback", vec![]),
+        ("close", vec![("outcome", Opt::Int(0))]),
+        ("transfer", vec![("coach", Opt::User(CARLA))]),
+        ("note", vec![("text", Opt::Str("geheim".into()))]),
+        ("reply", vec![("text", Opt::Str("hallo".into()))]),
+        ("handoff", vec![("user", Opt::User(ANNA))]),
+    ] {
+        let text = command(&fake, BOB, name, COACHES, &opts).await;
+        assert_eq!(text, msg("handoff_not_allowed"), "/{name}");
+    }
+    let text = command(
+        &fake,
+        CARLA,
+        "handoff",
+        COACHES,
+        &[("user", Opt::User(ANNA))],
+    )
+    .await;
+    assert_eq!(text, msg("handoff_not_moderator"));
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+/// A failure behind a button is answered, never left to "The application
+/// did not respond": here Discord refuses to open the coach thread (the bot
+/// lacks the permission in the coach channel), and the coach hears the
+/// generic sentence with an error id, not a wrong "transferred".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_behind_the_claim_button_gets_the_generic_sentence_with_an_id() {
+    let (fake, _dir, bot) = hworld(|_| {}).await;
+    fake.forbid("POST", &format!("/channels/{COACHES}/threads"));
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    let mark = fake.mark();
+    ask_for_coach_at_size(&fake, &mut chat).await;
+    let card = card_in(&fake, mark, COACHES).await;
+    let text = claim(&fake, CARLA, &card).await;
+    let generic = msg("discord_failed");
+    let (head, tail) = generic
+        .split_once("{id}")
+        .expect("the sentence names the id");
+    assert!(
+        text.starts_with(head) && text.ends_with(tail) && text.len() > generic.len() - 4,
+        "{text}"
+    );
+    let id = &text[head.len()..text.len() - tail.len()];
+    assert!(
+        id.starts_with('e') && id.len() == 7 && id[1..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    bot.stop().await;
+}

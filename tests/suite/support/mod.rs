@@ -120,6 +120,8 @@ struct State {
     threads: HashMap<u64, (u64, Vec<u64>)>,
     /// Artificial latency: (method, path prefix, delay).
     slow: Vec<(String, String, Duration)>,
+    /// Calls Discord refuses with 403 Missing Permissions: (method, path prefix).
+    forbidden: Vec<(String, String)>,
     /// Guild roles of members (what interactions carry as `member.roles`).
     roles: HashMap<u64, Vec<u64>>,
     /// Roles a message may ping (allowed_mentions.roles); anything else is a problem.
@@ -308,6 +310,15 @@ impl Fake {
         self.lock()
             .slow
             .push((method.to_string(), prefix.to_string(), delay));
+    }
+
+    /// Makes Discord refuse `method` calls on paths starting with `prefix`
+    /// (without `/api/v10`) with 403 Missing Permissions, as it does when
+    /// the bot lacks a permission in that channel.
+    pub fn forbid(&self, method: &str, prefix: &str) {
+        self.lock()
+            .forbidden
+            .push((method.to_string(), prefix.to_string()));
     }
 
     pub fn identifies(&self) -> usize {
@@ -854,19 +865,28 @@ impl Fake {
             tokio::time::sleep(d).await;
         }
         let limit = self.attachment_limit() as usize;
-        let (status, response) =
-            if let Some((name, data)) = files.iter().find(|(_, data)| data.len() > limit) {
-                self.problem(format!(
-                    "{method} {path}: {name} has {} bytes, over the {limit} byte limit",
-                    data.len()
-                ));
-                (
-                    413,
-                    json!({"message": "Request entity too large", "code": 40005}),
-                )
-            } else {
-                self.route(&method, &path, &body)
-            };
+        let forbidden = self
+            .lock()
+            .forbidden
+            .iter()
+            .any(|(m, p)| *m == method && path.starts_with(p.as_str()));
+        let (status, response) = if forbidden {
+            (
+                403,
+                json!({"message": "Missing Permissions", "code": 50013}),
+            )
+        } else if let Some((name, data)) = files.iter().find(|(_, data)| data.len() > limit) {
+            self.problem(format!(
+                "{method} {path}: {name} has {} bytes, over the {limit} byte limit",
+                data.len()
+            ));
+            (
+                413,
+                json!({"message": "Request entity too large", "code": 40005}),
+            )
+        } else {
+            self.route(&method, &path, &body)
+        };
         if status == 200 && !files.is_empty() {
             self.attach(&response, &files);
         }
