@@ -428,7 +428,7 @@ pub async fn erase_card(bot: &Bot, http: &Http, card: &CardRef) -> bool {
 /// After a person's data was deleted (`privacy::forget`, which also removed
 /// their thread links and queued their cards): the cards become
 /// placeholders. Closing or deleting the threads themselves is left to the caller.
-pub async fn forgotten(bot: &Bot, http: &Http, _f: &crate::app::store::Forgotten) {
+pub async fn forgotten(bot: &Arc<Bot>, http: &Http, _f: &crate::app::store::Forgotten) {
     clean_up(bot, http).await;
 }
 
@@ -436,9 +436,8 @@ pub async fn forgotten(bot: &Bot, http: &Http, _f: &crate::app::store::Forgotten
 /// erased (here, by the CLI while the bot was stopped, or by the retention
 /// sweep); each leaves the queue once Discord confirmed. Run at start, after
 /// an erasure here, and every [`CLEAN_UP_EVERY`].
-pub async fn clean_up(bot: &Bot, http: &Http) {
-    let store = bot.intake.store.clone();
-    let pending = match blocking(move || Ok(store.pending_cards()?)).await {
+pub async fn clean_up(bot: &Arc<Bot>, http: &Http) {
+    let pending = match bot.blocking(|b| b.intake.store.pending_cards()).await {
         Ok(p) => p,
         Err(e) => {
             warn!(error = %e, "cannot read the cards to blank");
@@ -447,8 +446,8 @@ pub async fn clean_up(bot: &Bot, http: &Http) {
     };
     for p in pending {
         if erase_card(bot, http, &p.card).await {
-            let store = bot.intake.store.clone();
-            if let Err(e) = blocking(move || Ok(store.card_cleared(p.seq)?)).await {
+            let seq = p.seq;
+            if let Err(e) = bot.blocking(move |b| b.intake.store.card_cleared(seq)).await {
                 warn!(error = %e, "cannot mark a card as blanked");
             }
         }
