@@ -17,9 +17,9 @@
 //! coach thread (dm mode) or the entrepreneur's intake thread (thread mode).
 
 use super::errors::{act_error, UserError};
-use super::handoff::{
-    claim_for, coach_says, load, outcome_text, requested, say, update_card, user_channel,
-};
+use super::handoff::{claim_for, coach_says, requested, update_card};
+use super::i18n::outcome_text;
+use super::send::{say, user_channel};
 use super::perms::{self, is_coach, is_moderator};
 use super::{Bot, Context, Error};
 use crate::app::service::{ActError, HandoffAction};
@@ -85,7 +85,7 @@ async fn here(bot: &Arc<Bot>, channel: ChannelId) -> Option<Conversation> {
         .blocking(move |b| b.coach_threads.conversation(channel))
         .await
     {
-        return load(bot, &id).await;
+        return Bot::conversation(&bot, &id).await;
     }
     let owner = bot
         .blocking(move |b| b.threads.owner(channel))
@@ -103,7 +103,7 @@ async fn here(bot: &Arc<Bot>, channel: ChannelId) -> Option<Conversation> {
         .await
         .ok()
         .flatten()?;
-    load(bot, &id).await
+    Bot::conversation(&bot, &id).await
 }
 
 /// The common opening of the coach commands (after their permission
@@ -171,7 +171,7 @@ pub async fn handback(ctx: Context<'_>) -> Result<(), Error> {
     };
     if let Some(ch) = user_channel(&bot, http, &reply.conversation.user).await {
         let form = in_intake_thread(&bot, ch).await && !bot.config.message_content_intent;
-        super::handler::send_reply(&bot, http, ch, &reply, form).await;
+        super::send::send_reply(&bot, http, ch, &reply, form).await;
     }
     update_card(&bot, http, &reply.conversation).await;
     super::handoff::coach_thread_ended(&bot, http, &reply.conversation).await;
@@ -228,7 +228,7 @@ pub async fn close(
     }
     // Closed before consent: nothing about the person was kept, so the card
     // keeps nothing either.
-    let kept = load(&bot, &conv.id).await.is_some();
+    let kept = Bot::conversation(&bot, &conv.id).await.is_some();
     match conv.handoff.as_ref().and_then(|h| h.card.as_ref()) {
         // The erasure queued the card: blank it now.
         Some(_) if !kept => super::handoff::clean_up(&bot, http).await,
@@ -446,7 +446,7 @@ pub async fn handoff(ctx: Context<'_>, user: User, note: Option<String>) -> Resu
         .any(|e| matches!(e, Event::HandoffRequested { .. }));
     if requested_now {
         if let Some(ch) = user_channel(&bot, http, &uid).await {
-            super::handler::send_reply(&bot, http, ch, &reply, false).await;
+            super::send::send_reply(&bot, http, ch, &reply, false).await;
             requested(&bot, http, &reply.conversation, ch).await;
         }
     }
@@ -474,13 +474,7 @@ pub fn commands() -> Vec<(poise::Command<Arc<Bot>, Error>, &'static str)> {
 pub fn localize_parameters(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot) {
     use std::borrow::Cow;
     let t = |key: &str, lang| super::render::truncate(&bot.msg(key, lang), 100);
-    let locales = |key: &str| -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
-        vec![
-            (Cow::Borrowed("nl"), Cow::Owned(t(key, Lang::Nl))),
-            (Cow::Borrowed("en-US"), Cow::Owned(t(key, Lang::En))),
-            (Cow::Borrowed("en-GB"), Cow::Owned(t(key, Lang::En))),
-        ]
-    };
+    let locales = |key: &str| super::i18n::locales(t(key, Lang::Nl), t(key, Lang::En));
     for p in &mut c.parameters {
         let key = format!("discord_param_{}", p.name);
         p.description = Some(Cow::Owned(t(&key, bot.intake.default_lang)));

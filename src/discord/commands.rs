@@ -7,7 +7,7 @@
 //! [`on_error`] logs them and answers with a sentence from the content.
 
 use super::errors::{internal, text_for};
-use super::handler::{self, interaction_event, Outcome, Start};
+use super::intake::{self as handler, interaction_event, Outcome, Start};
 use super::ids::CustomId;
 use super::{Bot, Context, Error};
 use crate::content::text::Lang;
@@ -120,11 +120,7 @@ pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
 fn localize(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot, key: &str) {
     let text = |lang| super::render::truncate(&bot.msg(key, lang), 100);
     c.description = Some(Cow::Owned(text(bot.intake.default_lang)));
-    c.description_localizations = Cow::Owned(vec![
-        (Cow::Borrowed("nl"), Cow::Owned(text(Lang::Nl))),
-        (Cow::Borrowed("en-US"), Cow::Owned(text(Lang::En))),
-        (Cow::Borrowed("en-GB"), Cow::Owned(text(Lang::En))),
-    ]);
+    c.description_localizations = Cow::Owned(super::i18n::locales(text(Lang::Nl), text(Lang::En)));
 }
 
 /// Registers the commands: in the configured guild (visible at once), or

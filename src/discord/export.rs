@@ -8,6 +8,8 @@
 //! header), one part per message, and the message says so. No zip: a
 //! split CSV still opens in Excel with a double click.
 
+use super::i18n::status_key;
+use super::render::UPLOAD_LIMIT;
 use super::{Bot, Context, Error};
 use crate::app::export::{self, ExportError, Filter, Format, Options};
 use crate::app::summary::Summary;
@@ -19,9 +21,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use tracing::{error, info};
 
-/// Discord's upload limit per file for bots (an unboosted server). A lower
-/// limit in the interaction (`attachment_size_limit`) wins.
-pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 /// At most this many parts; a larger export is refused with a hint to
 /// filter or to use the CLI (ten messages of 10 MiB is already a lot to
 /// download by hand).
@@ -64,17 +63,6 @@ pub const STATUSES: [Status; 5] = [
     Status::Stopped,
     Status::Declined,
 ];
-
-/// The message key naming a status (shared with `/mijn-gegevens`).
-pub fn status_key(s: Status) -> &'static str {
-    match s {
-        Status::Active => "mydata_status_active",
-        Status::Handoff => "mydata_status_handoff",
-        Status::Ended => "mydata_status_ended",
-        Status::Stopped => "mydata_status_stopped",
-        Status::Declined => "mydata_status_declined",
-    }
-}
 
 /// Discord allows this many choices per option.
 const MAX_CHOICES: usize = 25;
@@ -280,14 +268,9 @@ async fn say(ctx: Context<'_>, text: String, file: Option<CreateAttachment>) -> 
 pub fn localize(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot) {
     let content = &bot.intake.knowledge.content;
     let text = |key: &str, lang| super::render::truncate(&bot.msg(key, lang), 100);
-    let locales =
-        |nl: String, en: String| -> Cow<'static, [(Cow<'static, str>, Cow<'static, str>)]> {
-            Cow::Owned(vec![
-                (Cow::Borrowed("nl"), Cow::Owned(nl)),
-                (Cow::Borrowed("en-US"), Cow::Owned(en.clone())),
-                (Cow::Borrowed("en-GB"), Cow::Owned(en)),
-            ])
-        };
+    let locales = |nl: String, en: String| -> Cow<'static, [(Cow<'static, str>, Cow<'static, str>)]> {
+        Cow::Owned(super::i18n::locales(nl, en))
+    };
     let choice = |nl: String, en: String, default: Lang| poise::CommandParameterChoice {
         name: Cow::Owned(truncate_choice(if default == Lang::Nl { &nl } else { &en })),
         localizations: locales(truncate_choice(&nl), truncate_choice(&en)),

@@ -7,6 +7,9 @@
 //! * [`Gate`]: stop taking events on shutdown, then wait for the turns in flight.
 //! * [`RateLimit`]: a per-user budget of events per window.
 
+use super::Bot;
+use crate::content::text::Lang;
+use serenity::all::{CreateInteractionResponse, CreateInteractionResponseMessage, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -197,6 +200,21 @@ impl RateLimit {
         } else {
             Verdict::Drop
         }
+    }
+}
+
+/// The response to an interaction over the user's rate limit, or `None`
+/// when it may go ahead. Refused input leaves the components usable; the
+/// first refusal in a window says why (ephemeral), later ones are silent.
+pub fn over_limit(bot: &Bot, user: UserId, lang: Lang) -> Option<CreateInteractionResponse> {
+    match bot.limit.check(&user.to_string(), Instant::now()) {
+        Verdict::Allow => None,
+        Verdict::Notice => Some(CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .content(bot.msg("discord_rate_limited", lang))
+                .ephemeral(true),
+        )),
+        Verdict::Drop => Some(CreateInteractionResponse::Acknowledge),
     }
 }
 

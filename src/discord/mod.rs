@@ -6,15 +6,26 @@
 //!
 //! * [`build_client`] builds the real serenity client with the poise
 //!   framework; production ([`run`]) and the end-to-end tests use it alike.
+//!   [`Bot`] is what every handler shares; [`Bot::blocking`] is the one way
+//!   to storage (tokio's blocking pool).
+//!
+//! Shared by the features (they import these, never each other in a circle):
 //! * [`config`]: the `[discord]` section of the configuration file, the token.
-//! * [`handler`]: messages, buttons, menus, forms; the per-turn path.
-//! * [`commands`]: `/intake` and `/intake-panel`, described in nl and en.
+//! * [`send`]: notices without pings, a turn's reply, where a person is reached.
 //! * [`render`]: outputs as messages (pure, unit-tested against Discord's limits).
 //! * [`ids`]: the custom ids on components (conversation + step).
+//! * [`i18n`]: content keys for outcomes and statuses; nl/en localizations.
+//! * [`perms`]: who may do what (coach and moderator roles, poise checks).
+//! * [`errors`]: the one error path (a `UserError`'s sentence, or an error id).
 //! * [`guard`]: per-user locks, the shutdown gate, the rate limit.
 //! * [`threads`]: which private thread belongs to whom (links in the store).
-//! * [`handoff`]: the hand-off to a coach on Discord: the card, claiming,
-//!   the relay between a DM and the coach thread, the reminder loop.
+//!
+//! Features:
+//! * [`handler`]: the serenity event handler (READY, messages, components).
+//! * [`intake`]: the per-turn path: messages, answer buttons, menus, forms.
+//! * [`commands`]: `/intake` and `/intake-panel`, and the list of all commands.
+//! * [`handoff`]: the hand-off to a coach: the card, claiming, the relay
+//!   between a DM and the coach thread, the reminder loop.
 //! * [`coach`]: the coach and moderator commands (`/handoff`, `/handback`,
 //!   `/close`, `/transfer`, `/note`, `/reply`, `/queue`).
 //! * [`export`]: `/export` for moderators (attachments, split when large).
@@ -28,20 +39,23 @@
 //! one turn at a time per user; start-up work runs once even after a second
 //! READY; mentions never ping (client-wide default plus per message).
 
-pub mod coach;
-pub mod commands;
+pub(crate) mod coach;
+pub(crate) mod commands;
 pub mod config;
-pub mod errors;
-pub mod export;
-pub mod guard;
-pub mod handler;
-pub mod handoff;
-pub mod ids;
-pub mod messages;
-pub mod perms;
-pub mod privacy;
-pub mod render;
-pub mod threads;
+pub(crate) mod errors;
+pub(crate) mod export;
+pub(crate) mod guard;
+pub(crate) mod handler;
+pub(crate) mod handoff;
+pub(crate) mod i18n;
+pub(crate) mod ids;
+pub(crate) mod intake;
+pub(crate) mod messages;
+pub(crate) mod perms;
+pub(crate) mod privacy;
+pub(crate) mod render;
+pub(crate) mod send;
+pub(crate) mod threads;
 
 pub use messages::MESSAGE_KEYS;
 
@@ -49,6 +63,9 @@ use crate::app::service::Intake;
 use crate::content::text::Lang;
 use anyhow::Context as _;
 pub use config::{DiscordConfig, Mode, Token, TokenError};
+// What the integration tests reach besides the entry points.
+pub use handoff::CoachThreads;
+pub use threads::Threads;
 use serenity::all::{
     Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder, Settings,
 };
@@ -166,6 +183,22 @@ impl Bot {
             Err(e) => {
                 tracing::error!(panic = e.is_panic(), "blocking task failed");
                 Err(TaskFailed(e.to_string()).into())
+            }
+        }
+    }
+
+    /// A stored conversation by id: `None` when it is gone (erased), or
+    /// unreadable (logged).
+    pub(crate) async fn conversation(
+        self: &Arc<Self>,
+        id: &str,
+    ) -> Option<crate::domain::conversation::Conversation> {
+        let id = id.to_string();
+        match self.blocking(move |b| b.intake.store.conversation(&id)).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a conversation");
+                None
             }
         }
     }

@@ -12,7 +12,7 @@
 //! carry no user or conversation id, so nobody can act on someone else's.
 
 use super::errors::Answer;
-use super::handler::over_limit;
+use super::guard::over_limit;
 use super::{Bot, Context, Error};
 use crate::app::privacy;
 use crate::app::summary::Summary;
@@ -174,7 +174,7 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
                 ("date", &date(s.started_at)),
                 (
                     "status",
-                    &bot.msg(super::export::status_key(s.status), lang),
+                    &bot.msg(super::i18n::status_key(s.status), lang),
                 ),
                 ("concerns", &list(concerns)),
                 ("profile", &list(profile)),
@@ -265,8 +265,8 @@ async fn download(bot: &Arc<Bot>, answer: &Answer, ci: &ComponentInteraction) {
         })
         .await;
     let limit = match ci.attachment_size_limit as usize {
-        0 => super::export::UPLOAD_LIMIT,
-        n => n.min(super::export::UPLOAD_LIMIT),
+        0 => super::render::UPLOAD_LIMIT,
+        n => n.min(super::render::UPLOAD_LIMIT),
     };
     let edit = EditInteractionResponse::new().allowed_mentions(CreateAllowedMentions::new());
     let edit = match json {

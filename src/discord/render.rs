@@ -16,6 +16,10 @@ use serenity::all::{
 
 /// Longest message content Discord accepts, in characters.
 pub const MAX_CONTENT: usize = 2000;
+/// Discord's upload limit per file for bots (an unboosted server). A lower
+/// limit in the interaction (`attachment_size_limit`) wins.
+pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
 /// Buttons in one action row.
 pub const MAX_BUTTONS: usize = 5;
 /// Action rows in one message.

@@ -8,8 +8,8 @@ use crate::privacy_support;
 use crate::support;
 
 use llo_intake::app::privacy::purge;
-use llo_intake::discord::DiscordConfig;
 use llo_intake::content::text::Lang;
+use llo_intake::discord::DiscordConfig;
 use serde_json::Value;
 use support::bot::{config, knowledge, open_store, Chat, Running};
 use support::{button, Fake, COACHES};

@@ -9,7 +9,7 @@ use crate::support;
 use llo_intake::app::export::{self, Options};
 use llo_intake::app::privacy;
 use llo_intake::app::store::{Entry, Role, Store};
-use llo_intake::discord::threads::Threads;
+use llo_intake::discord::Threads;
 use llo_intake::domain::conversation::CardRef;
 use privacy_support::{day, seed, seed_full};
 use serde_json::{json, Value};

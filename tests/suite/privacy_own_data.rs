@@ -6,8 +6,8 @@ use crate::privacy_support;
 
 use llo_intake::app::privacy::{forget, own_data};
 use llo_intake::app::store::{Entry, Link, Role, Store};
-use llo_intake::discord::handoff::CoachThreads;
-use llo_intake::discord::threads::Threads;
+use llo_intake::discord::CoachThreads;
+use llo_intake::discord::Threads;
 use llo_intake::domain::conversation::CardRef;
 use llo_intake::domain::handoff;
 use privacy_support::*;
