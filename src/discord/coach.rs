@@ -19,8 +19,8 @@
 use super::errors::{act_error, UserError};
 use super::handoff::{claim_for, coach_says, requested, update_card};
 use super::i18n::outcome_text;
-use super::send::{say, user_channel};
 use super::perms::{self, is_coach, is_moderator};
+use super::send::{say, user_channel};
 use super::{Bot, Context, Error};
 use crate::app::service::{ActError, HandoffAction};
 use crate::app::store::Role;
@@ -85,7 +85,7 @@ async fn here(bot: &Arc<Bot>, channel: ChannelId) -> Option<Conversation> {
         .blocking(move |b| b.coach_threads.conversation(channel))
         .await
     {
-        return Bot::conversation(&bot, &id).await;
+        return bot.conversation(&id).await;
     }
     let owner = bot
         .blocking(move |b| b.threads.owner(channel))
@@ -103,7 +103,7 @@ async fn here(bot: &Arc<Bot>, channel: ChannelId) -> Option<Conversation> {
         .await
         .ok()
         .flatten()?;
-    Bot::conversation(&bot, &id).await
+    bot.conversation(&id).await
 }
 
 /// The common opening of the coach commands (after their permission
@@ -228,7 +228,7 @@ pub async fn close(
     }
     // Closed before consent: nothing about the person was kept, so the card
     // keeps nothing either.
-    let kept = Bot::conversation(&bot, &conv.id).await.is_some();
+    let kept = bot.conversation(&conv.id).await.is_some();
     match conv.handoff.as_ref().and_then(|h| h.card.as_ref()) {
         // The erasure queued the card: blank it now.
         Some(_) if !kept => super::handoff::clean_up(&bot, http).await,

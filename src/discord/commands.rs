@@ -7,8 +7,8 @@
 //! [`on_error`] logs them and answers with a sentence from the content.
 
 use super::errors::{internal, text_for};
-use super::intake::{self as handler, interaction_event, Outcome, Start};
 use super::ids::CustomId;
+use super::intake::{self as handler, interaction_event, Outcome, Start};
 use super::{Bot, Context, Error};
 use crate::content::text::Lang;
 use poise::CreateReply;

@@ -8,7 +8,7 @@
 //!   operator can find the log line without the person seeing internals.
 //!
 //! Slash commands reach this through poise's `on_error`
-//! ([`super::commands::on_error`]); components and forms through
+//! (in the commands module); components and forms through
 //! [`Answer::failed`], which also answers after a panic, so nobody is left
 //! with "The application did not respond".
 

@@ -268,9 +268,10 @@ async fn say(ctx: Context<'_>, text: String, file: Option<CreateAttachment>) -> 
 pub fn localize(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot) {
     let content = &bot.intake.knowledge.content;
     let text = |key: &str, lang| super::render::truncate(&bot.msg(key, lang), 100);
-    let locales = |nl: String, en: String| -> Cow<'static, [(Cow<'static, str>, Cow<'static, str>)]> {
-        Cow::Owned(super::i18n::locales(nl, en))
-    };
+    let locales =
+        |nl: String, en: String| -> Cow<'static, [(Cow<'static, str>, Cow<'static, str>)]> {
+            Cow::Owned(super::i18n::locales(nl, en))
+        };
     let choice = |nl: String, en: String, default: Lang| poise::CommandParameterChoice {
         name: Cow::Owned(truncate_choice(if default == Lang::Nl { &nl } else { &en })),
         localizations: locales(truncate_choice(&nl), truncate_choice(&en)),

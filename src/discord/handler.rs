@@ -51,7 +51,12 @@ impl EventHandler for Handler {
 
     async fn message(&self, ctx: Context, msg: Message) {
         let bot = self.bot.clone();
-        guarded(&self.bot, "message", super::intake::on_message(bot, ctx, msg)).await;
+        guarded(
+            &self.bot,
+            "message",
+            super::intake::on_message(bot, ctx, msg),
+        )
+        .await;
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {

@@ -8,9 +8,6 @@
 //! Format: `llo:<kind>:<conversation>:<step>[:<choice>]`, at most 100
 //! characters (Discord's limit).
 
-/// Discord's limit on a custom id.
-pub const MAX_CUSTOM_ID: usize = 100;
-
 const PREFIX: &str = "llo";
 
 /// A decoded custom id.
@@ -178,6 +175,9 @@ impl CustomId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Discord's limit on a custom id.
+    const MAX_CUSTOM_ID: usize = 100;
 
     #[test]
     fn round_trips() {

@@ -10,6 +10,7 @@
 use super::config::Mode;
 use super::errors::Answer;
 use super::guard::over_limit;
+use super::guard::Verdict;
 use super::ids::CustomId;
 use super::render;
 use super::send::{say, send_reply};
@@ -21,14 +22,12 @@ use crate::domain::engine::Input;
 use serenity::all::{
     ActionRowComponent, AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
     ComponentInteractionDataKind, Context, CreateActionRow, CreateAllowedMentions, CreateInputText,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
-    CreateThread, EditInteractionResponse, Http, InputTextStyle,
-    Mentionable, Message, ModalInteraction, UserId,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, CreateThread,
+    EditInteractionResponse, Http, InputTextStyle, Mentionable, Message, ModalInteraction, UserId,
 };
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, error, info, warn};
-use super::guard::Verdict;
 
 /// The text input of the answer form.
 const FORM_INPUT: &str = "answer";
@@ -83,7 +82,12 @@ pub(crate) async fn on_message(bot: Arc<Bot>, ctx: Context, msg: Message) {
         Verdict::Allow => {}
         Verdict::Notice => {
             let lang = user_lang(&bot, user).await;
-            say(&ctx.http, msg.channel_id, &bot.msg("discord_rate_limited", lang)).await;
+            say(
+                &ctx.http,
+                msg.channel_id,
+                &bot.msg("discord_rate_limited", lang),
+            )
+            .await;
             return;
         }
         Verdict::Drop => return,

@@ -65,7 +65,6 @@ use anyhow::Context as _;
 pub use config::{DiscordConfig, Mode, Token, TokenError};
 // What the integration tests reach besides the entry points.
 pub use handoff::CoachThreads;
-pub use threads::Threads;
 use serenity::all::{
     Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder, Settings,
 };
@@ -73,6 +72,7 @@ use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+pub use threads::Threads;
 
 /// The error type of commands and handlers (internal; never shown to users).
 pub type Error = anyhow::Error;
@@ -194,7 +194,10 @@ impl Bot {
         id: &str,
     ) -> Option<crate::domain::conversation::Conversation> {
         let id = id.to_string();
-        match self.blocking(move |b| b.intake.store.conversation(&id)).await {
+        match self
+            .blocking(move |b| b.intake.store.conversation(&id))
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read a conversation");
@@ -368,23 +371,96 @@ async fn flush(bot: &Arc<Bot>) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// The adapter's files name each other without a circle (shared modules
+    /// below features; `handoff`'s parts only use `card`).
+    #[test]
+    fn discord_modules_import_each_other_without_a_circle() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/discord");
+        let mut all = Vec::new();
+        rust_files(&root, &mut all);
+        let name = |p: &std::path::Path| -> String {
+            let rel = p.strip_prefix(&root).unwrap().with_extension("");
+            rel.to_string_lossy().replace("/mod", "")
+        };
+        let names: BTreeSet<String> = all.iter().map(|p| name(p)).collect();
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in &all {
+            let me = name(p);
+            if me == "mod" {
+                continue;
+            }
+            let src = std::fs::read_to_string(p).unwrap();
+            let code: String = src
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap_or("")
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let parent = me.rsplit_once('/').map(|(d, _)| d.to_string());
+            for prefix in ["crate::discord::", "super::"] {
+                for (i, _) in code.match_indices(prefix) {
+                    let rest = &code[i + prefix.len()..];
+                    let word: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let target = match (&parent, prefix) {
+                        (Some(d), "super::") if names.contains(&format!("{d}/{word}")) => {
+                            format!("{d}/{word}")
+                        }
+                        _ => word,
+                    };
+                    if names.contains(&target) && target != me && target != "mod" {
+                        deps.entry(me.clone()).or_default().insert(target);
+                    }
+                }
+            }
+        }
+        fn visit(
+            n: &str,
+            deps: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
+            if let Some(i) = path.iter().position(|p| p == n) {
+                panic!("a circle: {}", path[i..].join(" -> ") + " -> " + n);
+            }
+            if !done.insert(n.to_string()) {
+                return;
+            }
+            path.push(n.to_string());
+            for d in deps.get(n).into_iter().flatten() {
+                visit(d, deps, path, done);
+            }
+            path.pop();
+        }
+        let mut done = BTreeSet::new();
+        for n in deps.keys() {
+            visit(n, &deps, &mut Vec::new(), &mut done);
+        }
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
     /// Blocking work leaves the async threads through [`super::Bot::blocking`]
     /// only: no other file of the adapter spawns its own blocking task.
     #[test]
     fn blocking_work_goes_through_one_helper() {
-        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    files(&p, out);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    out.push(p);
-                }
-            }
-        }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/discord");
         let mut all = Vec::new();
-        files(&root, &mut all);
+        rust_files(&root, &mut all);
         for p in all.iter().filter(|p| !p.ends_with("discord/mod.rs")) {
             let src = std::fs::read_to_string(p).unwrap();
             assert!(

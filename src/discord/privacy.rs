@@ -172,10 +172,7 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
             &bot.msg("mydata_conversation", lang),
             &[
                 ("date", &date(s.started_at)),
-                (
-                    "status",
-                    &bot.msg(super::i18n::status_key(s.status), lang),
-                ),
+                ("status", &bot.msg(super::i18n::status_key(s.status), lang)),
                 ("concerns", &list(concerns)),
                 ("profile", &list(profile)),
                 ("routes", &list(routes)),

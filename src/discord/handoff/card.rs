@@ -3,31 +3,23 @@
 //! the one place a card changes) and blanking it when the person's data is
 //! deleted ([`erase_card`]).
 
-use crate::discord::errors::{act_error, Answer, UserError};
-use crate::discord::ids::CustomId;
-use crate::discord::perms::{is_coach, is_moderator};
-use crate::discord::render::{escape_markdown, truncate, MAX_CONTENT};
-use crate::discord::send::{mention_user, say, user_channel};
-use crate::discord::config::Mode;
-use crate::discord::i18n::{outcome_text, reason_key};
-use crate::discord::{Bot, Error};
-use chrono::{DateTime, Datelike, Duration};
-use crate::app::service::{ActError, HandoffAction, Reply, MAX_INPUT_CHARS};
-use crate::app::store::{Entry, Role, StoreError};
+use crate::app::service::HandoffAction;
+use crate::app::store::{Entry, Role};
 use crate::content::text::{fill, Lang};
-use crate::domain::conversation::{CardRef, Conversation, EventKind, HandoffReason, Status};
-use crate::domain::engine::Input;
+use crate::discord::i18n::{outcome_text, reason_key};
+use crate::discord::ids::CustomId;
+use crate::discord::render::{escape_markdown, truncate, MAX_CONTENT};
+use crate::discord::send::{mention_user, say};
+use crate::discord::Bot;
+use crate::domain::conversation::{CardRef, Conversation, EventKind, Status};
 use crate::domain::handoff as core;
+use chrono::{DateTime, Datelike};
 use serenity::all::{
-    ActionRowComponent, AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType,
-    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateEmbed, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
-    CreateSelectMenuKind, CreateThread, EditInteractionResponse, EditMessage, Http,
-    InputTextStyle, Mentionable, Message, MessageId, ModalInteraction, RoleId, UserId,
+    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateMessage, EditMessage, Http, MessageId,
 };
 use std::sync::Arc;
-use tracing::{debug, error, info, warn};
+use tracing::{error, warn};
 
 /// Transcript lines shown on the card.
 const EXCERPT_LINES: usize = 6;
@@ -391,7 +383,10 @@ pub async fn clean_up(bot: &Arc<Bot>, http: &Http) {
     for p in pending {
         if erase_card(bot, http, &p.card).await {
             let seq = p.seq;
-            if let Err(e) = bot.blocking(move |b| b.intake.store.card_cleared(seq)).await {
+            if let Err(e) = bot
+                .blocking(move |b| b.intake.store.card_cleared(seq))
+                .await
+            {
                 warn!(error = %e, "cannot mark a card as blanked");
             }
         }

@@ -3,32 +3,26 @@
 //! the coach gets into the conversation (the intake thread, or a private
 //! relay thread in dm mode).
 
+use super::card::{card_channel, card_view, transcript_of, update_card};
+use crate::app::service::HandoffAction;
+use crate::app::store::{Entry, Role};
+use crate::content::text::{fill, Lang};
+use crate::discord::config::Mode;
 use crate::discord::errors::{act_error, Answer, UserError};
 use crate::discord::ids::CustomId;
 use crate::discord::perms::{is_coach, is_moderator};
 use crate::discord::render::{escape_markdown, truncate, MAX_CONTENT};
 use crate::discord::send::{mention_user, say, user_channel};
-use crate::discord::config::Mode;
-use crate::discord::i18n::{outcome_text, reason_key};
 use crate::discord::{Bot, Error};
-use chrono::{DateTime, Datelike, Duration};
-use crate::app::service::{ActError, HandoffAction, Reply, MAX_INPUT_CHARS};
-use crate::app::store::{Entry, Role, StoreError};
-use crate::content::text::{fill, Lang};
-use crate::domain::conversation::{CardRef, Conversation, EventKind, HandoffReason, Status};
-use crate::domain::engine::Input;
-use crate::domain::handoff as core;
+use crate::domain::conversation::Conversation;
 use serenity::all::{
-    ActionRowComponent, AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType,
-    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateEmbed, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
-    CreateSelectMenuKind, CreateThread, EditInteractionResponse, EditMessage, Http,
-    InputTextStyle, Mentionable, Message, MessageId, ModalInteraction, RoleId, UserId,
+    AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
+    ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu,
+    CreateSelectMenuKind, CreateThread, Http, RoleId, UserId,
 };
 use std::sync::Arc;
-use tracing::{debug, error, info, warn};
-use super::card::{card_channel, card_view, transcript_of, update_card};
+use tracing::{error, info, warn};
 
 /// After a claim or transfer: the coach gets into the conversation (thread
 /// mode: the entrepreneur's thread; dm mode: the relay thread), the
@@ -195,7 +189,7 @@ pub async fn claim_for(
     by: Option<UserId>,
     lang: Lang,
 ) -> Result<String, Error> {
-    let Some(conv) = Bot::conversation(bot, conversation).await else {
+    let Some(conv) = bot.conversation(conversation).await else {
         return Err(UserError::new("handoff_not_open").into());
     };
     let _lock = bot.locks.lock(&conv.user).await;

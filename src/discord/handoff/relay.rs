@@ -3,32 +3,17 @@
 //! thread ([`on_guild_message`]), and the coach's words recorded and passed
 //! on ([`coach_says`]).
 
-use crate::discord::errors::{act_error, Answer, UserError};
-use crate::discord::ids::CustomId;
-use crate::discord::perms::{is_coach, is_moderator};
-use crate::discord::render::{escape_markdown, truncate, MAX_CONTENT};
-use crate::discord::send::{mention_user, say, user_channel};
-use crate::discord::config::Mode;
-use crate::discord::i18n::{outcome_text, reason_key};
-use crate::discord::{Bot, Error};
-use chrono::{DateTime, Datelike, Duration};
-use crate::app::service::{ActError, HandoffAction, Reply, MAX_INPUT_CHARS};
-use crate::app::store::{Entry, Role, StoreError};
-use crate::content::text::{fill, Lang};
-use crate::domain::conversation::{CardRef, Conversation, EventKind, HandoffReason, Status};
-use crate::domain::engine::Input;
-use crate::domain::handoff as core;
-use serenity::all::{
-    ActionRowComponent, AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType,
-    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateEmbed, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
-    CreateSelectMenuKind, CreateThread, EditInteractionResponse, EditMessage, Http,
-    InputTextStyle, Mentionable, Message, MessageId, ModalInteraction, RoleId, UserId,
-};
-use std::sync::Arc;
-use tracing::{debug, error, info, warn};
 use super::card::requested;
+use crate::app::service::{ActError, Reply};
+use crate::app::store::Role;
+use crate::content::text::fill;
+use crate::discord::render::escape_markdown;
+use crate::discord::send::{say, user_channel};
+use crate::discord::Bot;
+use crate::domain::conversation::{Conversation, Status};
+use serenity::all::{ChannelId, Http, Message};
+use std::sync::Arc;
+use tracing::error;
 
 /// Whether `conv` is relayed through a coach thread (dm mode) that a coach
 /// holds now; returns that thread.

@@ -1,31 +1,16 @@
 //! The one reminder per hand-off that waits unclaimed too long.
 
-use crate::discord::errors::{act_error, Answer, UserError};
-use crate::discord::ids::CustomId;
-use crate::discord::perms::{is_coach, is_moderator};
-use crate::discord::render::{escape_markdown, truncate, MAX_CONTENT};
-use crate::discord::send::{mention_user, say, user_channel};
-use crate::discord::config::Mode;
-use crate::discord::i18n::{outcome_text, reason_key};
-use crate::discord::{Bot, Error};
-use chrono::{DateTime, Datelike, Duration};
-use crate::app::service::{ActError, HandoffAction, Reply, MAX_INPUT_CHARS};
-use crate::app::store::{Entry, Role, StoreError};
-use crate::content::text::{fill, Lang};
-use crate::domain::conversation::{CardRef, Conversation, EventKind, HandoffReason, Status};
-use crate::domain::engine::Input;
-use crate::domain::handoff as core;
-use serenity::all::{
-    ActionRowComponent, AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType,
-    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateEmbed, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
-    CreateSelectMenuKind, CreateThread, EditInteractionResponse, EditMessage, Http,
-    InputTextStyle, Mentionable, Message, MessageId, ModalInteraction, RoleId, UserId,
-};
-use std::sync::Arc;
-use tracing::{debug, error, info, warn};
 use super::card::card_channel;
+use crate::app::service::HandoffAction;
+use crate::content::text::fill;
+use crate::discord::render::{truncate, MAX_CONTENT};
+use crate::discord::Bot;
+use crate::domain::conversation::Conversation;
+use crate::domain::handoff as core;
+use chrono::Duration;
+use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, Http, RoleId};
+use std::sync::Arc;
+use tracing::{debug, error, warn};
 
 /// Starts the reminder loop: every `reminder_check_secs` (or per test tick)
 /// it pings the coach role once for each hand-off waiting longer than
@@ -88,7 +73,7 @@ pub async fn reminder_pass(bot: &Arc<Bot>, http: &Http) {
     };
     for c in due {
         let _lock = bot.locks.lock(&c.user).await;
-        let Some(conv) = Bot::conversation(bot, &c.id).await else {
+        let Some(conv) = bot.conversation(&c.id).await else {
             continue;
         };
         if !core::reminder_due(&conv, after, now) {
