@@ -6,8 +6,8 @@ use super::Failure;
 use crate::app::ops::{inspect_database, master_key_file, private_file, DbState};
 use crate::app::settings::LogFormat;
 use crate::cli::config::Config;
-use crate::discord::{Token, TokenError};
 use crate::content::embedded;
+use crate::discord::{Token, TokenError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
