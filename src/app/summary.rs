@@ -531,6 +531,7 @@ mod tests {
             narrowed: None,
             place_candidates: Vec::new(),
             picking: false,
+            proposed: Default::default(),
             started_at: t("10"),
             updated_at: t("11"),
             ended_at: None,

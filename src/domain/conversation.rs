@@ -127,6 +127,10 @@ pub struct Conversation {
     /// On the confirm step: the user said "no" and picks from the list.
     #[serde(default)]
     pub picking: bool,
+    /// What the open answer already said, to confirm instead of asking from
+    /// scratch: answer field (`sector`, `size`) -> option id.
+    #[serde(default)]
+    pub proposed: BTreeMap<String, String>,
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
@@ -160,6 +164,7 @@ impl Conversation {
             narrowed: None,
             place_candidates: Vec::new(),
             picking: false,
+            proposed: BTreeMap::new(),
             started_at: now,
             updated_at: now,
             ended_at: None,

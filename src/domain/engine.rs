@@ -63,12 +63,58 @@ impl Turn {
     }
 }
 
+/// The sector for everything the list does not name.
+const OTHER_SECTOR: &str = "overig";
+/// Where the user's own words for an "Iets anders" sector are kept.
+pub const SECTOR_WORDS: &str = "sector_text";
+/// Sector aliases that in an open answer usually mean something else
+/// ("ik maak me zorg", "nieuwe techniek", "de productie"): not proposed.
+const NOT_A_SECTOR_HERE: &[&str] = &[
+    "zorg",
+    "it",
+    "care",
+    "tech",
+    "techniek",
+    "technisch",
+    "technische",
+    "advies",
+    "anders",
+    "overig",
+    "other",
+    "handel",
+    "bureau",
+    "kas",
+    "bar",
+    "keuken",
+    "productie",
+    "industrie",
+    "sport",
+    "shop",
+    "store",
+    "delivery",
+    "cv",
+    "magazijn",
+    "bediening",
+    "marketing",
+];
+
+/// Words that deny what their clause names ("geen vergrijzing").
+const NEGATIONS: &[&str] = &[
+    "geen", "niet", "nee", "not", "no", "isn't", "isnt", "aren't", "arent", "without", "zonder",
+];
+
+/// While fewer questions than this are answered, a message written in the
+/// other language switches the conversation to it.
+const FIRST_MESSAGES: usize = 2;
+
 /// Intents that work at any step.
 const GLOBAL: &[&str] = &["stop", "restart", "human", "help", "back"];
 /// The choice id offered after repeated misunderstanding.
 pub const HUMAN_CHOICE: &str = "human";
 /// Guard against content cycles of non-interactive steps.
 const MAX_CHAIN: usize = 64;
+/// At most this many concerns are reflected back as "vooral".
+pub const MAX_REFLECTED: usize = 3;
 
 struct Run<'k> {
     k: &'k Knowledge,
@@ -213,6 +259,32 @@ impl<'k> Run<'k> {
         if let Some(intent) = self.k.matchers.intent(t, GLOBAL) {
             return self.global(step, &intent);
         }
+        // "in English please", "Nederlands graag": the whole question again
+        // in that language.
+        if let Some(l) = self.k.matchers.intent(t, &["lang_en", "lang_nl"]) {
+            self.switch_lang(if l == "lang_en" { Lang::En } else { Lang::Nl });
+            return self.ask(step);
+        }
+        // Written in the other language in the first messages: follow it.
+        if self.conv.history.len() < FIRST_MESSAGES {
+            if let Some(l) = listen::language_of(t).filter(|l| *l != self.lang()) {
+                self.switch_lang(l);
+                let consent = step.kind == StepKind::YesNo && step.field() == "consent";
+                if consent && self.k.matchers.intent(t, &["yes", "no"]).is_none() {
+                    let faq = self
+                        .k
+                        .matchers
+                        .intent(t, &["ask_privacy", "ask_who", "ask_cost"])
+                        .is_some();
+                    // Not a question we answer: they could not read the
+                    // consent text, so it comes in full.
+                    if !(faq && self.question_asked(step, t)) {
+                        self.ask(step);
+                    }
+                    return;
+                }
+            }
+        }
         // "1" at "1) Ja 2) Nee": a number picks the option shown with it.
         if let Some(numbers) = listen::option_numbers(t) {
             let q = self.question(step);
@@ -247,9 +319,23 @@ impl<'k> Run<'k> {
                         .answers
                         .set_text(step.field(), Some(t.to_string()));
                     if step.classify {
-                        let found = self.k.classify(t, self.lang());
+                        // The strongest three, kept in content order.
+                        let strongest: Vec<String> = self
+                            .by_strength(t)
+                            .into_iter()
+                            .take(MAX_REFLECTED)
+                            .collect();
+                        let found: Vec<String> = self
+                            .k
+                            .content
+                            .concerns
+                            .iter()
+                            .filter(|c| strongest.contains(&c.id))
+                            .map(|c| c.id.clone())
+                            .collect();
                         self.conv.answers.detected = found.clone();
                         self.conv.answers.concerns = found;
+                        self.propose_from(t);
                     }
                 }
                 self.advance(step, None);
@@ -259,7 +345,21 @@ impl<'k> Run<'k> {
                 if step.source == Some(Source::Regions) && self.place(step, t) {
                     return;
                 }
+                if self.conv.proposed.contains_key(step.field()) {
+                    if let Some(i) = self.k.matchers.intent(t, &["yes", "no"]) {
+                        return self.proposal(step, i == "yes");
+                    }
+                    // They name something else: that is the answer.
+                    self.conv.proposed.remove(step.field());
+                }
                 let narrowed = self.conv.narrowed.clone();
+                // "met z'n twaalven", "vijfentwintig": as digits for sizes.
+                let t = if step.field() == "size" {
+                    listen::digits_for_number_words(t, &self.k.content.number_words)
+                } else {
+                    t.to_string()
+                };
+                let t = t.as_str();
                 match self
                     .k
                     .matchers
@@ -267,6 +367,14 @@ impl<'k> Run<'k> {
                 {
                     Resolved::One(id) if step.source == Some(Source::Regions) => {
                         self.province_chosen(step, id)
+                    }
+                    Resolved::One(id) if id == OTHER_SECTOR && step.field() == "sector" => {
+                        self.other_sector(step, t)
+                    }
+                    Resolved::None
+                        if step.field() == "sector" && listen::describes_a_business(t) =>
+                    {
+                        self.other_sector(step, t)
                     }
                     Resolved::One(id) => self.chosen(step, id),
                     Resolved::Many(ids) => {
@@ -336,6 +444,14 @@ impl<'k> Run<'k> {
         self.outputs.push(Output::Question(q));
     }
 
+    /// Continues in `lang`, and says so in that language.
+    fn switch_lang(&mut self, lang: Lang) {
+        if self.conv.lang != lang {
+            self.conv.lang = lang;
+            self.say(self.msg("lang_switched"));
+        }
+    }
+
     /// Option numbers, as the ids of the options shown with them.
     fn numbered(&mut self, step: &'k Step, multi: bool, mut ids: Vec<String>) {
         if multi && ids.len() > 1 {
@@ -358,6 +474,12 @@ impl<'k> Run<'k> {
             return self.handoff(reason);
         }
         let first = ids.first().map(String::as_str).unwrap_or("");
+        if step.kind == StepKind::Choice
+            && self.conv.proposed.contains_key(step.field())
+            && (first == "yes" || first == "no")
+        {
+            return self.proposal(step, first == "yes");
+        }
         match step.kind {
             StepKind::YesNo if first == "yes" || first == "no" => self.yes_no(step, first == "yes"),
             StepKind::Open if step.optional && first == "skip" => {
@@ -427,6 +549,7 @@ impl<'k> Run<'k> {
                     ..Answers::default()
                 };
                 self.conv.history.clear();
+                self.conv.proposed.clear();
                 self.conv.recommended.clear();
                 self.conv.contacts_shown.clear();
                 self.events.push(Event::Restarted);
@@ -446,7 +569,10 @@ impl<'k> Run<'k> {
                 self.ask(step);
             }
             "back" => match self.conv.history.pop() {
-                Some(prev) => self.enter(&prev),
+                Some(prev) => {
+                    self.conv.proposed.clear();
+                    self.enter(&prev)
+                }
                 None => {
                     self.say(self.msg("back_none"));
                     self.ask(step);
@@ -504,6 +630,31 @@ impl<'k> Run<'k> {
 
     fn confirm_text(&mut self, step: &'k Step, t: &str, noted: bool) {
         let has_detected = !self.conv.answers.detected.is_empty() && !self.conv.picking;
+        // "klopt, alleen X is niet het probleem", "ja maar geen vergrijzing":
+        // drop what was denied and confirm the rest in one line.
+        if has_detected {
+            let denied = self.denied(t);
+            let detected = self.conv.answers.detected.clone();
+            if detected.iter().any(|d| denied.contains(d)) {
+                let keep: Vec<String> = detected
+                    .into_iter()
+                    .filter(|d| !denied.contains(d))
+                    .collect();
+                self.conv.answers.detected = keep.clone();
+                self.conv.answers.concerns = keep.clone();
+                if keep.is_empty() {
+                    self.conv.picking = true;
+                    return self.ask(step);
+                }
+                let mut q = self.question(step);
+                q.text = fill(
+                    &self.msg("confirm_corrected"),
+                    &[("concerns", &self.reflected(&keep))],
+                );
+                self.outputs.push(Output::Question(q));
+                return;
+            }
+        }
         match self.k.matchers.intent(t, &["yes", "no"]).as_deref() {
             Some("yes") if has_detected => return self.advance(step, None),
             Some("no") => {
@@ -593,6 +744,191 @@ impl<'k> Run<'k> {
         self.conv.answers.municipality = code;
         self.conv.answers.labour_market_region = region;
         self.chosen(step, province);
+    }
+
+    /// The concerns found in `text`, strongest first. There is no score in
+    /// the classifier, so strength is the number of its patterns that match
+    /// and count (not cancelled); ties go to the earliest mention.
+    fn by_strength(&self, text: &str) -> Vec<String> {
+        let e = self
+            .k
+            .classifier
+            .explain(&self.k.content, text, self.lang());
+        let mut ranked: Vec<(usize, usize, String)> = e
+            .concerns
+            .iter()
+            .map(|c| {
+                let hits = e
+                    .hits
+                    .iter()
+                    .filter(|h| &h.concern == c && h.cancelled.is_none());
+                let (n, first) = hits.fold((0, usize::MAX), |(n, f), h| (n + 1, f.min(h.span.0)));
+                (n, first, c.clone())
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.into_iter().map(|(_, _, c)| c).collect()
+    }
+
+    /// Concerns the user says are not the problem: named (by a pattern or
+    /// its label) in a clause with a negation ("X is niet het probleem",
+    /// "geen vergrijzing").
+    fn denied(&self, text: &str) -> Vec<String> {
+        let lang = self.lang();
+        let e = self.k.classifier.explain(&self.k.content, text, lang);
+        let negated = |clause: &str| {
+            clause
+                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                .any(|w| NEGATIONS.contains(&w))
+        };
+        let mut out: Vec<String> = Vec::new();
+        for h in &e.hits {
+            let clause = e.clauses.get(h.clause).map(String::as_str).unwrap_or("");
+            if (h.cancelled.is_some() || negated(clause)) && !out.contains(&h.concern) {
+                out.push(h.concern.clone());
+            }
+        }
+        for clause in e.clauses.iter().filter(|c| negated(c)) {
+            for c in &self.k.content.concerns {
+                let label = crate::content::text::fold(c.label.get(lang));
+                let head = label.split(" (").next().unwrap_or(&label);
+                if clause.contains(head) && !out.contains(&c.id) {
+                    out.push(c.id.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The reflect sentences of `ids`, strongest first, joined as
+    /// "A, dat B en dat C".
+    fn reflected(&self, ids: &[String]) -> String {
+        let lang = self.lang();
+        let text = self.conv.answers.concerns_text.clone().unwrap_or_default();
+        let mut order: Vec<String> = self
+            .by_strength(&text)
+            .into_iter()
+            .filter(|c| ids.contains(c))
+            .collect();
+        order.extend(
+            ids.iter()
+                .filter(|c| !order.contains(c))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        let that = self.msg("that");
+        let parts: Vec<String> = order
+            .iter()
+            .filter_map(|d| self.k.content.concern(d))
+            .enumerate()
+            .map(|(i, d)| {
+                let r = d.reflect.get(lang);
+                if i == 0 {
+                    r.to_string()
+                } else {
+                    format!("{that} {r}")
+                }
+            })
+            .collect();
+        join_list(&parts, &self.msg("and"))
+    }
+
+    /// Sector and size the open answer already names ("wij zijn een
+    /// bakkerij met 12 man"), to confirm in one question later. A sector
+    /// word that also means something else ("zorg", "it", "techniek") does
+    /// not count here; "Iets anders" is never proposed.
+    fn propose_from(&mut self, t: &str) {
+        self.conv.proposed.clear();
+        let c = &self.k.content;
+        let folded = crate::content::text::fold(t);
+        let plain: String = folded
+            .split(' ')
+            .map(|w| {
+                let bare = w.trim_matches(|ch: char| !ch.is_alphanumeric());
+                if NOT_A_SECTOR_HERE.contains(&bare) {
+                    "_"
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        for s in c.steps.iter().filter(|s| s.kind == StepKind::Choice) {
+            let found = match s.field() {
+                "sector" => match self.k.matchers.resolve(c, s, &plain, None) {
+                    Resolved::One(id) if id != OTHER_SECTOR => Some(id),
+                    _ => None,
+                },
+                "size" => listen::headcount_in(t, &c.number_words).and_then(|n| {
+                    match self.k.matchers.resolve(c, s, &n.to_string(), None) {
+                        Resolved::One(id) => Some(id),
+                        _ => None,
+                    }
+                }),
+                _ => None,
+            };
+            if let Some(id) = found {
+                self.conv.proposed.insert(s.field().to_string(), id);
+            }
+        }
+    }
+
+    /// The answer to a proposal: yes takes every proposed answer and skips
+    /// their questions; no asks this question from scratch.
+    fn proposal(&mut self, step: &'k Step, yes: bool) {
+        if !yes {
+            self.conv.proposed.clear();
+            return self.ask(step);
+        }
+        let accepted = std::mem::take(&mut self.conv.proposed);
+        for (field, id) in &accepted {
+            self.conv.answers.set_text(field, Some(id.clone()));
+        }
+        let branch = |s: &Step| {
+            accepted
+                .get(s.field())
+                .and_then(|id| s.branches.get(id))
+                .cloned()
+                .or_else(|| s.next.clone())
+                .unwrap_or_default()
+        };
+        self.conv.history.push(step.id.clone());
+        let mut next = branch(step);
+        // Later questions the proposal already answered are skipped.
+        while let Some(s) = self.k.content.step(&next) {
+            if s.kind != StepKind::Choice || !accepted.contains_key(s.field()) {
+                break;
+            }
+            self.conv.history.push(s.id.clone());
+            next = branch(s);
+        }
+        self.enter(&next);
+    }
+
+    /// "Iets anders": their own words are kept (and shown to the coach),
+    /// and the bot says so.
+    fn other_sector(&mut self, step: &'k Step, t: &str) {
+        let folded = crate::content::text::fold(t);
+        let generic = listen::option_numbers(t).is_some()
+            || [
+                "iets anders",
+                "anders",
+                "overig",
+                "overige",
+                "other",
+                "something else",
+            ]
+            .contains(&folded.as_str());
+        if generic {
+            self.conv.answers.set_text(SECTOR_WORDS, None);
+        } else {
+            self.conv
+                .answers
+                .set_text(SECTOR_WORDS, Some(t.to_string()));
+            let text = fill(&self.msg("sector_other_kept"), &[("words", t)]);
+            self.say(text);
+        }
+        self.chosen(step, OTHER_SECTOR.to_string());
     }
 
     fn chosen(&mut self, step: &'k Step, id: String) {
@@ -706,6 +1042,30 @@ impl<'k> Run<'k> {
         self.outputs.push(Output::Question(q));
     }
 
+    /// "Even checken, klopt dit? Branche: Bouw en infra. Grootte: 10–49
+    /// mensen." for the proposals at this step and the ones after it.
+    fn proposal_text(&self, step: &Step) -> String {
+        let c = &self.k.content;
+        let lang = self.lang();
+        let p = &self.conv.proposed;
+        let mut parts = vec![self.msg("propose_check")];
+        if step.field() == "sector" {
+            if let Some(s) = p.get("sector").and_then(|id| c.sector(id)) {
+                parts.push(fill(
+                    &self.msg("propose_sector"),
+                    &[("sector", s.label.get(lang))],
+                ));
+            }
+        }
+        if let Some(s) = p.get("size").and_then(|id| c.size(id)) {
+            parts.push(fill(
+                &self.msg("propose_size"),
+                &[("size", s.label.get(lang))],
+            ));
+        }
+        parts.join(" ")
+    }
+
     /// The question for `step` in its current state, with its options.
     fn question(&self, step: &Step) -> Question {
         let lang = self.lang();
@@ -747,15 +1107,9 @@ impl<'k> Run<'k> {
                 } else if self.conv.picking {
                     q.text = self.msg("confirm_pick");
                 } else {
-                    let reflected: Vec<String> = detected
-                        .iter()
-                        .filter_map(|d| c.concern(d))
-                        .map(|d| d.reflect.get(lang).to_string())
-                        .collect();
-                    let and = self.msg("and");
                     q.text = fill(
                         step.prompt.get(lang),
-                        &[("concerns", &join_list(&reflected, &and))],
+                        &[("concerns", &self.reflected(detected))],
                     );
                     q.choices.push(yes);
                     q.choices.push(no);
@@ -764,6 +1118,10 @@ impl<'k> Run<'k> {
                     id: x.id.clone(),
                     label: x.label.get(lang).to_string(),
                 }));
+            }
+            StepKind::Choice if self.conv.proposed.contains_key(step.field()) => {
+                q.text = self.proposal_text(step);
+                q.choices = vec![yes, no];
             }
             StepKind::Choice => {
                 let ids = self.k.matchers.option_ids(step);

@@ -190,6 +190,78 @@ pub fn headcount_in(text: &str, words: &BTreeMap<String, u32>) -> Option<u32> {
     None
 }
 
+/// Word endings of a kind of business ("kaarsenmakerij", "dierenpraktijk").
+const BUSINESS_ENDINGS: &[&str] = &[
+    "erij",
+    "bedrijf",
+    "bedrijven",
+    "zaak",
+    "winkel",
+    "bureau",
+    "atelier",
+    "studio",
+    "salon",
+    "kantoor",
+    "praktijk",
+    "handel",
+    "centrum",
+    "school",
+    "fabriek",
+    "company",
+    "business",
+    "shop",
+    "agency",
+    "firm",
+];
+/// How people start describing what they do ("wij maken ...", "we run a ...").
+const BUSINESS_STARTS: &[&str] = &[
+    "wij zijn",
+    "we zijn",
+    "ik ben",
+    "ik heb",
+    "we hebben",
+    "wij hebben",
+    "ik run",
+    "we runnen",
+    "wij maken",
+    "we maken",
+    "we verkopen",
+    "wij verkopen",
+    "we doen",
+    "wij doen",
+    "we verhuren",
+    "we geven",
+    "we are",
+    "we run",
+    "i run",
+    "i own",
+    "we make",
+    "we sell",
+    "we do",
+    "i have",
+    "we have",
+    "een ",
+];
+
+/// Whether an answer to "what line of business?" describes one, even if
+/// it is not on the list ("wij maken kaarsen", "een dierenpraktijk") rather
+/// than being noise ("qwerty", "🚜").
+pub fn describes_a_business(text: &str) -> bool {
+    let folded = fold(text);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let long_enough = words.iter().any(|w| w.chars().count() >= 4);
+    long_enough
+        && (BUSINESS_STARTS.iter().any(|s| folded.starts_with(s))
+            || words.iter().any(|w| {
+                BUSINESS_ENDINGS
+                    .iter()
+                    .any(|e| w.len() > e.len() && w.ends_with(e))
+            }))
+}
+
 /// Frequent words that only one of the two languages uses.
 const EN_WORDS: &[&str] = &[
     "the",

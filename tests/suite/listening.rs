@@ -6,8 +6,10 @@
 //! detail matters.
 
 use crate::cli::bin;
-use crate::engine::{k, pending, play, say, text_of};
+use crate::engine::{k, now, pending, play, say, text_of};
 use llo_intake::content::text::Lang;
+use llo_intake::domain::engine::Input;
+use llo_intake::domain::knowledge::Knowledge;
 use llo_intake::domain::output::Output;
 use std::io::Write;
 use std::process::Stdio;
@@ -184,4 +186,196 @@ fn new_sentences_exist_in_both_languages() {
             "{key}: informal je, not u"
         );
     }
+}
+
+#[test]
+fn at_most_the_three_strongest_concerns_are_reflected() {
+    let t = play(
+        Lang::Nl,
+        &[
+            "ja",
+            "we kunnen geen personeel vinden, mensen lopen weg, niemand wil leren, \
+             de werkdruk is hoog, alles moet digitaal en de kosten zijn te hoog",
+        ],
+    );
+    let a = &t.conversation.answers;
+    assert!(
+        !a.detected.is_empty() && a.detected.len() <= 3,
+        "{:?}",
+        a.detected
+    );
+    let q = t.question().unwrap();
+    let reflected = k()
+        .content
+        .concerns
+        .iter()
+        .filter(|c| q.text.contains(c.reflect.nl.as_str()))
+        .count();
+    assert_eq!(reflected, a.detected.len(), "{}", q.text);
+}
+
+#[test]
+fn a_partial_correction_removes_what_was_denied() {
+    let base = play(
+        Lang::Nl,
+        &[
+            "ja",
+            "ik kan geen personeel vinden en mijn oudste vakman gaat binnenkort met pensioen",
+        ],
+    )
+    .conversation;
+    assert_eq!(base.answers.detected, ["recruitment", "aging_workforce"]);
+    for answer in [
+        "ja maar geen vergrijzing",
+        "klopt, alleen vergrijzing is niet het probleem",
+    ] {
+        let t = say(&base, answer);
+        assert_eq!(pending(&t).as_deref(), Some("confirm"), "{answer}");
+        assert_eq!(t.conversation.answers.concerns, ["recruitment"], "{answer}");
+        let q = t.question().unwrap();
+        assert!(!q.text.contains('\n'), "one line: {}", q.text);
+        let t = say(&t.conversation, "ja");
+        assert_eq!(pending(&t).as_deref(), Some("sector"));
+        assert_eq!(t.conversation.answers.concerns, ["recruitment"]);
+    }
+    // Denying everything asks them to pick.
+    let t = say(
+        &base,
+        "nee, personeel vinden en vergrijzing zijn niet het probleem",
+    );
+    assert!(t.conversation.picking);
+}
+
+#[test]
+fn sector_synonyms_and_size_bands() {
+    let base = play(Lang::Nl, &["ja", "geen personeel te vinden", "ja"]).conversation;
+    for (answer, want) in [
+        ("bakkerij", "retail"),
+        ("slagerij", "retail"),
+        ("een drukkerij", "techniek"),
+        ("kapper", "overig"),
+        ("schoonmaakbedrijf", "zakelijk"),
+        ("accountancy", "zakelijk"),
+    ] {
+        let t = say(&base, answer);
+        assert_eq!(
+            t.conversation.answers.sector.as_deref(),
+            Some(want),
+            "{answer}"
+        );
+    }
+    // Kapper is not on the list: "Iets anders", with their word kept.
+    let t = say(&base, "kapper");
+    assert_eq!(
+        t.conversation
+            .answers
+            .extra
+            .get("sector_text")
+            .map(String::as_str),
+        Some("kapper")
+    );
+    // Noise is still not understood.
+    let t = say(&base, "qwerty");
+    assert_eq!(pending(&t).as_deref(), Some("sector"));
+    let labels: Vec<String> = k()
+        .content
+        .sizes
+        .iter()
+        .map(|s| s.label.nl.clone())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Alleen ikzelf",
+            "1–9 mensen",
+            "10–49 mensen",
+            "50–249 mensen",
+            "250 mensen of meer"
+        ]
+    );
+    let base = play(Lang::Nl, &["ja", "geen personeel te vinden", "ja", "bouw"]).conversation;
+    for (answer, want) in [
+        ("we zijn met z'n twaalfen", "small"),
+        ("we zijn met z'n vijven", "micro"),
+        ("vijfentwintig", "small"),
+        ("9", "micro"),
+        ("10", "small"),
+        ("tweehonderd", "medium"),
+    ] {
+        let t = say(&base, answer);
+        assert_eq!(
+            t.conversation.answers.size.as_deref(),
+            Some(want),
+            "{answer}"
+        );
+    }
+}
+
+#[test]
+fn an_open_answer_without_sector_or_headcount_proposes_nothing() {
+    let t = play(
+        Lang::Nl,
+        &[
+            "ja",
+            "mijn beste vakman gaat over twee jaar met pensioen",
+            "ja",
+        ],
+    );
+    assert!(t.conversation.proposed.is_empty());
+    assert_eq!(
+        t.question().unwrap().text,
+        k().content.step("sector").unwrap().prompt.nl
+    );
+    // "nee" to a proposal asks the question from scratch.
+    let t = play(
+        Lang::Nl,
+        &[
+            "ja",
+            "we hebben een bouwbedrijf en vinden geen timmerlieden",
+            "ja",
+        ],
+    );
+    assert_eq!(
+        t.conversation.proposed.get("sector").map(String::as_str),
+        Some("bouw")
+    );
+    let t = say(&t.conversation, "nee");
+    assert_eq!(pending(&t).as_deref(), Some("sector"));
+    assert!(t.question().unwrap().choices.len() >= 10);
+}
+
+#[test]
+fn the_stored_language_follows_the_person() {
+    use llo_intake::app::service::Intake;
+    use llo_intake::app::store::Store;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let intake = Intake::new(
+        Arc::new(Knowledge::load_default().unwrap()),
+        store.clone(),
+        Lang::Nl,
+    );
+    let t0 = now();
+    let r = intake.resume_or_start("anna", None, t0).unwrap();
+    let id = r.conversation.id.clone();
+    assert_eq!(r.conversation.lang, Lang::Nl);
+    intake
+        .handle("anna", Input::Text("in English please".into()), t0)
+        .unwrap();
+    assert_eq!(store.conversation(&id).unwrap().unwrap().lang, Lang::En);
+    intake
+        .handle("anna", Input::Text("Nederlands graag".into()), t0)
+        .unwrap();
+    assert_eq!(store.conversation(&id).unwrap().unwrap().lang, Lang::Nl);
+    // English written in the first messages switches too.
+    let r = intake
+        .handle(
+            "anna",
+            Input::Text("yes, but we can't find any staff for our shop".into()),
+            t0,
+        )
+        .unwrap();
+    assert_eq!(r.conversation.lang, Lang::En);
+    assert_eq!(store.conversation(&id).unwrap().unwrap().lang, Lang::En);
 }
