@@ -168,14 +168,7 @@ fn after_a_misunderstanding_consent_is_reasked_short_and_in_full_on_request() {
 
 #[test]
 fn new_sentences_exist_in_both_languages() {
-    for key in [
-        "reask_consent",
-        "faq_privacy",
-        "faq_who",
-        "faq_cost",
-        "faq_unknown",
-        "lang_switched",
-    ] {
+    for key in llo_intake::domain::MESSAGE_KEYS {
         let t = k()
             .content
             .msg(key)
