@@ -770,30 +770,52 @@ impl<'k> Run<'k> {
         ranked.into_iter().map(|(_, _, c)| c).collect()
     }
 
-    /// Concerns the user says are not the problem: named (by a pattern or
-    /// its label) in a clause with a negation ("X is niet het probleem",
-    /// "geen vergrijzing").
+    /// Concerns the user says are not the problem: a hit the classifier
+    /// cancels by negation ("X is niet het probleem"), a hit right after a
+    /// negation ("geen vergrijzing"), or its label in a clause with a
+    /// negation where the classifier sees no concern of its own ("alleen
+    /// personeel vinden niet"). "ik kan echt geen personeel vinden" denies
+    /// nothing: there "geen" is part of the concern.
     fn denied(&self, text: &str) -> Vec<String> {
         let lang = self.lang();
         let e = self.k.classifier.explain(&self.k.content, text, lang);
-        let negated = |clause: &str| {
-            clause
-                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-                .any(|w| NEGATIONS.contains(&w))
+        let words = |s: &str| -> Vec<String> {
+            s.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
         };
+        let negator = |w: &str| NEGATIONS.contains(&w);
         let mut out: Vec<String> = Vec::new();
+        let mut push = |id: &str, out: &mut Vec<String>| {
+            if !out.iter().any(|x| x == id) {
+                out.push(id.to_string());
+            }
+        };
         for h in &e.hits {
-            let clause = e.clauses.get(h.clause).map(String::as_str).unwrap_or("");
-            if (h.cancelled.is_some() || negated(clause)) && !out.contains(&h.concern) {
-                out.push(h.concern.clone());
+            let by_negation = matches!(
+                h.cancelled,
+                Some(crate::domain::nlu::classify::Cancel::Negation { .. })
+            );
+            let before = e.folded.get(..h.span.0).unwrap_or("");
+            let right_after = words(before).last().is_some_and(|w| negator(w));
+            if by_negation || (h.cancelled.is_none() && right_after) {
+                push(&h.concern, &mut out);
             }
         }
-        for clause in e.clauses.iter().filter(|c| negated(c)) {
+        for (ci, clause) in e.clauses.iter().enumerate() {
+            if !words(clause).iter().any(|w| negator(w)) {
+                continue;
+            }
             for c in &self.k.content.concerns {
+                let seen = e
+                    .hits
+                    .iter()
+                    .any(|h| h.clause == ci && h.concern == c.id && h.cancelled.is_none());
                 let label = crate::content::text::fold(c.label.get(lang));
                 let head = label.split(" (").next().unwrap_or(&label);
-                if clause.contains(head) && !out.contains(&c.id) {
-                    out.push(c.id.clone());
+                if !seen && clause.contains(head) {
+                    push(&c.id, &mut out);
                 }
             }
         }

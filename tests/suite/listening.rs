@@ -231,6 +231,14 @@ fn a_partial_correction_removes_what_was_denied() {
         assert_eq!(pending(&t).as_deref(), Some("sector"));
         assert_eq!(t.conversation.answers.concerns, ["recruitment"]);
     }
+    // Saying the concern again is not denying it.
+    let t = say(&base, "ja, ik kan echt geen personeel vinden");
+    assert_eq!(pending(&t).as_deref(), Some("sector"));
+    assert!(t
+        .conversation
+        .answers
+        .concerns
+        .contains(&"recruitment".to_string()));
     // Denying everything asks them to pick.
     let t = say(
         &base,
