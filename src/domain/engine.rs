@@ -787,7 +787,7 @@ impl<'k> Run<'k> {
         };
         let negator = |w: &str| NEGATIONS.contains(&w);
         let mut out: Vec<String> = Vec::new();
-        let mut push = |id: &str, out: &mut Vec<String>| {
+        let push = |id: &str, out: &mut Vec<String>| {
             if !out.iter().any(|x| x == id) {
                 out.push(id.to_string());
             }
