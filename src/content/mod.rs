@@ -12,6 +12,7 @@
 //! after validation, so the engine may rely on every reference resolving.
 
 pub mod check;
+pub mod eligibility;
 pub mod embedded;
 pub mod patterns;
 pub mod regions;
@@ -336,6 +337,79 @@ pub struct Route {
     /// Regexes (folded text) that recognise the user naming this route.
     #[serde(default)]
     pub mentions: Vec<String>,
+    // --- Eligibility and advice (see `intents/routes.toml`, header) -------
+    /// Who it is for: the employer, the employees (worded "for your
+    /// employees"), or both.
+    #[serde(default)]
+    pub for_whom: Option<Audience>,
+    /// Conditions in words (target group, minimum costs), per language.
+    #[serde(default)]
+    pub conditions: Option<Text>,
+    /// Minimum project costs in euros, where the source names one.
+    #[serde(default)]
+    pub min_costs: Option<u32>,
+    /// Dated application windows, oldest first, each from a source.
+    #[serde(default)]
+    pub window: Vec<Window>,
+    /// When the next window is expected, in the source's own precision; or,
+    /// when that is unknown, where to watch. Shown when no window is open.
+    #[serde(default)]
+    pub next_window: Option<Text>,
+    /// What the entrepreneur gets, in one sentence.
+    #[serde(default)]
+    pub gets: Option<Text>,
+    /// The next step, in one sentence.
+    #[serde(default)]
+    pub next_step: Option<Text>,
+    /// Why this route, for this person: a sentence of this route's own with
+    /// `{words}` (a short fragment of what they said, or the concern).
+    #[serde(default)]
+    pub reason: Option<Text>,
+    /// Regexes (folded text) that recognise the person naming this route in
+    /// what they tried ("via het UWV", "werkcentrum").
+    #[serde(default)]
+    pub known_as: Vec<String>,
+    /// Regexes (folded text) on the person's own words that make this route
+    /// fit better ("omscholen", "ziekteverzuim").
+    #[serde(default)]
+    pub cues: Vec<String>,
+    /// Regexes (folded text) on the person's own words that make this route
+    /// fit worse ("een cursus" for a scheme that pays no courses).
+    #[serde(default)]
+    pub against: Vec<String>,
+    /// Added to the ranking score (an overview page ranks below a scheme).
+    #[serde(default)]
+    pub weight: i32,
+    /// Offered only when a cue matches (a narrow target group).
+    #[serde(default)]
+    pub needs_cue: bool,
+    /// The regional desk (Werkcentrum, WSP): kept in the top 3 unless tried.
+    #[serde(default)]
+    pub regional_desk: bool,
+    /// Sector id -> a sentence for that sector (the sector's own fund by name).
+    #[serde(default)]
+    pub sector_notes: BTreeMap<String, Text>,
+}
+
+/// Who a route is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Employer,
+    Employee,
+    Both,
+}
+
+/// One dated application window (ISO dates, both days included).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub opens: String,
+    /// Left out when the source names no end date.
+    #[serde(default)]
+    pub closes: Option<String>,
+    /// Where these dates come from.
+    pub source_url: String,
 }
 
 impl Route {
@@ -344,6 +418,10 @@ impl Route {
     }
     pub fn is_peer(&self) -> bool {
         self.kind == RouteKind::Peer
+    }
+    /// For individuals: worded as "for your employees".
+    pub fn for_employees(&self) -> bool {
+        self.for_whom == Some(Audience::Employee)
     }
 }
 

@@ -1001,11 +1001,12 @@ impl<'k> Run<'k> {
                     id = step.next.clone().unwrap_or_default();
                 }
                 StepKind::Recommendations => {
-                    let mut rec = recommend::recommend(
+                    let mut rec = recommend::recommend_at(
                         self.k,
                         &self.conv.answers,
                         lang,
                         Some(step.id.clone()),
+                        self.now.date_naive(),
                     );
                     let prompt = step.prompt.get(lang);
                     if !prompt.is_empty() {

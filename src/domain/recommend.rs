@@ -1,18 +1,37 @@
 //! Ranking routes and picking contacts for a profile. Pure and deterministic:
-//! the same answers give the same recommendations, in the same order.
+//! the same answers on the same day give the same recommendations, in the
+//! same order.
+//!
+//! What a route is for, and for whom, is data (`intents/routes.toml`):
+//! eligibility (sizes, sectors, regions, a narrow target group behind
+//! `needs_cue`), dated application windows, and a reason sentence of the
+//! route's own. The ranking:
+//! - each shared concern counts 10 for the route's first concern, 9 for its
+//!   second and so on (at least 5); a cue in the person's own words adds 8,
+//!   an `against` cue takes 8 off;
+//! - a regional desk (Werkcentrum, WSP) is always among the top 3 unless the
+//!   person already tried it; at most one desk is shown;
+//! - what the person says they tried is left out and acknowledged instead.
 
-use crate::content::text::{capitalise, fill, join_list, Lang};
-use crate::content::{Route, RouteKind, RouteStatus};
+use crate::content::text::{capitalise, fill, fold, join_list, Lang};
+use crate::content::{Route, RouteKind, RouteStatus, Window};
 use crate::domain::conversation::Answers;
 use crate::domain::knowledge::Knowledge;
 use crate::domain::output::{ContactRec, Profile, Recommendations, RouteRec};
+use chrono::{Datelike, NaiveDate, Utc};
+use regex::Regex;
 
 /// How many routes to show.
 pub const TOP: usize = 3;
 /// How many contacts to show.
 pub const MAX_CONTACTS: usize = 3;
+/// The longest fragment of the person's words a reason quotes.
+const QUOTE_WORDS: usize = 8;
+const QUOTE_CHARS: usize = 60;
 
-/// Whether a route may be offered to this profile at all. Ended schemes never are.
+/// Whether a route may be offered to this profile at all. Ended schemes never
+/// are; neither are routes for a narrow target group (`needs_cue`) unless the
+/// person's words name it.
 pub fn eligible(route: &Route, a: &Answers) -> bool {
     if route.status == RouteStatus::Ended {
         return false;
@@ -22,130 +41,457 @@ pub fn eligible(route: &Route, a: &Answers) -> bool {
     let sector_ok =
         route.sectors.is_empty() || a.sector.as_ref().is_some_and(|s| route.sectors.contains(s));
     let size_ok = route.sizes.is_empty() || a.size.as_ref().is_none_or(|s| route.sizes.contains(s));
-    region_ok && sector_ok && size_ok
+    let cue_ok = !route.needs_cue || Said::new(a).cued(route);
+    region_ok && sector_ok && size_ok && cue_ok
 }
 
-/// The score of an eligible route: concern overlap weighs most, then fit.
+/// The score of an eligible route from the answers alone (no own words):
+/// concern fit weighs most, then fit on sector, region and size.
 pub fn score(route: &Route, a: &Answers) -> i32 {
-    let overlap = route
+    let mut s: i32 = a
         .concerns
         .iter()
-        .filter(|c| a.concerns.contains(c))
-        .count() as i32;
-    let mut s = overlap * 10;
-    if !route.sectors.is_empty() {
+        .filter_map(|c| route.concerns.iter().position(|x| x == c))
+        .map(|pos| (10 - pos as i32).max(5))
+        .sum();
+    // A route for a few sectors fits better than one for (nearly) all.
+    if !route.sectors.is_empty() && route.sectors.len() <= 4 {
         s += 3;
     }
     if !route.is_national() {
         s += 2;
     }
-    if !route.sizes.is_empty() {
+    if !route.sizes.is_empty() && route.sizes.len() <= 2 {
         s += 1;
     }
     if route.status == RouteStatus::Uncertain {
         s -= 2;
     }
-    s
+    s + route.weight
 }
 
-fn why(k: &Knowledge, route: &Route, a: &Answers, lang: Lang) -> String {
+/// The person's own words, folded for matching, with the clauses they are
+/// made of (to quote the one that fits a route).
+struct Said {
+    /// Clauses of the open answer: (as written, folded).
+    open: Vec<(String, String)>,
+    /// Clauses of the "tried" answer.
+    tried: Vec<(String, String)>,
+    /// The whole "tried" answer, as written, when it says anything.
+    tried_text: Option<String>,
+}
+
+impl Said {
+    fn new(a: &Answers) -> Said {
+        Said {
+            open: clauses(a.concerns_text.as_deref()),
+            tried: clauses(a.tried.as_deref()),
+            tried_text: a
+                .tried
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        }
+    }
+
+    /// A cue of this route in the open answer or in what they tried.
+    fn cued(&self, r: &Route) -> bool {
+        self.open
+            .iter()
+            .chain(&self.tried)
+            .any(|(_, f)| matches_any(&r.cues, f))
+    }
+
+    /// An `against` cue of this route in the open answer.
+    fn against(&self, r: &Route) -> bool {
+        self.open.iter().any(|(_, f)| matches_any(&r.against, f))
+    }
+
+    /// They name this route in what they tried.
+    fn tried(&self, r: &Route) -> bool {
+        self.tried.iter().any(|(_, f)| matches_any(&r.known_as, f))
+    }
+}
+
+/// Splits text into clauses at punctuation and joining words; keeps only
+/// clauses with words in them.
+fn clauses(text: Option<&str>) -> Vec<(String, String)> {
+    let Some(text) = text else {
+        return Vec::new();
+    };
+    // Split at sentence marks, commas and the words that join two thoughts,
+    // so a quoted fragment is one thing the person said.
+    let joins = Regex::new(r"(?i)\b(en|maar|want|omdat|and|but|because)\b").ok();
+    text.split(['.', ';', '!', '?', '\n', ','])
+        .flat_map(|c| match &joins {
+            Some(re) => re.split(c).map(str::to_string).collect::<Vec<_>>(),
+            None => vec![c.to_string()],
+        })
+        .map(|c| c.trim().to_string())
+        .filter(|c| c.chars().any(char::is_alphanumeric))
+        .map(|c| {
+            let f = fold(&c);
+            (c, f)
+        })
+        .collect()
+}
+
+/// Whether any pattern (a regex on folded text, matched from a word start)
+/// matches. Patterns are validated by `check`; an invalid one never matches.
+fn matches_any(patterns: &[String], folded: &str) -> bool {
+    patterns.iter().any(|p| {
+        Regex::new(&format!(r"\b(?:{p})"))
+            .map(|re| re.is_match(folded))
+            .unwrap_or(false)
+    })
+}
+
+/// A fragment of the person's words that is safe to show back: no markdown,
+/// mentions, links or quotes; at most [`QUOTE_WORDS`] words.
+pub fn safe_quote(text: &str) -> Option<String> {
+    let no_links: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| !w.contains("://") && !w.starts_with("www.") && !w.contains('@'))
+        .collect();
+    let cleaned: String = no_links
+        .join(" ")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " '-+%€&/".contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i == QUOTE_WORDS || out.chars().count() + w.chars().count() + 1 > QUOTE_CHARS {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    let out = out.trim_matches(['-', '\'', ' ']).to_string();
+    // "Ik kan geen..." reads as part of the sentence: "ik kan geen...". Not
+    // for "I" or a name written in capitals ("UWV").
+    let mut chars = out.chars();
+    let out = match (chars.next(), chars.next()) {
+        (Some(f), Some(s)) if f.is_uppercase() && s.is_lowercase() => {
+            f.to_lowercase().collect::<String>() + &out[f.len_utf8()..]
+        }
+        _ => out,
+    };
+    Some(out).filter(|s| !s.is_empty())
+}
+
+/// What the reason sentence is about, for this route: a fragment of the
+/// person's own words that fits it, else the concern they picked.
+fn about(k: &Knowledge, route: &Route, a: &Answers, said: &Said, lang: Lang) -> String {
     let c = &k.content;
-    let mut parts = Vec::new();
-    // In the user's order, not the route's.
-    let shared: Vec<String> = a
+    let shared: Vec<&String> = a
         .concerns
         .iter()
         .filter(|x| route.concerns.contains(x))
+        .collect();
+    // 1. A clause of the open answer with this route's cue; 2. one in which
+    // the classifier finds a concern this route shares; 3. a clause of what
+    // they tried with a cue.
+    let open_cue = said.open.iter().find(|(_, f)| matches_any(&route.cues, f));
+    let open_concern = || {
+        said.open.iter().find(|(orig, _)| {
+            let found = k.classify(orig, lang);
+            shared.iter().any(|s| found.contains(s))
+        })
+    };
+    let quoted = open_cue
+        .or_else(open_concern)
+        .and_then(|(orig, _)| safe_quote(orig))
+        .map(|q| fill(&k.msg("reason_quote", lang), &[("quote", &q)]))
+        .or_else(|| {
+            said.tried
+                .iter()
+                .find(|(_, f)| matches_any(&route.cues, f))
+                .and_then(|(orig, _)| safe_quote(orig))
+                .map(|q| fill(&k.msg("reason_tried_quote", lang), &[("quote", &q)]))
+        });
+    if let Some(q) = quoted {
+        return q;
+    }
+    let labels: Vec<String> = shared
+        .iter()
         .filter_map(|x| c.concern(x))
         .map(|x| x.label.get(lang).to_string())
         .collect();
-    let and = k.msg("and", lang);
-    let concern_part = (!shared.is_empty()).then(|| {
-        fill(
-            &k.msg("why_concern", lang),
-            &[("concerns", &join_list(&shared, &and))],
-        )
-    });
-    if !route.sectors.is_empty() {
-        if let Some(s) = a.sector.as_deref().and_then(|s| c.sector(s)) {
-            // "Bouw en infra" -> "bouw en infra", but "ICT en software" stays.
-            let label = s.label.get(lang);
-            let mut chars = label.chars();
-            let sector = match (chars.next(), chars.next()) {
-                (Some(a), Some(b)) if b.is_lowercase() => {
-                    a.to_lowercase().collect::<String>() + &label[a.len_utf8()..]
-                }
-                _ => label.to_string(),
-            };
-            parts.push(fill(&k.msg("why_sector", lang), &[("sector", &sector)]));
-        }
+    if !labels.is_empty() {
+        return join_list(&labels, &k.msg("and", lang));
     }
-    if !route.sizes.is_empty() {
-        if let Some(s) = a.size.as_deref().and_then(|s| c.size(s)) {
-            parts.push(fill(
-                &k.msg("why_size", lang),
-                &[("size", s.label.get(lang))],
-            ));
-        }
-    }
-    if !route.is_national() {
-        if let Some(p) = a.region.as_deref().and_then(|r| c.province(r)) {
-            parts.push(fill(&k.msg("why_region", lang), &[("region", &p.name)]));
-        }
-    }
-    // "Je noemde X en Y. Bedoeld voor bouw, in Gelderland."
-    let fit = (!parts.is_empty()).then(|| format!("{}.", capitalise(&parts.join(", "))));
-    let mut line = match (concern_part, fit) {
-        (None, None) => k.msg("why_general", lang),
-        (Some(c), None) => format!("{}.", capitalise(&c)),
-        (None, Some(f)) => f,
-        (Some(c), Some(f)) => format!("{}. {f}", capitalise(&c)),
-    };
-    if route.status == RouteStatus::Uncertain {
-        line = format!("{line} {}", k.msg("rec_uncertain", lang));
-    }
-    line
+    a.concerns
+        .first()
+        .and_then(|x| c.concern(x))
+        .map(|x| x.label.get(lang).to_string())
+        .unwrap_or_else(|| k.msg("reason_fallback", lang))
 }
 
-fn rec(k: &Knowledge, r: &Route, a: &Answers, lang: Lang) -> RouteRec {
+fn parse(d: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()
+}
+
+/// "2 juni 2026" / "2 June 2026", month names from content.
+fn date_words(k: &Knowledge, d: NaiveDate, lang: Lang) -> String {
+    let months = k.msg("months", lang);
+    let name = months
+        .split(',')
+        .nth(d.month0() as usize)
+        .map(str::trim)
+        .unwrap_or("");
+    format!("{} {name} {}", d.day(), d.year())
+}
+
+/// Where the route's application windows stand today, in words: open now,
+/// opening soon, or closed with when the next one is expected (or, where the
+/// source does not say, that it is not open now and where to watch).
+pub fn window_note(k: &Knowledge, r: &Route, today: NaiveDate, lang: Lang) -> Option<String> {
+    let title = r.title.get(lang);
+    let next = r.next_window.as_ref().map(|t| t.get(lang).to_string());
+    let windows: Vec<(NaiveDate, Option<NaiveDate>, &Window)> = r
+        .window
+        .iter()
+        .filter_map(|w| Some((parse(&w.opens)?, w.closes.as_deref().and_then(parse), w)))
+        .collect();
+    if windows.is_empty() {
+        return next;
+    }
+    if let Some((o, c, _)) = windows
+        .iter()
+        .find(|(o, c, _)| *o <= today && c.is_none_or(|c| today <= c))
+    {
+        return Some(match c {
+            Some(c) => fill(
+                &k.msg("window_open", lang),
+                &[("title", title), ("closes", &date_words(k, *c, lang))],
+            ),
+            None => fill(
+                &k.msg("window_open_no_end", lang),
+                &[("title", title), ("opens", &date_words(k, *o, lang))],
+            ),
+        });
+    }
+    if let Some((o, _, _)) = windows
+        .iter()
+        .filter(|(o, _, _)| *o > today)
+        .min_by_key(|(o, _, _)| *o)
+    {
+        return Some(fill(
+            &k.msg("window_upcoming", lang),
+            &[("title", title), ("opens", &date_words(k, *o, lang))],
+        ));
+    }
+    // All past: the last one, then when the next is expected or where to look.
+    let (o, c, _) = windows.iter().max_by_key(|(o, _, _)| *o)?;
+    let closes = c.map(|c| date_words(k, c, lang)).unwrap_or_default();
+    let closed = fill(
+        &k.msg("window_closed", lang),
+        &[
+            ("title", title),
+            ("opens", &date_words(k, *o, lang)),
+            ("closes", &closes),
+        ],
+    );
+    let after = next.unwrap_or_else(|| {
+        fill(
+            &k.msg("window_watch", lang),
+            &[("title", title), ("url", &r.url)],
+        )
+    });
+    Some(format!("{closed} {after}"))
+}
+
+/// The "why" of one route for this person: for whom (when it is for the
+/// employees), its own reason tied to their words, the sector's note, the
+/// application window, a note when it is uncertain, and the next step.
+fn why(
+    k: &Knowledge,
+    route: &Route,
+    a: &Answers,
+    said: &Said,
+    today: NaiveDate,
+    lang: Lang,
+) -> String {
+    let title = route.title.get(lang);
+    let mut parts: Vec<String> = Vec::new();
+    if route.for_employees() {
+        parts.push(fill(&k.msg("for_employees", lang), &[("title", title)]));
+    }
+    let about = about(k, route, a, said, lang);
+    match &route.reason {
+        Some(t) => parts.push(capitalise(&fill(t.get(lang), &[("about", &about)]))),
+        None => parts.push(k.msg("why_general", lang)),
+    }
+    if let Some(note) = a.sector.as_ref().and_then(|s| route.sector_notes.get(s)) {
+        parts.push(note.get(lang).to_string());
+    }
+    if let Some(w) = window_note(k, route, today, lang) {
+        parts.push(w);
+    }
+    if route.status == RouteStatus::Uncertain {
+        parts.push(fill(
+            &k.msg("rec_uncertain_route", lang),
+            &[("title", title)],
+        ));
+    }
+    if let Some(step) = &route.next_step {
+        parts.push(fill(&k.msg("next_step", lang), &[("step", step.get(lang))]));
+    }
+    parts.join(" ")
+}
+
+fn rec(
+    k: &Knowledge,
+    r: &Route,
+    a: &Answers,
+    said: &Said,
+    today: NaiveDate,
+    lang: Lang,
+) -> RouteRec {
     RouteRec {
         id: r.id.clone(),
         title: r.title.get(lang).to_string(),
         url: r.url.clone(),
-        why: why(k, r, a, lang),
+        why: why(k, r, a, said, today, lang),
         summary: r.summary.get(lang).to_string(),
         uncertain: r.status == RouteStatus::Uncertain,
     }
 }
 
+/// The full score with the person's own words.
+fn score_said(r: &Route, a: &Answers, said: &Said) -> i32 {
+    let mut s = score(r, a);
+    if said.cued(r) {
+        s += 8;
+    }
+    if said.against(r) {
+        s -= 8;
+    }
+    s
+}
+
+/// Routes the person says they already tried (offerable ones only).
+pub fn tried<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
+    let said = Said::new(a);
+    if said.tried.is_empty() {
+        return Vec::new();
+    }
+    k.content
+        .routes
+        .iter()
+        .filter(|r| r.status != RouteStatus::Ended && said.tried(r))
+        .collect()
+}
+
+/// Routes that replaced an ended scheme the person named ("kan ik nog STAP
+/// aanvragen?"): the bot said it ended and pointed there, so they rank up.
+fn successors_named(k: &Knowledge, a: &Answers) -> Vec<String> {
+    [a.concerns_text.as_deref(), a.tried.as_deref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|t| k.matchers.mentioned_routes(t))
+        .filter_map(|id| k.content.route(&id).and_then(|r| r.successor.clone()))
+        .collect()
+}
+
+/// A route's main concerns (its first three) that the person has.
+fn main_concerns<'a>(r: &'a Route, a: &Answers) -> impl Iterator<Item = &'a String> {
+    let mine = a.concerns.clone();
+    r.concerns.iter().take(3).filter(move |c| mine.contains(c))
+}
+
 /// The ranked routes (at most [`TOP`]) for these answers.
 pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
-    let shown = contacts(k, a);
+    let said = Said::new(a);
+    let done = tried(k, a);
+    let successors = successors_named(k, a);
     let mut scored: Vec<(i32, usize, &Route)> = k
         .content
         .routes
         .iter()
         .enumerate()
         .filter(|(_, r)| !r.is_peer() && eligible(r, a))
-        .filter(|(_, r)| r.concerns.iter().any(|c| a.concerns.contains(c)))
-        // Not a desk the contacts below already point to.
-        .filter(|(_, r)| r.kind != RouteKind::Desk || !shown.iter().any(|c| c.url == r.url))
-        .map(|(i, r)| (score(r, a), i, r))
+        .filter(|(_, r)| !done.iter().any(|d| d.id == r.id))
+        .filter(|(_, r)| {
+            r.concerns.iter().any(|c| a.concerns.contains(c)) || r.regional_desk || said.cued(r)
+        })
+        .map(|(i, r)| {
+            let bonus = if successors.contains(&r.id) { 8 } else { 0 };
+            (score_said(r, a, &said) + bonus, i, r)
+        })
         .collect();
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    // At most one desk: the regional contacts below already point to desks,
-    // so the other places go to money, funds and networks.
-    let mut desk = false;
-    scored
-        .into_iter()
-        .map(|(_, _, r)| r)
-        .filter(|r| {
-            let second_desk = r.kind == RouteKind::Desk && desk;
-            desk |= r.kind == RouteKind::Desk;
-            !second_desk
-        })
-        .take(TOP)
-        .collect()
+    // At most one desk: the best one.
+    let best_desk = scored
+        .iter()
+        .find(|(_, _, r)| r.kind == RouteKind::Desk)
+        .map(|(_, _, r)| r.id.clone());
+    scored.retain(|(_, _, r)| r.kind != RouteKind::Desk || Some(&r.id) == best_desk.as_ref());
+    // Greedy: a route that covers one of the person's concerns no route
+    // above it covers yet gets 6 more, so two concerns both get an answer.
+    let mut out: Vec<&Route> = Vec::new();
+    let mut covered: Vec<String> = Vec::new();
+    while out.len() < TOP && !scored.is_empty() {
+        let pick = scored
+            .iter()
+            .enumerate()
+            .max_by(|(_, x), (_, y)| {
+                let gain = |r: &Route| {
+                    if main_concerns(r, a).any(|c| !covered.contains(c)) {
+                        6
+                    } else {
+                        0
+                    }
+                };
+                (x.0 + gain(x.2))
+                    .cmp(&(y.0 + gain(y.2)))
+                    .then(y.1.cmp(&x.1))
+            })
+            .map(|(i, _)| i);
+        let Some(i) = pick else { break };
+        let (_, _, r) = scored.remove(i);
+        // A desk answers everything a little; it covers nothing on its own.
+        if !r.regional_desk {
+            covered.extend(main_concerns(r, a).cloned());
+        }
+        out.push(r);
+    }
+    // The regional desk is always among them, unless the person tried it:
+    // the desk that fits best, tried or not, decides ("via het UWV" does not
+    // rule out the Werkcentrum; "bij het Werkcentrum geweest" does).
+    let first_choice = k
+        .content
+        .routes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.regional_desk && eligible(r, a))
+        .map(|(i, r)| (score_said(r, a, &said), i, r))
+        .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
+        .map(|(_, _, r)| r);
+    let desk_tried = first_choice.is_some_and(|d| done.iter().any(|t| t.id == d.id));
+    if !desk_tried {
+        if let Some(desk) = best_desk.and_then(|id| k.content.route(&id)) {
+            if desk.regional_desk && !out.iter().any(|r| r.id == desk.id) {
+                out.truncate(TOP - 1);
+                out.push(desk);
+            }
+        }
+    }
+    out
 }
 
 /// Contacts for the user's labour-market region and province (sector-specific
@@ -215,9 +561,52 @@ pub fn contacts(k: &Knowledge, a: &Answers) -> Vec<ContactRec> {
         .collect()
 }
 
-/// Builds the whole recommendation output for these answers.
+/// The acknowledgement of what the person tried, or nothing when they tried
+/// nothing (or said so).
+fn tried_ack(k: &Knowledge, a: &Answers, said: &Said, lang: Lang) -> Option<String> {
+    let text = said.tried_text.as_deref()?;
+    // "nee", "sla over": nothing tried. A question, or an ended scheme named
+    // (the engine answered that already), is not something they tried.
+    if k.matchers.intent(text, &["no", "skip"]).is_some()
+        || text.contains('?')
+        || !k.matchers.mentioned_routes(text).is_empty()
+    {
+        return None;
+    }
+    let quote = safe_quote(text)?;
+    let done = tried(k, a);
+    if done.is_empty() {
+        return Some(fill(&k.msg("tried_ack", lang), &[("quote", &quote)]));
+    }
+    let titles: Vec<String> = done.iter().map(|r| r.title.get(lang).to_string()).collect();
+    Some(fill(
+        &k.msg("tried_ack_routes", lang),
+        &[
+            ("quote", &quote),
+            ("titles", &join_list(&titles, &k.msg("and", lang))),
+        ],
+    ))
+}
+
+/// Builds the whole recommendation output for these answers, as of today's
+/// date (application windows depend on it). See [`recommend_at`].
 pub fn recommend(k: &Knowledge, a: &Answers, lang: Lang, step: Option<String>) -> Recommendations {
-    let routes: Vec<RouteRec> = rank(k, a).into_iter().map(|r| rec(k, r, a, lang)).collect();
+    recommend_at(k, a, lang, step, Utc::now().date_naive())
+}
+
+/// Builds the whole recommendation output for these answers on `today`.
+pub fn recommend_at(
+    k: &Knowledge,
+    a: &Answers,
+    lang: Lang,
+    step: Option<String>,
+    today: NaiveDate,
+) -> Recommendations {
+    let said = Said::new(a);
+    let routes: Vec<RouteRec> = rank(k, a)
+        .into_iter()
+        .map(|r| rec(k, r, a, &said, today, lang))
+        .collect();
     let mut contacts = contacts(k, a);
     for ct in &mut contacts {
         if let Some(x) = k.content.contact(&ct.id) {
@@ -225,28 +614,33 @@ pub fn recommend(k: &Knowledge, a: &Answers, lang: Lang, step: Option<String>) -
             ct.about = x.about.get(lang).to_string();
         }
     }
-    let mut peers: Vec<&Route> = k
+    let done = tried(k, a);
+    let mut peers: Vec<&crate::content::Route> = k
         .content
         .routes
         .iter()
-        .filter(|r| r.is_peer() && eligible(r, a))
+        .filter(|r| r.is_peer() && eligible(r, a) && !done.iter().any(|d| d.id == r.id))
         .collect();
-    peers.sort_by_key(|r| -score(r, a));
-    let peer = peers.first().map(|r| rec(k, r, a, lang));
+    peers.sort_by_key(|r| -score_said(r, a, &said));
+    let peer = peers.first().map(|r| rec(k, r, a, &said, today, lang));
 
-    let intro = if routes.is_empty() {
+    let mut intro = if routes.is_empty() {
         k.msg("rec_none", lang)
     } else {
         k.msg("rec_intro", lang)
     };
+    if let Some(ack) = tried_ack(k, a, &said, lang) {
+        intro = format!("{ack}\n\n{intro}");
+    }
     let contacts_intro = k.msg("contacts_intro", lang);
     let peer_intro = k.msg("peer_intro", lang);
     let mut text = intro.clone();
     for (i, r) in routes.iter().enumerate() {
         text.push_str(&format!(
-            "\n\n{}. {}\n   {}\n   {}",
+            "\n\n{}. {}\n   {}\n   {}\n   {}",
             i + 1,
             r.title,
+            r.summary,
             r.why,
             r.url
         ));
