@@ -366,3 +366,443 @@ fn each_concern_gets_fitting_routes_with_a_why_in_the_users_words() {
         assert!(desks <= 1, "{ids:?}");
     }
 }
+
+// --- Eligibility, reasons of their own, the adviser's profiles (issue 10) ---
+
+fn day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+}
+
+/// The sentences of a text (split after ". ", "? ", "! ").
+fn sentence_list(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = s.chars().collect();
+    for (i, ch) in chars.iter().enumerate() {
+        cur.push(*ch);
+        let end =
+            matches!(ch, '.' | '?' | '!') && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        if end {
+            out.push(cur.trim().to_string());
+            cur.clear();
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// Every single concern and every pair, with every sector, size and region
+/// (each also left unanswered).
+fn profiles_without_words() -> Vec<Answers> {
+    let c = &k().content;
+    let ids: Vec<String> = c.concerns.iter().map(|x| x.id.clone()).collect();
+    let mut sets: Vec<Vec<String>> = ids.iter().map(|x| vec![x.clone()]).collect();
+    for (i, a) in ids.iter().enumerate() {
+        for b in &ids[i + 1..] {
+            sets.push(vec![a.clone(), b.clone()]);
+        }
+    }
+    fn opt(v: Vec<&str>) -> Vec<Option<&str>> {
+        let mut o: Vec<Option<&str>> = v.into_iter().map(Some).collect();
+        o.push(None);
+        o
+    }
+    let sectors = opt(c.sectors.iter().map(|s| s.id.as_str()).collect());
+    let sizes = opt(c.sizes.iter().map(|s| s.id.as_str()).collect());
+    let regions = opt(c.provinces.iter().map(|p| p.id.as_str()).collect());
+    let mut out = Vec::new();
+    for set in &sets {
+        for sector in &sectors {
+            for size in &sizes {
+                for region in &regions {
+                    out.push(answers(set, *sector, *size, *region));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+struct AdviserProfiles {
+    profile: Vec<AdviserProfile>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct AdviserProfile {
+    id: String,
+    about: String,
+    lang: Lang,
+    text: String,
+    #[serde(default)]
+    tried: Option<String>,
+    concerns: Vec<String>,
+    sector: String,
+    size: String,
+    region: String,
+    acceptable: Vec<String>,
+    unacceptable: Vec<String>,
+}
+
+fn adviser_profiles() -> Vec<AdviserProfile> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/adviser_profiles.toml");
+    let src = std::fs::read_to_string(&path).expect("tests/data/adviser_profiles.toml");
+    let p: AdviserProfiles = toml::from_str(&src).expect("adviser profiles parse");
+    p.profile
+}
+
+fn profile_answers(p: &AdviserProfile) -> Answers {
+    Answers {
+        concerns_text: Some(p.text.clone()),
+        tried: p.tried.clone(),
+        ..answers(&p.concerns, Some(&p.sector), Some(&p.size), Some(&p.region))
+    }
+}
+
+/// The review's 11 profiles (section 6): the top 3 holds no route the
+/// adviser called unacceptable and at least one they would sign.
+#[test]
+fn the_advisers_eleven_profiles_get_a_top_3_they_would_sign() {
+    let profiles = adviser_profiles();
+    assert_eq!(profiles.len(), 11);
+    let c = &k().content;
+    let mut failures = Vec::new();
+    for p in &profiles {
+        for id in p.acceptable.iter().chain(&p.unacceptable) {
+            assert!(c.route(id).is_some(), "{}: unknown route {id}", p.id);
+        }
+        let rec = recommend::recommend_at(k(), &profile_answers(p), p.lang, None, day());
+        let ids: Vec<&str> = rec.routes.iter().map(|r| r.id.as_str()).collect();
+        let bad: Vec<&&str> = ids
+            .iter()
+            .filter(|i| p.unacceptable.iter().any(|u| u == *i))
+            .collect();
+        let good = ids.iter().any(|i| p.acceptable.iter().any(|a| a == i));
+        if !bad.is_empty() || !good || ids.len() < 3 {
+            failures.push(format!(
+                "{} ({}): {ids:?}; unacceptable {bad:?}, acceptable one: {good}",
+                p.id, p.about
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// A scheme for individuals (the levenlanglerenkrediet) is never offered as
+/// if the employer applies: wherever it is shown, it says it is for the
+/// employees, in both languages.
+#[test]
+fn routes_for_individuals_are_worded_for_your_employees() {
+    let c = &k().content;
+    let individual: Vec<&str> = c
+        .routes
+        .iter()
+        .filter(|r| r.for_employees())
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        individual.contains(&"levenlanglerenkrediet"),
+        "{individual:?}"
+    );
+    let concerns = vec!["upskilling".to_string()];
+    let a = answers(&concerns, Some("retail"), Some("solo"), Some("zeeland"));
+    for (lang, words) in [
+        (Lang::Nl, "voor je medewerkers"),
+        (Lang::En, "for your employees"),
+    ] {
+        let rec = recommend::recommend_at(k(), &a, lang, None, day());
+        let llk = rec
+            .routes
+            .iter()
+            .find(|r| r.id == "levenlanglerenkrediet")
+            .unwrap_or_else(|| panic!("{:?}", rec.routes));
+        assert!(llk.why.contains(words), "{lang}: {}", llk.why);
+    }
+    let mut shown = 0;
+    for a in profiles_without_words().iter().step_by(3) {
+        for r in recommend::recommend_at(k(), a, Lang::Nl, None, day()).routes {
+            if individual.contains(&r.id.as_str()) {
+                shown += 1;
+                assert!(r.why.contains("voor je medewerkers"), "{a:?}: {}", r.why);
+            }
+        }
+    }
+    assert!(shown > 100, "{shown}");
+}
+
+/// The regional desk (Werkcentrum or WSP) is in every top 3, over all single
+/// concerns and pairs with every sector, size and region; one the person
+/// tried is not.
+#[test]
+fn the_regional_desk_is_in_every_top_3_unless_it_was_tried() {
+    for a in profiles_without_words() {
+        let ids: Vec<String> = recommend::rank(k(), &a)
+            .iter()
+            .map(|r| r.id.clone())
+            .collect();
+        assert!(ids.len() <= 3);
+        let desks = recommend::rank(k(), &a)
+            .iter()
+            .filter(|r| r.regional_desk)
+            .count();
+        assert_eq!(desks, 1, "{a:?}: {ids:?}");
+    }
+    let concerns = vec!["recruitment".to_string()];
+    let a = Answers {
+        tried: Some("We zijn al bij het Werkcentrum geweest".into()),
+        ..answers(&concerns, Some("bouw"), Some("small"), Some("utrecht"))
+    };
+    let rec = recommend::recommend_at(k(), &a, Lang::Nl, None, day());
+    assert!(
+        rec.routes.iter().all(|r| r.id != "werkcentrum"),
+        "{:?}",
+        rec.routes
+    );
+    assert!(
+        rec.intro.contains("Werkcentrum in je regio"),
+        "{}",
+        rec.intro
+    );
+}
+
+/// What the person tried is acknowledged in their own words and not offered
+/// again as if it were new; "nee" is not acknowledged as something tried.
+#[test]
+fn what_was_tried_is_acknowledged_and_not_offered_again() {
+    let concerns = vec!["recruitment".to_string()];
+    let a = Answers {
+        tried: Some("vacatures op Indeed en via het UWV".into()),
+        ..answers(
+            &concerns,
+            Some("techniek"),
+            Some("small"),
+            Some("overijssel"),
+        )
+    };
+    for (lang, said) in [
+        (Lang::Nl, "Je schreef dat je al hebt geprobeerd"),
+        (Lang::En, "You wrote that you already tried"),
+    ] {
+        let rec = recommend::recommend_at(k(), &a, lang, None, day());
+        assert!(rec.routes.iter().all(|r| r.id != "wsp"), "{:?}", rec.routes);
+        assert!(rec.intro.contains(said), "{}", rec.intro);
+        assert!(
+            rec.intro.contains("\"vacatures op Indeed en via het UWV\""),
+            "{}",
+            rec.intro
+        );
+        assert!(rec.intro.contains("(WSP)"), "{}", rec.intro);
+        assert!(
+            rec.text.starts_with(&rec.intro),
+            "the console text shows it too"
+        );
+        // The Werkcentrum was not tried: it stays.
+        assert!(
+            rec.routes.iter().any(|r| r.id == "werkcentrum"),
+            "{:?}",
+            rec.routes
+        );
+    }
+    let retention = vec!["retention".to_string()];
+    let slim_tried = Answers {
+        tried: Some("SLIM aangevraagd, maar we werden uitgeloot".into()),
+        ..answers(&retention, Some("horeca"), Some("micro"), Some("limburg"))
+    };
+    let rec = recommend::recommend_at(k(), &slim_tried, Lang::Nl, None, day());
+    assert!(
+        rec.routes.iter().all(|r| r.id != "slim"),
+        "{:?}",
+        rec.routes
+    );
+    assert!(rec.intro.contains("SLIM-subsidie"), "{}", rec.intro);
+    for nothing in ["nee", "nog niks"] {
+        let a = Answers {
+            tried: Some(nothing.into()),
+            ..answers(&retention, Some("horeca"), Some("micro"), Some("limburg"))
+        };
+        let rec = recommend::recommend_at(k(), &a, Lang::Nl, None, day());
+        assert!(
+            !rec.intro.contains("geprobeerd"),
+            "{nothing}: {}",
+            rec.intro
+        );
+    }
+}
+
+/// No two routes in one answer share a sentence of their "why", with or
+/// without the person's own words; and with words, each route quotes them.
+#[test]
+fn no_two_routes_in_one_answer_share_a_reason() {
+    let check = |a: &Answers, lang: Lang| {
+        let rec = recommend::recommend_at(k(), a, lang, None, day());
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        for r in rec.routes.iter().chain(rec.peer.iter()) {
+            for s in sentence_list(&r.why) {
+                if let Some(other) = seen.insert(s.clone(), r.id.clone()) {
+                    panic!("{} and {} share {s:?} for {a:?}", other, r.id);
+                }
+            }
+        }
+        rec
+    };
+    for a in profiles_without_words().iter().step_by(7) {
+        for lang in Lang::ALL {
+            check(a, lang);
+        }
+    }
+    for p in adviser_profiles() {
+        let rec = check(&profile_answers(&p), p.lang);
+        let quoting = rec.routes.iter().filter(|r| r.why.contains("(\"")).count();
+        assert!(
+            quoting >= 2,
+            "{}: {:?}",
+            p.id,
+            rec.routes.iter().map(|r| &r.why).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Each route's reason is its own and quotes a fragment of the person's own
+/// words, cleaned: no markdown, links or mentions come back.
+#[test]
+fn a_reason_quotes_the_persons_words_safely() {
+    let concerns = vec!["recruitment".to_string(), "aging_workforce".to_string()];
+    let a = Answers {
+        concerns_text: Some(
+            "**Ik** kan geen monteurs vinden @everyone, zie https://example.org en mijn vakman gaat met pensioen".into(),
+        ),
+        ..answers(&concerns, Some("techniek"), Some("small"), Some("overijssel"))
+    };
+    let rec = recommend::recommend_at(k(), &a, Lang::Nl, None, day());
+    let p = rec
+        .routes
+        .iter()
+        .find(|r| r.id == "praktijkleren")
+        .expect("praktijkleren");
+    assert!(
+        p.why.contains("(\"mijn vakman gaat met pensioen\")"),
+        "{}",
+        p.why
+    );
+    let t = rec
+        .routes
+        .iter()
+        .find(|r| r.id == "techniekpact")
+        .expect("techniekpact");
+    assert!(
+        t.why.contains("(\"ik kan geen monteurs vinden\")"),
+        "{}",
+        t.why
+    );
+    for r in &rec.routes {
+        for bad in ["**", "@", "https://example.org"] {
+            assert!(!r.why.contains(bad), "{}: {}", r.id, r.why);
+        }
+    }
+    assert_eq!(
+        recommend::safe_quote("`rm -rf` <@123> **hoi**"),
+        Some("rm -rf hoi".into())
+    );
+}
+
+/// Application windows are dated data: outside a window the route says when
+/// the next one is expected, as the source has it; where the source does not
+/// say, that it is not open now and where to watch.
+#[test]
+fn a_route_outside_its_window_says_when_the_next_is_expected() {
+    let c = &k().content;
+    let p = c.route("praktijkleren").unwrap();
+    let d = |y, m, dd| chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+    let closed = recommend::window_note(k(), p, d(2026, 12, 1), Lang::Nl).unwrap();
+    assert!(
+        closed.contains("niet aanvragen")
+            && closed.contains("17 september 2026")
+            && closed.contains("medio 2027"),
+        "{closed}"
+    );
+    let open = recommend::window_note(k(), p, d(2026, 7, 1), Lang::Nl).unwrap();
+    assert!(
+        open.contains("nu aanvragen, tot en met 17 september 2026"),
+        "{open}"
+    );
+    let soon = recommend::window_note(k(), p, d(2026, 3, 1), Lang::En).unwrap();
+    assert!(soon.contains("from 2 June 2026"), "{soon}");
+    let taal = recommend::window_note(
+        k(),
+        c.route("tel_mee_met_taal").unwrap(),
+        d(2026, 12, 1),
+        Lang::Nl,
+    )
+    .unwrap();
+    assert!(
+        taal.contains("niet aanvragen") && taal.contains("basisvaardigheden.nl/werk"),
+        "{taal}"
+    );
+    // Every offerable route has its eligibility data.
+    for r in c.routes.iter().filter(|r| r.status != RouteStatus::Ended) {
+        assert!(
+            r.for_whom.is_some() && r.gets.is_some() && r.next_step.is_some() && r.reason.is_some(),
+            "{}",
+            r.id
+        );
+    }
+}
+
+/// `check` names the file and the key when eligibility data is missing or
+/// two routes share a reason.
+#[test]
+fn check_names_file_and_key_for_eligibility_data() {
+    let run = |from: &str, to: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("intents");
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(llo_intake::content::default_dir()).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+        let path = dir.join("routes.toml");
+        let src = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            src.contains(from),
+            "routes.toml no longer contains {from:?}"
+        );
+        std::fs::write(&path, src.replacen(from, to, 1)).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_llo-intake"))
+            .args(["check", "--intents"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(
+        "for_whom = \"employer\"\nmin_costs = 5000",
+        "min_costs = 5000",
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("routes.toml") && err.contains("route.slim.for_whom"),
+        "{err}"
+    );
+    let (code, err) = run("closes = \"2026-09-17\"", "closes = \"2026-02-30\"");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("route.praktijkleren.window[2].closes"),
+        "{err}"
+    );
+    let (code, err) = run(
+        "Het Leerwerkloket helpt je een leerwerktraject op te zetten rond {about}, zonder kosten.",
+        "Het Werkcentrum in je regio denkt gratis met je mee over {about} en kent de regelingen en partijen bij jou in de buurt.",
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("route.leerwerkloket.reason.nl") && err.contains("werkcentrum"),
+        "{err}"
+    );
+}
