@@ -258,15 +258,19 @@ fn sector_networks_come_with_their_region() {
         None,
     );
     assert!(zh.routes.iter().any(|r| r.id == "greenport_west_holland"));
-    // An uncertain route says so in its why line (the review's wording,
-    // "misschien kun je dit nu niet aanvragen", from content).
+    // An uncertain route says so in its why line, naming the route, in the
+    // review's wording ("misschien kun je ... nu niet aanvragen").
     let gwh = zh
         .routes
         .iter()
         .find(|r| r.id == "greenport_west_holland")
         .unwrap();
+    let note = llo_intake::content::text::fill(
+        &k().msg("rec_uncertain_route", Lang::Nl),
+        &[("title", &gwh.title)],
+    );
     assert!(
-        gwh.uncertain && gwh.why.contains(&k().msg("rec_uncertain", Lang::Nl)),
+        gwh.uncertain && gwh.why.contains(&note) && note.contains("misschien"),
         "{}",
         gwh.why
     );
