@@ -12,11 +12,14 @@
 //!   (TOML): the schema, [`content::text`] (languages, bilingual strings,
 //!   folding for matching), [`content::regions`] (municipalities and
 //!   labour-market regions), [`content::check`], which validates it and
-//!   names file and key, and [`content::patterns`], which compiles every
+//!   names file and key, [`content::eligibility`] (who a route is for, its
+//!   windows and reasons, checked), and [`content::patterns`], which compiles every
 //!   pattern exactly as the bot runs it ([`content::load`] is the one path
 //!   for `check` and the bot); [`content::embedded`] is the shipped
 //!   `intents/` compiled in by `build.rs` (the default content).
-//! * [`domain`]: the pure core. [`domain::engine`] is the intake state
+//! * [`domain`]: the pure core. [`domain::conversation`] is the one
+//!   conversation state (answers, script position, hand-off) that the engine
+//!   and the hand-off transitions change; [`domain::engine`] is the intake state
 //!   machine (no I/O, time passed in); [`domain::handoff`] the hand-off to a
 //!   coach as transitions, the queue, reminders and support hours;
 //!   [`domain::recommend`] ranks routes and picks contacts;
@@ -33,7 +36,8 @@
 //!   [`app::crypto`] encrypts at rest with per-user data keys;
 //!   [`app::privacy`] (own data, forgetting, retention), [`app::summary`],
 //!   [`app::export`] (CSV, JSON lines, Markdown), [`app::eval`] (scoring the
-//!   classifier) and [`app::settings`] (the application's sections of the
+//!   classifier), [`app::ops`] (the database check behind `check --config`)
+//!   and [`app::settings`] (the application's sections of the
 //!   configuration file, integers bounded when read).
 //! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
 //!   poise: events to turns, outputs to messages, slash commands, the
@@ -41,7 +45,7 @@
 //!   its `[discord]` section is [`discord::config`].
 //! * [`cli`]: the command line (clap), which wires the layers together;
 //!   [`cli::config`] composes the whole configuration file from the layers'
-//!   sections.
+//!   sections, and `cli::ops` logging and the operator checks.
 //!   `main.rs` only calls [`cli::main`].
 
 pub mod app;
