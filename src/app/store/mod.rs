@@ -29,7 +29,9 @@
 //!   Ids only, no personal data; so a card is blanked even when the bot was
 //!   not running when the data went (CLI `forget`, the retention sweep).
 //!
-//! Every table with personal data lives here, so erasure ([`Store::erase_conversation`],
+//! Every table with personal data lives here (features add their trees in child
+//! modules of this one, e.g. `store/peers.rs`, so they reach the private
+//! trees and the same transactions), so erasure ([`Store::erase_conversation`],
 //! [`Store::forget_user`], the retention sweep) removes all of it in one place.
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
