@@ -6,8 +6,8 @@
 //! [`write`]; only the destination differs.
 
 use crate::app::store::{Store, StoreError};
-use crate::app::summary::{Summary, CSV_COLUMNS};
-use crate::content::text::Lang;
+use crate::app::summary::{md_text, Summary, CSV_COLUMNS};
+use crate::content::text::{fill, Lang};
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, Status};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -76,7 +76,7 @@ pub struct Options {
     pub delimiter: u8,
     /// Start CSV with a UTF-8 byte order mark (Excel needs it for accents).
     pub bom: bool,
-    /// Language of labels in Markdown.
+    /// Language of the Markdown headings and labels.
     pub lang: Lang,
 }
 
@@ -170,10 +170,22 @@ pub fn write_summaries(
             }
         }
         Format::Markdown => {
+            // Headings come from the content; without it, the shipped one.
+            let shipped;
+            let content = match content {
+                Some(c) => Some(c),
+                None => {
+                    shipped = Content::load_default().ok();
+                    shipped.as_ref()
+                }
+            };
+            let m = |key: &str| md_text(content, key, opts.lang);
+            let count = all.len().to_string();
             writeln!(
                 out,
-                "# llo-intake export\n\n{} conversation(s). Confidential: personal data; delete this file when it is no longer needed.\n",
-                all.len()
+                "# {}\n\n{}\n",
+                m("md_title"),
+                fill(&m("md_intro"), &[("count", &count)])
             )?;
             for s in all {
                 writeln!(out, "{}", s.markdown(content, opts.lang))?;

@@ -15,7 +15,8 @@ pub mod summary;
 
 /// The message keys the application layer says by key (the service's
 /// answer to an over-long message, the hand-off lines it writes into the
-/// transcript with their reasons and outcomes); `check` requires them.
+/// transcript with their reasons and outcomes, the Markdown export's
+/// headings); `check` requires them.
 pub const MESSAGE_KEYS: &[&str] = &[
     "too_long",
     "transcript_handoff_requested",
@@ -31,4 +32,32 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "handoff_outcome_referred",
     "handoff_outcome_no_show",
     "handoff_outcome_other",
+    // The Markdown export's headings and field names (`summary`, `export`).
+    "md_title",
+    "md_intro",
+    "md_conversation",
+    "md_user",
+    "md_language",
+    "md_status",
+    "md_started",
+    "md_ended",
+    "md_last_activity",
+    "md_consent",
+    "md_yes",
+    "md_no",
+    "md_concerns",
+    "md_concerns_detected",
+    "md_in_their_words",
+    "md_sector",
+    "md_size",
+    "md_region",
+    "md_tried",
+    "md_routes",
+    "md_contacts",
+    "md_handoff",
+    "md_reason",
+    "md_requested",
+    "md_by",
+    "md_notes",
+    "md_transcript",
 ];

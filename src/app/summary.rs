@@ -7,7 +7,7 @@
 //! documents each column.
 
 use crate::app::store::{Entry, Role, Store, StoreError};
-use crate::content::text::Lang;
+use crate::content::text::{fill, Lang};
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, HandoffReason, Status};
 use crate::domain::conversation::{EventKind, HandoffEvent, Outcome};
@@ -187,6 +187,7 @@ impl Summary {
     /// transcript lines, not in the hand-off events.
     pub fn for_subject(mut self) -> Summary {
         self.internal_notes.clear();
+        self.handoff.coach = None;
         for e in &mut self.handoff.events {
             e.by = None;
             if matches!(e.kind, EventKind::Claimed | EventKind::Transferred) {
@@ -382,78 +383,91 @@ impl Summary {
             .region
             .as_deref()
             .map(|id| label(id, c.and_then(|c| c.province(id)).map(|x| x.name.clone())));
+        // Headings and field names from the content, in `lang`; without
+        // content (tests), the message key stands in.
+        let m = |key: &str| md_text(c, key, lang);
         let mut s = String::new();
-        let _ = writeln!(s, "## Conversation {}\n", self.conversation_id);
+        let _ = writeln!(
+            s,
+            "## {}\n",
+            fill(&m("md_conversation"), &[("id", &self.conversation_id)])
+        );
         let mut field = |name: &str, value: String| {
-            let _ = writeln!(s, "- **{name}:** {value}");
+            let _ = writeln!(s, "- **{}:** {value}", m(name));
         };
         field(
-            "User",
+            "md_user",
             match &self.user_id {
                 Some(u) => format!("{u} (ref {})", self.user_ref),
                 None => format!("ref {}", self.user_ref),
             },
         );
-        field("Language", self.language.code().into());
-        field("Status", snake(&self.status));
-        field("Started", format!("{} UTC", time(self.started_at)));
+        field("md_language", self.language.code().into());
+        field("md_status", snake(&self.status));
+        field("md_started", format!("{} UTC", time(self.started_at)));
         field(
-            "Ended",
+            "md_ended",
             self.ended_at
                 .map(|t| format!("{} UTC", time(t)))
                 .unwrap_or_else(none),
         );
-        field("Last activity", format!("{} UTC", time(self.last_activity)));
         field(
-            "Consent",
+            "md_last_activity",
+            format!("{} UTC", time(self.last_activity)),
+        );
+        field(
+            "md_consent",
             match (self.consent, self.consent_at) {
-                (Some(true), Some(t)) => format!("yes, {} UTC", time(t)),
-                (Some(true), None) => "yes".into(),
-                (Some(false), _) => "no".into(),
+                (Some(true), Some(t)) => format!("{}, {} UTC", m("md_yes"), time(t)),
+                (Some(true), None) => m("md_yes"),
+                (Some(false), _) => m("md_no"),
                 (None, _) => none(),
             },
         );
         field(
-            "Concerns",
+            "md_concerns",
             list(self.concerns.iter().map(concern).collect()),
         );
         if self.concerns_detected != self.concerns {
             field(
-                "Concerns detected",
+                "md_concerns_detected",
                 list(self.concerns_detected.iter().map(concern).collect()),
             );
         }
-        field("In their words", quote(self.concerns_text.as_deref()));
-        field("Sector", sector.unwrap_or_else(none));
-        field("Size", size.unwrap_or_else(none));
-        field("Region", region.unwrap_or_else(none));
-        field("Tried", quote(self.tried.as_deref()));
+        field("md_in_their_words", quote(self.concerns_text.as_deref()));
+        field("md_sector", sector.unwrap_or_else(none));
+        field("md_size", size.unwrap_or_else(none));
+        field("md_region", region.unwrap_or_else(none));
+        field("md_tried", quote(self.tried.as_deref()));
         for (k, v) in &self.extra {
-            field(k, quote(Some(v)));
+            let _ = writeln!(s, "- **{k}:** {}", quote(Some(v)));
         }
+        let mut field = |name: &str, value: String| {
+            let _ = writeln!(s, "- **{}:** {value}", m(name));
+        };
         field(
-            "Routes suggested",
+            "md_routes",
             list(self.routes_suggested.iter().map(route).collect()),
         );
         field(
-            "Contacts shown",
+            "md_contacts",
             list(self.contacts_shown.iter().map(contact).collect()),
         );
         let h = &self.handoff;
         if h.reason.is_some() || !h.events.is_empty() || h.requested_at.is_some() {
-            let _ = writeln!(s, "\n### Hand-off\n");
+            let _ = writeln!(s, "\n### {}\n", m("md_handoff"));
             if let Some(r) = h.reason {
-                let _ = writeln!(s, "- reason: {}", snake(&r));
+                let _ = writeln!(s, "- {}: {}", m("md_reason"), snake(&r));
             }
             if h.events.is_empty() {
                 if let Some(t) = h.requested_at {
-                    let _ = writeln!(s, "- {} UTC requested", time(t));
+                    let _ = writeln!(s, "- {} UTC {}", time(t), m("md_requested"));
                 }
             }
             for e in &h.events {
                 let _ = write!(s, "- {} UTC {}", time(e.at), snake(&e.kind));
                 if let Some(b) = &e.by {
-                    let _ = write!(s, " by {b}");
+                    let _ = write!(s, " {} {b}", m("md_by"));
                 }
                 if let Some(d) = &e.detail {
                     let _ = write!(s, ": {d}");
@@ -462,10 +476,7 @@ impl Summary {
             }
         }
         if !self.internal_notes.is_empty() {
-            let _ = writeln!(
-                s,
-                "\n### Internal notes (coaches only; not shown to the entrepreneur)\n"
-            );
+            let _ = writeln!(s, "\n### {}\n", m("md_notes"));
             for n in &self.internal_notes {
                 let by = n
                     .author
@@ -476,7 +487,7 @@ impl Summary {
             }
         }
         if let Some(t) = &self.transcript {
-            let _ = writeln!(s, "\n### Transcript\n");
+            let _ = writeln!(s, "\n### {}\n", m("md_transcript"));
             for e in t {
                 let _ = writeln!(
                     s,
@@ -489,6 +500,15 @@ impl Summary {
         }
         s
     }
+}
+
+/// A Markdown heading or field name from `content` in `lang`; the key
+/// itself without content.
+pub(crate) fn md_text(content: Option<&Content>, key: &str, lang: Lang) -> String {
+    content
+        .and_then(|c| c.msg(key))
+        .map(|t| t.get(lang).to_string())
+        .unwrap_or_else(|| key.to_string())
 }
 
 fn one_line(t: &str) -> String {
@@ -575,9 +595,13 @@ mod tests {
         assert_eq!(cell("handoff_outcome"), "resolved");
         assert_eq!(cell("handoff_claimed_utc"), "2025-03-01 11:30:00");
         assert_eq!(cell("handoff_events").lines().count(), 3);
-        let md = s.markdown(None, Lang::Nl);
+        let content = Content::load_default().unwrap();
+        let md = s.markdown(Some(&content), Lang::En);
         assert!(md.contains("Internal notes") && md.contains("geheime notitie"));
         assert!(md.contains("### Hand-off") && md.contains("claimed by coach1"));
+        let md = s.markdown(Some(&content), Lang::Nl);
+        assert!(md.contains("## Gesprek ") && md.contains("Interne notities"));
+        assert!(md.contains("claimed door coach1") && !md.contains("Internal"));
         let mine = serde_json::to_string(&s.for_subject()).unwrap();
         assert!(!mine.contains("geheime"));
         assert!(mine.contains("\"outcome\":\"resolved\""));

@@ -164,7 +164,7 @@ enum Command {
         /// Content directories, for readable labels in Markdown and checking filter ids.
         #[arg(long = "intents")]
         intents: Vec<PathBuf>,
-        /// Language of labels in Markdown.
+        /// Language of the Markdown headings and labels: nl or en.
         #[arg(long, default_value = "nl")]
         lang: Lang,
     },

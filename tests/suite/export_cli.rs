@@ -159,7 +159,13 @@ fn jsonl_and_markdown() {
     assert!(t.iter().any(|e| e["role"] == "user"));
     assert!(t.iter().all(|e| e["role"] != "note"));
 
+    // Headings in the export's language (issue 9, item 9): Dutch by default.
     let o = export(&db, &["--format", "markdown"]);
+    let md = stdout(&o);
+    assert_eq!(md.matches("## Gesprek ").count(), 3);
+    assert!(md.contains("Vertrouwelijk") && md.contains("Interne notities"));
+    assert!(!md.contains("Confidential") && !md.contains("md_"), "{md}");
+    let o = export(&db, &["--format", "markdown", "--lang", "en"]);
     let md = stdout(&o);
     assert_eq!(md.matches("## Conversation ").count(), 3);
     assert!(md.contains("Confidential"));
