@@ -65,7 +65,7 @@ fn own_data_holds_summaries_and_transcripts_but_no_internal_notes() {
     // A coach's platform id is the coach's data, not theirs: the hand-off
     // shows that it happened and how, not who (issue 9, item 9).
     assert!(convs[1]["handoff"]["coach"].is_null());
-    assert!(convs[1]["handoff"]["events"].as_array().unwrap().len() > 0);
+    assert!(!convs[1]["handoff"]["events"].as_array().unwrap().is_empty());
     assert!(!text.contains("coach-jan"), "no coach ids: {text}");
     assert_eq!(convs[1]["profile"]["sector"], "zorg");
     assert!(
