@@ -4,7 +4,7 @@
 //! Callers serialise work per user (the Discord adapter holds a per-user lock;
 //! the console is single-threaded), so a load-modify-commit here never races.
 
-use crate::app::store::{Entry, Link, Role, Store, StoreError};
+use crate::app::store::{Entry, Link, Role, Sighting, Store, StoreError, TurnExtras};
 use crate::content::text::{fill, Lang};
 use crate::domain::conversation::{CardRef, Outcome};
 use crate::domain::conversation::{Conversation, Status};
@@ -88,9 +88,23 @@ impl Intake {
         lang: Option<Lang>,
         now: DateTime<Utc>,
     ) -> Result<Reply, StoreError> {
+        self.resume_or_start_with(user, lang, now, &TurnExtras::default(), None)
+    }
+
+    /// [`Intake::resume_or_start`] recording `extras` in the turn's
+    /// transaction; a new conversation gets `new_id` when given (a transport
+    /// that names a thread after the conversation before the turn).
+    pub fn resume_or_start_with(
+        &self,
+        user: &str,
+        lang: Option<Lang>,
+        now: DateTime<Utc>,
+        extras: &TurnExtras,
+        new_id: Option<String>,
+    ) -> Result<Reply, StoreError> {
         match self.store.active_conversation(user)? {
-            Some(conv) => self.apply(conv, Input::Resume, None, now, false),
-            None => self.start(user, lang, now),
+            Some(conv) => self.apply(conv, Input::Resume, None, now, false, extras),
+            None => self.start_with(user, lang, now, extras, new_id),
         }
     }
 
@@ -101,7 +115,21 @@ impl Intake {
         lang: Option<Lang>,
         now: DateTime<Utc>,
     ) -> Result<Reply, StoreError> {
-        let id = self.store.new_conversation_id()?;
+        self.start_with(user, lang, now, &TurnExtras::default(), None)
+    }
+
+    fn start_with(
+        &self,
+        user: &str,
+        lang: Option<Lang>,
+        now: DateTime<Utc>,
+        extras: &TurnExtras,
+        id: Option<String>,
+    ) -> Result<Reply, StoreError> {
+        let id = match id {
+            Some(id) => id,
+            None => self.store.new_conversation_id()?,
+        };
         let mut turn = engine::start(
             &self.knowledge,
             &id,
@@ -111,7 +139,8 @@ impl Intake {
         );
         self.fill(&mut turn.outputs);
         let entries = bot_entries(&turn.outputs, now);
-        self.store.commit_turn(&turn.conversation, &entries)?;
+        self.store
+            .commit_turn_with(&turn.conversation, &entries, extras)?;
         Ok(Reply {
             conversation: turn.conversation,
             outputs: turn.outputs,
@@ -128,12 +157,24 @@ impl Intake {
         input: Input,
         now: DateTime<Utc>,
     ) -> Result<Reply, StoreError> {
+        self.handle_with(user, input, now, &TurnExtras::default())
+    }
+
+    /// [`Intake::handle`] recording `extras` (the event that caused the
+    /// turn) in the turn's own transaction: one flush per turn.
+    pub fn handle_with(
+        &self,
+        user: &str,
+        input: Input,
+        now: DateTime<Utc>,
+        extras: &TurnExtras,
+    ) -> Result<Reply, StoreError> {
         match self.store.active_conversation(user)? {
             Some(conv) => {
                 let text = user_text(&input);
-                self.apply(conv, input, text, now, false)
+                self.apply(conv, input, text, now, false, extras)
             }
-            None => self.start(user, None, now),
+            None => self.start_with(user, None, now, extras, None),
         }
     }
 
@@ -145,7 +186,9 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<Option<Reply>, StoreError> {
         match self.store.conversation(conversation)? {
-            Some(conv) => self.apply(conv, input, None, now, false).map(Some),
+            Some(conv) => self
+                .apply(conv, input, None, now, false, &TurnExtras::default())
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -157,6 +200,7 @@ impl Intake {
         user_text: Option<String>,
         now: DateTime<Utc>,
         started: bool,
+        extras: &TurnExtras,
     ) -> Result<Reply, StoreError> {
         let (input, cut) = cap(input);
         let mut turn = engine::handle(&self.knowledge, &conv, input, now);
@@ -190,7 +234,8 @@ impl Intake {
                 ));
             }
         }
-        self.store.commit_turn(&turn.conversation, &entries)?;
+        self.store
+            .commit_turn_with(&turn.conversation, &entries, extras)?;
         Ok(Reply {
             conversation: turn.conversation,
             outputs: turn.outputs,
@@ -352,13 +397,27 @@ impl Intake {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.coach_line_seen(conversation, role, author, text, now, None)
+    }
+
+    /// [`Intake::coach_line`] recording the event that caused it in the
+    /// same transaction (one flush).
+    pub fn coach_line_seen(
+        &self,
+        conversation: &str,
+        role: Role,
+        author: &str,
+        text: &str,
+        now: DateTime<Utc>,
+        seen: Option<&Sighting>,
+    ) -> Result<(), StoreError> {
         let mut e = Entry::new(
             now,
             role,
             text.chars().take(MAX_INPUT_CHARS).collect::<String>(),
         );
         e.author = Some(author.to_string());
-        self.store.append(conversation, &[e])
+        self.store.append_seen(conversation, &[e], seen)
     }
 }
 

@@ -16,7 +16,7 @@ use super::render;
 use super::send::{say, send_reply};
 use super::Bot;
 use crate::app::service::{Reply, MAX_INPUT_CHARS};
-use crate::app::store::StoreError;
+use crate::app::store::{Link, Sighting, StoreError, TurnExtras};
 use crate::content::text::{fill, Lang};
 use crate::domain::engine::Input;
 use serenity::all::{
@@ -320,10 +320,10 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     let result = bot
         .blocking(move |b| -> Result<Option<Reply>, StoreError> {
             let intake = &b.intake;
-            if !intake.store.first_sighting(&event, now, ttl)? {
+            let Some(seen) = intake.store.sighting(&event, now, ttl)? else {
                 debug!(event, "duplicate event ignored");
                 return Ok(None);
-            }
+            };
             if let Some((conversation, step)) = &expect {
                 let pending = intake.store.active_conversation(&uid)?;
                 let fresh = pending.is_some_and(|c| {
@@ -334,7 +334,11 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
                     return Ok(None);
                 }
             }
-            intake.handle(&uid, input, now).map(Some)
+            let extras = TurnExtras {
+                seen: Some(seen),
+                ..TurnExtras::default()
+            };
+            intake.handle_with(&uid, input, now, &extras).map(Some)
         })
         .await;
     match result {
@@ -401,30 +405,60 @@ pub(crate) fn outcome_text(bot: &Bot, outcome: &Outcome, lang: Lang) -> Option<S
 }
 
 /// Starts or resumes the user's intake in a DM or their private thread
-/// (the caller has acknowledged the interaction already).
+/// (the caller has acknowledged the interaction already). The event is
+/// recorded with the turn (one flush); in thread mode a new thread is opened
+/// before the turn, so its link is written in the turn's own transaction.
 pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     let user = s.user.to_string();
     let _lock = bot.locks.lock(&user).await;
     let ttl = bot.config.dedupe_ttl();
-    let (event, lang, uid) = (s.event.clone(), s.lang, user.clone());
+    let thread_mode = bot.config.mode != Mode::Dm && s.in_guild;
+    let (event, lang, uid, owner) = (s.event.clone(), s.lang, user.clone(), s.user.get());
     let now = bot.now();
-    let result = bot
-        .blocking(move |b| -> Result<Option<Reply>, StoreError> {
-            if !b.intake.store.first_sighting(&event, now, ttl)? {
+    // Is the event new; the person's thread; the conversation the turn runs in.
+    type Before = Option<(Sighting, Option<u64>, String, Lang)>;
+    let before = bot
+        .blocking(move |b| -> Result<Before, StoreError> {
+            let Some(seen) = b.intake.store.sighting(&event, now, ttl)? else {
                 return Ok(None);
+            };
+            if !thread_mode {
+                return Ok(Some((seen, None, String::new(), lang)));
             }
-            b.intake.resume_or_start(&uid, Some(lang), now).map(Some)
+            let (id, lang) = match b.intake.store.active_conversation(&uid)? {
+                Some(c) => (c.id, c.lang),
+                None => (b.intake.store.new_conversation_id()?, lang),
+            };
+            Ok(Some((seen, b.threads.thread_of(owner)?, id, lang)))
         })
         .await;
-    let reply = match result {
-        Ok(Some(r)) => r,
+    let (seen, thread, id, conv_lang) = match before {
+        Ok(Some(x)) => x,
         Ok(None) => return Outcome::Duplicate,
         Err(e) => {
             error!(error = %e, "cannot start a conversation");
             return Outcome::Unavailable;
         }
     };
-    if bot.config.mode == Mode::Dm || !s.in_guild {
+    let run = |links: Vec<Link>, id: Option<String>| {
+        let extras = TurnExtras {
+            links,
+            seen: Some(seen.clone()),
+        };
+        let uid = user.clone();
+        bot.blocking(move |b| {
+            b.intake
+                .resume_or_start_with(&uid, Some(lang), now, &extras, id)
+        })
+    };
+    if !thread_mode {
+        let reply = match run(Vec::new(), None).await {
+            Ok(r) => r,
+            Err(e) => {
+                error!(error = %e, "cannot start a conversation");
+                return Outcome::Unavailable;
+            }
+        };
         let dm = match s.user.create_dm_channel(http).await {
             Ok(c) => c.id,
             Err(e) => {
@@ -439,22 +473,70 @@ pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     }
     // Thread mode: the user's thread if it still takes messages, else a new one.
     let form = text_by_form(bot, true);
-    let owner = s.user.get();
-    if let Ok(Some(t)) = bot.blocking(move |b| b.threads.thread_of(owner)).await {
+    if let Some(t) = thread {
+        let reply = match run(Vec::new(), None).await {
+            Ok(r) => r,
+            Err(e) => {
+                error!(error = %e, "cannot start a conversation");
+                return Outcome::Unavailable;
+            }
+        };
         let thread = ChannelId::new(t);
         if send_reply(bot, http, thread, &reply, form).await {
             return Outcome::Thread(thread);
         }
+        // The old thread is gone: a new one, linked on its own (the turn is
+        // already committed).
+        let Some(thread) = open_thread(bot, http, &s, &reply.conversation.id, conv_lang).await
+        else {
+            return Outcome::Unavailable;
+        };
+        let t = thread.get();
+        if let Err(e) = bot.blocking(move |b| b.threads.set(owner, t)).await {
+            error!(error = %e, "cannot record the thread");
+        }
+        return if send_reply(bot, http, thread, &reply, form).await {
+            Outcome::Thread(thread)
+        } else {
+            Outcome::Unavailable
+        };
     }
+    let Some(thread) = open_thread(bot, http, &s, &id, conv_lang).await else {
+        return Outcome::Unavailable;
+    };
+    let link = Link::IntakeThread {
+        user: user.clone(),
+        thread: thread.get().to_string(),
+    };
+    let reply = match run(vec![link], Some(id)).await {
+        Ok(r) => r,
+        Err(e) => {
+            error!(error = %e, "cannot start a conversation");
+            return Outcome::Unavailable;
+        }
+    };
+    if send_reply(bot, http, thread, &reply, form).await {
+        Outcome::Thread(thread)
+    } else {
+        Outcome::Unavailable
+    }
+}
+
+/// Opens the private intake thread for conversation `id` and adds the
+/// person to it; None (logged) when Discord refuses.
+async fn open_thread(
+    bot: &Arc<Bot>,
+    http: &Http,
+    s: &Start,
+    id: &str,
+    lang: Lang,
+) -> Option<ChannelId> {
     let parent = bot
         .config
         .intake_channel
         .map(ChannelId::new)
         .unwrap_or(s.invoked_in);
-    let name = fill(
-        &bot.msg("discord_thread_name", reply.conversation.lang),
-        &[("id", &reply.conversation.id)],
-    );
+    let name = fill(&bot.msg("discord_thread_name", lang), &[("id", id)]);
     let builder = CreateThread::new(render::truncate(&name, 100))
         .kind(ChannelType::PrivateThread)
         .invitable(false)
@@ -463,20 +545,12 @@ pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
         Ok(t) => t.id,
         Err(e) => {
             warn!(error = %e, channel = %parent, "cannot create a private thread");
-            return Outcome::Unavailable;
+            return None;
         }
     };
     if let Err(e) = thread.add_thread_member(http, s.user).await {
         warn!(error = %e, "cannot add the user to their thread");
-        return Outcome::Unavailable;
+        return None;
     }
-    let t = thread.get();
-    if let Err(e) = bot.blocking(move |b| b.threads.set(owner, t)).await {
-        error!(error = %e, "cannot record the thread");
-    }
-    if send_reply(bot, http, thread, &reply, form).await {
-        Outcome::Thread(thread)
-    } else {
-        Outcome::Unavailable
-    }
+    Some(thread)
 }

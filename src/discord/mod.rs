@@ -35,7 +35,8 @@
 //!
 //! Reliability rules kept here: interactions are acknowledged before any
 //! slow work (3-second deadline); each message and interaction id is handled
-//! once (`Store::first_sighting`, so a RESUME replay is not answered twice);
+//! once (`Store::sighting`, recorded in the turn's own transaction, so a RESUME
+//! replay is not answered twice and a turn costs one flush);
 //! one turn at a time per user; start-up work runs once even after a second
 //! READY; mentions never ping (client-wide default plus per message).
 

@@ -14,8 +14,9 @@
 //! * `active`: user ref -> id of their one active conversation.
 //! * `by_user`: user ref, conversation id -> () (all of a user's conversations).
 //! * `transcript`: conversation id, 0, sequence (u64 BE) -> sealed [`Entry`] (JSON).
-//! * `seen`: event ref -> expiry (unix seconds), for deduplication. Holds no
-//!   user id and no content; it cannot be tied to a user, and expires.
+//! * `seen`: event ref -> expiry (unix seconds), for deduplication, written in
+//!   the transaction of the turn the event caused ([`Store::sighting`]). Holds
+//!   no user id and no content; it cannot be tied to a user, and expires.
 //! * `links`: where a transport talks with a person (see [`Link`]), ids only:
 //!   `P` user ref -> their intake thread; `T` thread -> the owner's user id,
 //!   sealed with the owner's data key; `C` coach thread -> conversation id;
@@ -156,6 +157,23 @@ pub struct PendingCard {
     /// Pass to [`Store::card_cleared`] once done.
     pub seq: u64,
     pub card: CardRef,
+}
+
+/// A transport event seen for the first time ([`Store::sighting`]), to be
+/// recorded with the turn it causes. Holds only the event's keyed hash.
+#[derive(Debug, Clone)]
+pub struct Sighting {
+    key: UserRef,
+    expiry: [u8; 8],
+}
+
+/// What a transport records with a turn, in the turn's one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct TurnExtras {
+    /// Links the turn makes (say, the intake thread it is answered in).
+    pub links: Vec<Link>,
+    /// The event that caused the turn (deduplication of redeliveries).
+    pub seen: Option<Sighting>,
 }
 
 /// The sled database with its trees. Cheap to clone.
@@ -713,8 +731,32 @@ impl Store {
         entries: &[Entry],
         links: &[Link],
     ) -> Result<(), StoreError> {
+        self.commit_turn_with(
+            conv,
+            entries,
+            &TurnExtras {
+                links: links.to_vec(),
+                seen: None,
+            },
+        )
+    }
+
+    /// [`Store::commit_turn`] with what the turn's transport records with it
+    /// (the event that caused it, for deduplication; links), all in the one
+    /// transaction and the one flush.
+    pub fn commit_turn_with(
+        &self,
+        conv: &Conversation,
+        entries: &[Entry],
+        extras: &TurnExtras,
+    ) -> Result<(), StoreError> {
         let no_consent = conv.status.is_finished() && conv.answers.consent != Some(true);
         if conv.status == Status::Declined || no_consent {
+            // The erasure flushes; the event is recorded first so a
+            // redelivery is not taken for a new start.
+            if let Some(s) = &extras.seen {
+                self.seen.insert(s.key, &s.expiry[..])?;
+            }
             return self.erase_conversation(conv);
         }
         let _guard = self.shared();
@@ -723,7 +765,7 @@ impl Store {
             .keys
             .seal(&r, &[T_CONVERSATIONS, conv.id.as_bytes()], &to_json(conv)?)?;
         let lines = self.seal_lines(&r, T_TRANSCRIPT, &conv.id, entries)?;
-        let links = self.seal_links(links)?;
+        let links = self.seal_links(&extras.links)?;
         let finished = conv.status.is_finished();
         (
             &self.conversations,
@@ -731,23 +773,29 @@ impl Store {
             &self.by_user,
             &self.transcript,
             &self.links,
+            &self.seen,
         )
-            .transaction(|(convs, active, by_user, transcript, link_tree)| -> Tx {
-                convs.insert(conv.id.as_bytes(), state.clone())?;
-                by_user.insert(user_key(&r, &conv.id), &[][..])?;
-                if finished {
-                    if active.get(r)?.as_deref() == Some(conv.id.as_bytes()) {
-                        active.remove(&r[..])?;
+            .transaction(
+                |(convs, active, by_user, transcript, link_tree, seen)| -> Tx {
+                    if let Some(s) = &extras.seen {
+                        seen.insert(&s.key[..], &s.expiry[..])?;
                     }
-                } else {
-                    active.insert(&r[..], conv.id.as_bytes())?;
-                }
-                for (k, v) in &lines {
-                    transcript.insert(k.clone(), v.clone())?;
-                }
-                apply_links(link_tree, &links)?;
-                Ok(())
-            })
+                    convs.insert(conv.id.as_bytes(), state.clone())?;
+                    by_user.insert(user_key(&r, &conv.id), &[][..])?;
+                    if finished {
+                        if active.get(r)?.as_deref() == Some(conv.id.as_bytes()) {
+                            active.remove(&r[..])?;
+                        }
+                    } else {
+                        active.insert(&r[..], conv.id.as_bytes())?;
+                    }
+                    for (k, v) in &lines {
+                        transcript.insert(k.clone(), v.clone())?;
+                    }
+                    apply_links(link_tree, &links)?;
+                    Ok(())
+                },
+            )
             .map_err(tx_err)?;
         self.db.flush()?;
         Ok(())
@@ -882,7 +930,18 @@ impl Store {
     /// Lines for a conversation that no longer exists (erased, forgotten)
     /// are dropped: there is nobody to keep them for.
     pub fn append(&self, conversation: &str, entries: &[Entry]) -> Result<(), StoreError> {
-        self.append_lines(&self.transcript, T_TRANSCRIPT, conversation, entries)
+        self.append_lines(&self.transcript, T_TRANSCRIPT, conversation, entries, None)
+    }
+
+    /// [`Store::append`] recording the event that caused it in the same
+    /// transaction and flush (a coach's relayed message).
+    pub fn append_seen(
+        &self,
+        conversation: &str,
+        entries: &[Entry],
+        seen: Option<&Sighting>,
+    ) -> Result<(), StoreError> {
+        self.append_lines(&self.transcript, T_TRANSCRIPT, conversation, entries, seen)
     }
 
     fn append_lines<T: Serialize>(
@@ -891,6 +950,7 @@ impl Store {
         name: &[u8],
         conversation: &str,
         items: &[T],
+        seen: Option<&Sighting>,
     ) -> Result<(), StoreError> {
         let _guard = self.shared();
         let Some(r) = self.owner_of(conversation)? else {
@@ -898,13 +958,24 @@ impl Store {
                 conversation,
                 "lines for a conversation that is not stored were dropped"
             );
+            if let Some(s) = seen {
+                self.seen.insert(s.key, &s.expiry[..])?;
+                self.db.flush()?;
+            }
             return Ok(());
         };
-        let mut batch = sled::Batch::default();
-        for (k, v) in self.seal_lines(&r, name, conversation, items)? {
-            batch.insert(k, v);
-        }
-        tree.apply_batch(batch)?;
+        let lines = self.seal_lines(&r, name, conversation, items)?;
+        (tree, &self.seen)
+            .transaction(|(tree, seen_tree)| -> Tx {
+                for (k, v) in &lines {
+                    tree.insert(k.clone(), v.clone())?;
+                }
+                if let Some(s) = seen {
+                    seen_tree.insert(&s.key[..], &s.expiry[..])?;
+                }
+                Ok(())
+            })
+            .map_err(tx_err)?;
         self.db.flush()?;
         Ok(())
     }
@@ -1162,38 +1233,31 @@ impl Store {
         Ok(links.len())
     }
 
-    /// Records a transport event id; returns false when it was seen before
-    /// (a redelivered Discord event). Entries expire after `ttl_secs`.
-    pub fn first_sighting(
+    /// Whether a transport event is new (not seen, or its record expired),
+    /// without recording it: the returned [`Sighting`] goes into the turn's
+    /// own transaction ([`TurnExtras::seen`], [`Store::append_seen`]), so a
+    /// turn costs one flush. None for a redelivered event. The caller holds
+    /// the person's lock, so the same event cannot be checked twice at once.
+    pub fn sighting(
         &self,
         event_id: &str,
         now: DateTime<Utc>,
         ttl_secs: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Sighting>, StoreError> {
         let key = self.keys.event_ref(event_id);
-        let expiry = (now.timestamp() + ttl_secs).to_be_bytes();
-        let prev = self
+        let seen_until = self
             .seen
-            .compare_and_swap(key, None as Option<&[u8]>, Some(&expiry[..]))?;
-        match prev {
-            Ok(()) => {
-                self.db.flush()?;
-                Ok(true)
-            }
-            Err(cas) => {
-                let expired = cas
-                    .current
-                    .as_deref()
-                    .and_then(|v| <[u8; 8]>::try_from(v).ok())
-                    .map(i64::from_be_bytes)
-                    .is_some_and(|t| t < now.timestamp());
-                if expired {
-                    self.seen.insert(key, &expiry[..])?;
-                    self.db.flush()?;
-                }
-                Ok(expired)
-            }
-        }
+            .get(key)?
+            .as_deref()
+            .and_then(|v| <[u8; 8]>::try_from(v).ok())
+            .map(i64::from_be_bytes);
+        Ok(match seen_until {
+            Some(t) if t >= now.timestamp() => None,
+            _ => Some(Sighting {
+                key,
+                expiry: now.timestamp().saturating_add(ttl_secs).to_be_bytes(),
+            }),
+        })
     }
 
     /// Drops expired dedupe records. Returns how many went.
@@ -1244,6 +1308,42 @@ mod tests {
         assert!(!store.db.tree_names().iter().any(|n| n == b"old_coach"));
         // A second start finds nothing more to take over.
         assert_eq!(store.import_links("old_threads", "old_coach").unwrap(), 0);
+    }
+
+    #[test]
+    fn an_event_counts_as_seen_once_its_turn_is_committed_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+        let seen = store.sighting("msg-1", now, 60).unwrap().unwrap();
+        // Only looking does not record it.
+        assert!(store.sighting("msg-1", now, 60).unwrap().is_some());
+        let conv = Conversation::new("c000001", "7", crate::content::text::Lang::Nl, now);
+        let extras = TurnExtras {
+            links: vec![Link::IntakeThread {
+                user: "7".into(),
+                thread: "100".into(),
+            }],
+            seen: Some(seen),
+        };
+        store.commit_turn_with(&conv, &[], &extras).unwrap();
+        assert!(store.sighting("msg-1", now, 60).unwrap().is_none());
+        assert_eq!(store.intake_thread("7").unwrap().as_deref(), Some("100"));
+        // It is new again once its record expired, and other events are new.
+        let later = now + chrono::Duration::seconds(61);
+        assert!(store.sighting("msg-1", later, 60).unwrap().is_some());
+        assert!(store.sighting("msg-2", now, 60).unwrap().is_some());
+        // A coach line records its event with it.
+        let s = store.sighting("msg-3", now, 60).unwrap();
+        store
+            .append_seen(
+                "c000001",
+                &[Entry::new(now, Role::Coach, "hoi")],
+                s.as_ref(),
+            )
+            .unwrap();
+        assert!(store.sighting("msg-3", now, 60).unwrap().is_none());
+        assert_eq!(store.transcript("c000001").unwrap().len(), 1);
     }
 }
 

@@ -166,12 +166,15 @@ pub async fn coach_says(
     let ttl = bot.config.dedupe_ttl();
     let fresh = bot
         .blocking(move |b| -> Result<_, ActError> {
-            if let Some(ev) = event {
-                if !b.intake.store.first_sighting(&ev, now, ttl)? {
-                    return Ok(false);
-                }
-            }
-            b.intake.coach_line(&id, Role::Coach, &author, &line, now)?;
+            let seen = match event {
+                Some(ev) => match b.intake.store.sighting(&ev, now, ttl)? {
+                    Some(s) => Some(s),
+                    None => return Ok(false),
+                },
+                None => None,
+            };
+            b.intake
+                .coach_line_seen(&id, Role::Coach, &author, &line, now, seen.as_ref())?;
             Ok(true)
         })
         .await;
