@@ -23,6 +23,8 @@
 //!   machine (no I/O, time passed in); [`domain::handoff`] the hand-off to a
 //!   coach as transitions, the queue, reminders and support hours;
 //!   [`domain::recommend`] ranks routes and picks contacts;
+//!   [`domain::peers`] matches people for peer introductions and moves a
+//!   proposal (coach approval, both say yes);
 //!   [`domain::output`] is the transport-neutral output model;
 //!   [`domain::nlu`] detects concerns ([`domain::nlu::classify`]) and reads
 //!   answers and intents ([`domain::nlu::matcher`]); [`domain::listen`]
@@ -36,12 +38,13 @@
 //!   [`app::crypto`] encrypts at rest with per-user data keys;
 //!   [`app::privacy`] (own data, forgetting, retention), [`app::summary`],
 //!   [`app::export`] (CSV, JSON lines, Markdown), [`app::eval`] (scoring the
-//!   classifier), [`app::ops`] (the database check behind `check --config`)
+//!   classifier), [`app::peers`] (own peer data, counts), [`app::ops`] (the database check behind `check --config`)
 //!   and [`app::settings`] (the application's sections of the
 //!   configuration file, integers bounded when read).
 //! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
 //!   poise: events to turns, outputs to messages, slash commands, the
-//!   hand-off to coaches, `/export`, `/mijn-gegevens`, reliability guards);
+//!   hand-off to coaches, `/export`, `/mijn-gegevens`, offers after the
+//!   advice and peer introductions, reliability guards);
 //!   its `[discord]` section is [`discord::config`].
 //! * [`cli`]: the command line (clap), which wires the layers together;
 //!   [`cli::config`] composes the whole configuration file from the layers'

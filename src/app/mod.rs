@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod eval;
 pub mod export;
 pub mod ops;
+pub mod peers;
 pub mod privacy;
 pub mod service;
 pub mod settings;

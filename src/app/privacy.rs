@@ -21,10 +21,18 @@ pub fn own_data(store: &Store, user: &str) -> Result<serde_json::Value, StoreErr
     struct OwnData {
         user_id: String,
         conversations: Vec<Summary>,
+        /// Answers to the offers after the advice (introductions, follow-up).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        offers: Vec<crate::app::store::OfferAnswer>,
+        /// Their place in the peer pool and their proposals (nothing about the other person).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        peers: Option<crate::app::peers::OwnPeers>,
     }
     serde_json::to_value(OwnData {
         user_id: user.to_string(),
         conversations: own_summaries(store, user)?,
+        offers: store.offer_answers(user)?,
+        peers: crate::app::peers::own_peers(store, user)?,
     })
     .map_err(|e| StoreError::Decode(e.to_string()))
 }
@@ -45,7 +53,9 @@ pub fn own_summaries(store: &Store, user: &str) -> Result<Vec<Summary>, StoreErr
 /// Forgets `user`: their data key is destroyed (crypto-shredding: no copy of
 /// their records can be read again, old sled segments included), then their
 /// conversations, transcripts, hand-off records, thread links and index
-/// entries are removed. What is returned (conversation ids, coach cards,
+/// entries are removed, and so are their offer answers and their place in
+/// the peer pool (open proposals end; their match cards are queued to be
+/// blanked). What is returned (conversation ids, coach cards,
 /// threads) lets a transport edit the coach cards to a placeholder and close
 /// the threads. Dedupe records hold no user id and cannot be tied to a user;
 /// they expire on their own.

@@ -113,7 +113,10 @@ pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
     let mut my_data = super::privacy::my_data();
     localize(&mut my_data, bot, "discord_cmd_mydata");
     super::privacy::localize_name(&mut my_data);
-    commands.extend([export, my_data]);
+    let mut peers = super::peers::peers_command();
+    localize(&mut peers, bot, "discord_cmd_peers");
+    super::peers::localize_name(&mut peers);
+    commands.extend([export, my_data, peers]);
     commands
 }
 

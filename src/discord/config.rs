@@ -90,6 +90,79 @@ pub struct DiscordConfig {
     /// How often (seconds) waiting hand-offs are checked for the reminder.
     #[serde(default = "default_reminder_check")]
     pub reminder_check_secs: u64,
+    /// Peer introductions (`[discord.peers]`, see [`PeersConfig`]).
+    #[serde(default)]
+    pub peers: PeersConfig,
+}
+
+/// `[discord.peers]`: introductions between entrepreneurs, approved by a
+/// coach (see `super::peers`). Offered only when switched on and there is
+/// a channel for the introduction threads and a coach channel for the cards.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PeersConfig {
+    /// Peer matching on (default) or off.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Hours a proposal may wait for the coach, or (once approved) for both
+    /// people, before it ends quietly.
+    #[serde(default = "default_proposal_timeout")]
+    pub proposal_timeout_hours: u64,
+    /// The text channel the private introduction threads are opened under
+    /// (default: `intake_channel`).
+    #[serde(default)]
+    pub thread_channel: Option<u64>,
+    /// How often (seconds) proposals are checked for their timeout; the
+    /// pool is matched daily and whenever someone joins.
+    #[serde(default = "default_peer_check")]
+    pub check_secs: u64,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_proposal_timeout() -> u64 {
+    72
+}
+
+fn default_peer_check() -> u64 {
+    3600
+}
+
+impl Default for PeersConfig {
+    fn default() -> Self {
+        PeersConfig {
+            enabled: true,
+            proposal_timeout_hours: default_proposal_timeout(),
+            thread_channel: None,
+            check_secs: default_peer_check(),
+        }
+    }
+}
+
+/// One month: a proposal nobody decides on for longer is stale.
+pub const PROPOSAL_TIMEOUT_HOURS: std::ops::RangeInclusive<u64> = 1..=720;
+pub const PEER_CHECK_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
+
+impl PeersConfig {
+    fn validate(&self) -> Result<(), String> {
+        let s = "discord.peers";
+        within(
+            s,
+            "proposal_timeout_hours",
+            self.proposal_timeout_hours,
+            PROPOSAL_TIMEOUT_HOURS,
+        )?;
+        within(s, "check_secs", self.check_secs, PEER_CHECK_SECS)?;
+        if self.thread_channel == Some(0) {
+            return Err(
+                "[discord.peers] thread_channel must be a Discord id (a number greater than 0)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 fn default_reminder_after() -> u64 {
@@ -137,6 +210,7 @@ impl Default for DiscordConfig {
             support_hours: None,
             reminder_after_mins: default_reminder_after(),
             reminder_check_secs: default_reminder_check(),
+            peers: PeersConfig::default(),
         }
     }
 }
@@ -264,6 +338,7 @@ impl DiscordConfig {
         ] {
             discord_id(key, v)?;
         }
+        self.peers.validate()?;
         if let Some(h) = &self.support_hours {
             h.validate().map_err(|e| format!("[discord.{e}]"))?;
         }
@@ -287,6 +362,16 @@ impl DiscordConfig {
     /// file's directory.
     pub fn resolve_paths(&mut self, base: &Path) {
         self.token_file = self.token_file.as_deref().map(|p| relative_to(base, p));
+    }
+
+    /// Where introduction threads open, when peer introductions are on and
+    /// possible (a thread channel and a coach channel are configured).
+    pub fn peer_threads(&self) -> Option<u64> {
+        let p = &self.peers;
+        let cards = self.coach_channel.is_some() || !self.coach_channels.is_empty();
+        p.thread_channel
+            .or(self.intake_channel)
+            .filter(|_| p.enabled && cards)
     }
 
     /// The dedupe lifetime in seconds, as the store takes it.

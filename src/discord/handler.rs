@@ -45,6 +45,7 @@ impl EventHandler for Handler {
             // Erasures made while the bot was stopped: their cards first.
             super::handoff::clean_up(&bot, &ctx.http).await;
             super::handoff::spawn_clean_up(&bot, ctx.http.clone());
+            super::peers::spawn_loop(&bot, ctx.http.clone());
         })
         .await;
     }
@@ -69,6 +70,24 @@ impl EventHandler for Handler {
                 if super::privacy::is_ours(&ci.data.custom_id) {
                     let work = async move { super::privacy::on_component(&bot, &a, &ci).await };
                     answered(&self.bot, "own data", answer, work).await
+                } else if let Some(click) = super::offers::parse(&ci.data.custom_id) {
+                    // Offers after the advice: each offer's feature answers its clicks.
+                    let work = async move {
+                        match click.offer.as_str() {
+                            crate::domain::peers::OFFER => {
+                                super::peers::on_offer(&bot, &a, &ci, click).await
+                            }
+                            _ => {
+                                a.first(serenity::all::CreateInteractionResponse::Acknowledge)
+                                    .await;
+                                Ok(())
+                            }
+                        }
+                    };
+                    answered(&self.bot, "offer", answer, work).await
+                } else if super::peers::is_ours(&ci.data.custom_id) {
+                    let work = async move { super::peers::on_component(&bot, &a, &ci).await };
+                    answered(&self.bot, "peers", answer, work).await
                 } else {
                     let work = async move { super::intake::on_component(&bot, &a, &ci).await };
                     answered(&self.bot, "component", answer, work).await
@@ -78,6 +97,10 @@ impl EventHandler for Handler {
                 let lang = bot.lang_for(Some(&mi.locale));
                 let answer = Arc::new(Answer::new(ctx.http.clone(), mi.id, &mi.token, lang));
                 let a = answer.clone();
+                if super::peers::is_ours(&mi.data.custom_id) {
+                    let work = async move { super::peers::on_form(&bot, &a, &mi).await };
+                    return answered(&self.bot, "peers form", answer, work).await;
+                }
                 let work = async move { super::intake::on_form(&bot, &a, &mi).await };
                 answered(&self.bot, "form", answer, work).await
             }

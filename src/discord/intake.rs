@@ -369,6 +369,8 @@ pub(crate) async fn after_turn(
         info!(conversation = %reply.conversation.id, event = ?e, "conversation event");
     }
     super::handoff::after_turn(bot, http, reply, channel, typed).await;
+    // Offers after the advice (see `offers`), each feature its own.
+    super::peers::after_intake(bot, http, reply, channel).await;
 }
 
 /// A request to start (or resume) an intake from `/intake` or the panel.

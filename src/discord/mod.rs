@@ -19,6 +19,8 @@
 //! * [`errors`]: the one error path (a `UserError`'s sentence, or an error id).
 //! * [`guard`]: per-user locks, the shutdown gate, the rate limit.
 //! * [`threads`]: which private thread belongs to whom (links in the store).
+//! * [`offers`]: offers after the advice (an opt-in question with yes/no
+//!   buttons once an intake is done; answers in the store's `offers` table).
 //!
 //! Features:
 //! * [`handler`]: the serenity event handler (READY, messages, components).
@@ -30,6 +32,8 @@
 //!   `/close`, `/transfer`, `/note`, `/reply`, `/queue`).
 //! * [`export`]: `/export` for moderators (attachments, split when large).
 //! * [`privacy`]: `/mijn-gegevens`: own data, download, deletion.
+//! * [`peers`]: peer introductions: opt-in, the match card, both say yes,
+//!   the introduction thread (`/kennismaken`).
 //! * [`messages`]: the message keys the adapter uses ([`MESSAGE_KEYS`],
 //!   required by `llo-intake check`).
 //!
@@ -52,6 +56,8 @@ pub(crate) mod i18n;
 pub(crate) mod ids;
 pub(crate) mod intake;
 pub(crate) mod messages;
+pub(crate) mod offers;
+pub(crate) mod peers;
 pub(crate) mod perms;
 pub(crate) mod privacy;
 pub(crate) mod render;
@@ -116,6 +122,9 @@ pub struct Hooks {
     /// When set, the reminder loop runs one pass per received tick instead
     /// of every `reminder_check_secs`.
     pub reminder_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
+    /// When set, the peer loop runs one pass (timeouts, notices, matching)
+    /// per received tick instead of every `[discord.peers] check_secs`.
+    pub peer_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
 }
 
 /// Everything the handlers share. One per client.
@@ -132,6 +141,7 @@ pub struct Bot {
     pub coach_threads: handoff::CoachThreads,
     clock: Clock,
     pub(crate) reminder_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
+    pub(crate) peer_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
 }
 
 impl Bot {
@@ -153,6 +163,7 @@ impl Bot {
             coach_threads,
             clock: hooks.clock.unwrap_or_else(|| Arc::new(chrono::Utc::now)),
             reminder_ticks: std::sync::Mutex::new(hooks.reminder_ticks),
+            peer_ticks: std::sync::Mutex::new(hooks.peer_ticks),
             limit: guard::RateLimit::new(
                 config.rate_limit_events,
                 Duration::from_secs(config.rate_limit_window_secs),

@@ -50,13 +50,22 @@ pub async fn my_data(ctx: Context<'_>) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let lang = bot.lang_for(ctx.locale());
     let user = ctx.author().id.to_string();
+    let uid = user.clone();
     let found = bot
-        .blocking(move |b| privacy::own_summaries(&b.intake.store, &user))
+        .blocking(move |b| privacy::own_summaries(&b.intake.store, &uid))
         .await;
+    let extra = offer_lines(&bot, &user, lang).await;
     let reply = match found {
         Ok(all) if all.is_empty() => CreateReply::default().content(bot.msg("mydata_none", lang)),
         Ok(all) => CreateReply::default()
-            .content(overview(&bot, &all, lang))
+            .content(super::render::truncate(
+                &[overview(&bot, &all, lang)]
+                    .into_iter()
+                    .chain(extra)
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+                super::render::MAX_CONTENT,
+            ))
             .components(vec![CreateActionRow::Buttons(vec![
                 button(
                     &bot,
@@ -189,6 +198,41 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
     super::render::truncate(&parts.join("\n\n"), super::render::MAX_CONTENT)
 }
 
+/// What `/mijn-gegevens` calls an offer made after the advice.
+fn offer_label(name: &str) -> Option<&'static str> {
+    match name {
+        crate::domain::peers::OFFER => Some(super::peers::OFFER.label),
+        _ => None,
+    }
+}
+
+/// The person's answers to the offers after the advice, and the state of
+/// their peer introductions: one line each.
+async fn offer_lines(bot: &Arc<Bot>, user: &str, lang: Lang) -> Vec<String> {
+    let uid = user.to_string();
+    let answers = bot
+        .blocking(move |b| b.intake.store.offer_answers(&uid))
+        .await
+        .unwrap_or_default();
+    let mut out: Vec<String> = answers
+        .iter()
+        .filter_map(|a| {
+            let label = bot.msg(offer_label(&a.offer)?, lang);
+            let answer = bot.msg(if a.accepted { "yes" } else { "no" }, lang);
+            Some(fill(
+                &bot.msg("mydata_offer", lang),
+                &[
+                    ("offer", &label),
+                    ("answer", &answer),
+                    ("date", &a.at.format("%d-%m-%Y").to_string()),
+                ],
+            ))
+        })
+        .collect();
+    out.extend(super::peers::own_line(bot, user, lang).await);
+    out
+}
+
 /// A click on one of the `/mijn-gegevens` buttons.
 pub async fn on_component(
     bot: &Arc<Bot>,
@@ -297,6 +341,7 @@ async fn delete(bot: &Arc<Bot>, answer: &Answer, ci: &ComponentInteraction) {
     let text = match done {
         Ok(f) => {
             super::handoff::forgotten(bot, http, &f).await;
+            super::peers::after_forget(bot, http).await;
             info!(
                 conversations = f.conversations.len(),
                 cards = f.cards.len(),

@@ -9,6 +9,7 @@ pub mod knowledge;
 pub mod listen;
 pub mod nlu;
 pub mod output;
+pub mod peers;
 pub mod places;
 pub mod recommend;
 

@@ -662,6 +662,7 @@ fn hooks(offset: &Arc<AtomicI64>) -> (llo_intake::discord::Hooks, Ticks) {
             chrono::Utc::now() + chrono::Duration::minutes(o.load(Ordering::SeqCst))
         })),
         reminder_ticks: Some(rx),
+        ..Default::default()
     };
     (hooks, tx)
 }
@@ -824,6 +825,7 @@ async fn after_two_misunderstandings_the_person_picks_a_coach_and_hears_when_out
     let h = llo_intake::discord::Hooks {
         clock: Some(Arc::new(move || saturday)),
         reminder_ticks: None,
+        ..Default::default()
     };
     let bot = Running::start_with(&fake, cfg, dir.path(), h).await;
     let dm = Fake::dm_channel(ANNA);

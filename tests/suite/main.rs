@@ -12,6 +12,7 @@ mod discord_catch_up;
 mod discord_export;
 mod discord_handoff;
 mod discord_intake;
+mod discord_peers;
 mod engine;
 mod export_cli;
 mod golden;

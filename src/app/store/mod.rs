@@ -29,11 +29,20 @@
 //!   the transport confirmed ([`Store::pending_cards`], [`Store::card_cleared`]).
 //!   Ids only, no personal data; so a card is blanked even when the bot was
 //!   not running when the data went (CLI `forget`, the retention sweep).
+//! * `offers` ([`offers`]): a person's answers to the offers made after the
+//!   advice (peer introductions, follow-up), sealed.
+//! * `peers` ([`peers`]): the peer pool, proposals and their history.
 //!
 //! Every table with personal data lives here (features add their trees in child
 //! modules of this one, e.g. `store/peers.rs`, so they reach the private
 //! trees and the same transactions), so erasure ([`Store::erase_conversation`],
 //! [`Store::forget_user`], the retention sweep) removes all of it in one place.
+
+mod offers;
+mod peers;
+
+pub use offers::OfferAnswer;
+pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
 use crate::domain::conversation::CardRef;
@@ -188,6 +197,8 @@ pub struct Store {
     seen: sled::Tree,
     links: sled::Tree,
     cleanup: sled::Tree,
+    offers: sled::Tree,
+    peers: sled::Tree,
     keys: Arc<Keyring>,
     /// Sealing-and-committing takes it shared; destroying a key takes it
     /// exclusive, so a key is never destroyed between a seal and its commit.
@@ -449,6 +460,7 @@ impl Store {
             tree("links")?,
             tree("cleanup")?,
         );
+        let (offers, peers) = (tree("offers")?, tree("peers")?);
         let empty = [&conversations, &active, &by_user, &transcript]
             .iter()
             .all(|t| t.is_empty());
@@ -464,6 +476,8 @@ impl Store {
                 "seen",
                 "links",
                 "cleanup",
+                "offers",
+                "peers",
             ];
             let foreign = db.tree_names().iter().any(|n| {
                 n.as_ref() != b"__sled__default" && !ours.iter().any(|o| o.as_bytes() == n.as_ref())
@@ -538,6 +552,8 @@ impl Store {
             seen,
             links,
             cleanup,
+            offers,
+            peers,
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
         };
@@ -989,6 +1005,7 @@ impl Store {
         let card = conv.handoff.as_ref().and_then(|h| h.card.clone());
         self.erase(&conv.id, &r, card.as_slice())?;
         if self.ids_of(&r)?.is_empty() {
+            self.forget_features(&r)?;
             self.keys.destroy(&r)?;
         }
         Ok(())
@@ -1052,6 +1069,16 @@ impl Store {
         Ok(())
     }
 
+    /// What the features' tables hold about the person `r` (offer answers,
+    /// the peer pool and proposals) goes with them: on forgetting, and with
+    /// their last conversation.
+    fn forget_features(&self, r: &UserRef) -> Result<(), StoreError> {
+        self.forget_offers(r)?;
+        self.forget_peers(r)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Forgets a user: destroys their data key first (from that moment every
     /// copy of their records is unreadable, old sled segments and backups
     /// included), then removes their conversations (with their hand-off
@@ -1084,6 +1111,7 @@ impl Store {
                 threads.push(t);
             }
         }
+        self.forget_features(&r)?;
         let key_destroyed = self.keys.destroy(&r)?;
         for (id, card) in conversations.iter().zip(&card_of) {
             self.erase(id, &r, card.as_slice())?;

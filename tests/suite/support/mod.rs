@@ -803,7 +803,8 @@ impl Fake {
     pub fn submit_form(&self, user: u64, message: &Value, custom_id: &str, text: &str) -> u64 {
         let id = self.next_id();
         let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
-        let guild = self.lock().threads.contains_key(&channel);
+        let guild = self.lock().threads.contains_key(&channel)
+            || [LOBBY, COACHES, COACHES_GELDERLAND].contains(&channel);
         let mut i = self.interaction_base(id, 5, user, channel, guild);
         i["message"] = self.current(message);
         i["data"] = json!({"custom_id": custom_id, "components": [
