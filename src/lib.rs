@@ -38,17 +38,21 @@
 //!   [`app::crypto`] encrypts at rest with per-user data keys;
 //!   [`app::privacy`] (own data, forgetting, retention), [`app::summary`],
 //!   [`app::export`] (CSV, JSON lines, Markdown), [`app::eval`] (scoring the
-//!   classifier), [`app::peers`] (own peer data, counts), [`app::ops`] (the database check behind `check --config`)
+//!   classifier), [`app::peers`] (own peer data, counts), [`app::backup`] (backups taken by the process that holds
+//!   the database, their expiry, restore, and opening with the upgrade path:
+//!   backup, then [`app::store::migrate`]), [`app::ops`] (the database check behind `check --config`)
 //!   and [`app::settings`] (the application's sections of the
 //!   configuration file, integers bounded when read).
 //! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
 //!   poise: events to turns, outputs to messages, slash commands, the
 //!   hand-off to coaches, `/export`, `/mijn-gegevens`, offers after the
-//!   advice and peer introductions, reliability guards);
+//!   advice and peer introductions, reliability guards,
+//!   the scheduled backups in its run loop);
 //!   its `[discord]` section is [`discord::config`].
 //! * [`cli`]: the command line (clap), which wires the layers together;
 //!   [`cli::config`] composes the whole configuration file from the layers'
-//!   sections, and `cli::ops` logging and the operator checks.
+//!   sections, `cli::ops` logging and the operator checks, `cli::backup`
+//!   the `backup` and `restore` commands.
 //!   `main.rs` only calls [`cli::main`].
 
 pub mod app;

@@ -3,6 +3,7 @@
 //! [`crypto`]), privacy, summaries, exports, evaluation and the operator's
 //! settings.
 
+pub mod backup;
 pub mod crypto;
 pub mod eval;
 pub mod export;

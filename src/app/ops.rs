@@ -65,9 +65,9 @@ pub enum DbState {
     Absent,
     /// A running llo-intake holds it: key and schema were not checked.
     InUse,
-    /// Opened (a copy of it): the schema version is this binary's and the
-    /// master key fits.
-    Fine { conversations: usize },
+    /// Opened (a copy of it): the master key fits, and the schema version is
+    /// this binary's or one it migrates from.
+    Fine { conversations: usize, schema: u32 },
     /// It cannot be used as it is: the message says why.
     Broken(String),
 }
@@ -108,12 +108,13 @@ pub fn inspect_database(db: &Path, key_file: Option<&Path>) -> DbState {
             } else {
                 copy.join("no-master-key")
             };
-            match Store::open_with_key_file(&copy, Some(&key)) {
-                Ok(store) => match store.conversations() {
-                    Ok(c) => DbState::Fine {
+            match Store::open_any_version(&copy, Some(&key)) {
+                Ok(store) => match (store.conversations(), store.schema_version()) {
+                    (Ok(c), Ok(v)) => DbState::Fine {
                         conversations: c.len(),
+                        schema: v.unwrap_or(crate::app::store::SCHEMA_VERSION),
                     },
-                    Err(e) => DbState::Broken(e.to_string()),
+                    (Err(e), _) | (_, Err(e)) => DbState::Broken(e.to_string()),
                 },
                 Err(e) => DbState::Broken(
                     e.to_string()
@@ -151,7 +152,7 @@ fn tempdir_beside() -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("no free temporary directory name"))
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

@@ -4,6 +4,7 @@
 //! relative paths are taken relative to the file, and every section is
 //! checked (integer bounds included) before anything runs.
 
+use crate::app::backup::BackupConfig;
 use crate::app::settings::{ExportConfig, IntakeConfig, LogConfig, PrivacyConfig};
 use crate::discord::DiscordConfig;
 use serde::Deserialize;
@@ -36,6 +37,8 @@ pub struct Config {
     pub export: ExportConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub backup: BackupConfig,
 }
 
 impl Config {
@@ -63,6 +66,10 @@ impl Config {
         c.discord.validate().map_err(invalid)?;
         c.privacy.validate().map_err(invalid)?;
         c.export.validate().map_err(invalid)?;
+        c.backup.resolve_paths(base);
+        c.backup.validate().map_err(invalid)?;
+        // The bot takes the scheduled backups in its run loop.
+        c.discord.backup = c.backup.clone();
         Ok(c)
     }
 }
@@ -105,6 +112,9 @@ mod tests {
             "master_key_file",
             "delimiter",
             "bom",
+            "[backup]",
+            "interval",
+            "keep",
         ] {
             assert!(
                 src.contains(&format!("{key} = ")) || (key.starts_with('[') && src.contains(key)),

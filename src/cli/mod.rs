@@ -36,6 +36,7 @@ macro_rules! errln {
     }};
 }
 
+mod backup;
 mod ops;
 
 #[derive(Parser)]
@@ -189,6 +190,11 @@ enum Command {
         #[arg(long, value_parser = retention_days)]
         retention_days: Option<u32>,
     },
+    /// Back up the database while the bot is stopped (the running bot takes
+    /// its own backups, see [backup] in the config). Not the master key.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new or empty database directory (bot stopped).
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -250,7 +256,11 @@ impl DbArgs {
             )));
         }
         crate::app::ops::refuse_exposed_key(&db, config.privacy.master_key_file.as_deref())?;
-        let store = Store::open_with_key_file(&db, config.privacy.master_key_file.as_deref())?;
+        let store = crate::app::backup::open(
+            &db,
+            config.privacy.master_key_file.as_deref(),
+            config.backup.dir.as_deref(),
+        )?;
         Ok((config, store))
     }
 }
@@ -432,9 +442,10 @@ fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
     let config = load_config(config)?;
     let token = ops::preflight(&config)?;
     let k = knowledge(&config.intake.content)?;
-    let store = Store::open_with_key_file(
+    let store = crate::app::backup::open(
         &config.intake.database,
         config.privacy.master_key_file.as_deref(),
+        config.backup.dir.as_deref(),
     )?;
     let days = config.privacy.retention_days;
     let intake = Intake::new(Arc::new(k), store.clone(), config.intake.default_language)
@@ -499,7 +510,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => {
             let k = knowledge(&dirs(intents))?;
             crate::app::ops::refuse_exposed_key(&db, None)?;
-            let store = Store::open(&db)?;
+            let store = crate::app::backup::open(&db, None, None)?;
             let intake = Intake::new(Arc::new(k), store, lang);
             let format = if jsonl {
                 console::Format::Jsonl
@@ -717,5 +728,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
     }
 }

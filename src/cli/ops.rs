@@ -153,6 +153,25 @@ pub fn preflight(config: &Config) -> Result<Token, Failure> {
     Ok(token)
 }
 
+/// The `backups` line of `check --config`.
+fn backups(config: &Config) -> String {
+    let b = &config.backup;
+    match &b.dir {
+        Some(dir) => format!(
+            "every {} into {}, {} kept; older than {} days deleted, so a forgotten person is gone from every backup within {} days (backups do not hold the master key)",
+            b.interval,
+            dir.display(),
+            b.keep,
+            b.window_days(),
+            b.window_days()
+        ),
+        None => format!(
+            "none scheduled (no [backup] dir); `llo-intake backup --out DIR` while the bot is stopped; an upgrade backs up into {} first",
+            crate::app::backup::upgrade_dir(&config.intake.database).display()
+        ),
+    }
+}
+
 fn id(v: Option<u64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "not set".into())
 }
@@ -199,10 +218,17 @@ pub fn check_config(path: &Path, intents: Vec<PathBuf>) -> Result<(), Failure> {
             ));
             format!("{}: in use by a running llo-intake", db.display())
         }
-        DbState::Fine { conversations } => format!(
-            "{}: schema version {}, master key fits, {conversations} conversation(s)",
+        DbState::Fine {
+            conversations,
+            schema,
+        } => format!(
+            "{}: schema version {schema}{}, master key fits, {conversations} conversation(s)",
             db.display(),
-            crate::app::store::SCHEMA_VERSION
+            match crate::app::store::SCHEMA_VERSION {
+                v if v > schema =>
+                    format!(" (the next start backs it up, then migrates it to {v})"),
+                _ => String::new(),
+            }
         ),
         DbState::Broken(e) => {
             problems.push(e);
@@ -285,7 +311,7 @@ pub fn check_config(path: &Path, intents: Vec<PathBuf>) -> Result<(), Failure> {
     writeln!(out, "  token:           {token}")?;
     writeln!(out, "  log format:      {:?}", config.log.format)?;
     writeln!(out, "  health endpoint: none in this version")?;
-    writeln!(out, "  backups:         none in this version (stop the bot and copy the database directory and key)")?;
+    writeln!(out, "  backups:         {}", backups(&config))?;
     drop(out);
     for w in &warnings {
         errln!("warning: {w}");

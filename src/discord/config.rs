@@ -93,6 +93,10 @@ pub struct DiscordConfig {
     /// Peer introductions (`[discord.peers]`, see [`PeersConfig`]).
     #[serde(default)]
     pub peers: PeersConfig,
+    /// Scheduled backups: the file's `[backup]` section, put here by the
+    /// command line (the run loop takes them, see `discord::backup`).
+    #[serde(skip)]
+    pub backup: crate::app::backup::BackupConfig,
 }
 
 /// `[discord.peers]`: introductions between entrepreneurs, approved by a
@@ -211,6 +215,7 @@ impl Default for DiscordConfig {
             reminder_after_mins: default_reminder_after(),
             reminder_check_secs: default_reminder_check(),
             peers: PeersConfig::default(),
+            backup: Default::default(),
         }
     }
 }

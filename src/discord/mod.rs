@@ -44,6 +44,7 @@
 //! one turn at a time per user; start-up work runs once even after a second
 //! READY; mentions never ping (client-wide default plus per message).
 
+pub(crate) mod backup;
 pub(crate) mod coach;
 pub(crate) mod commands;
 pub mod config;
@@ -125,6 +126,9 @@ pub struct Hooks {
     /// When set, the peer loop runs one pass (timeouts, notices, matching)
     /// per received tick instead of every `[discord.peers] check_secs`.
     pub peer_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
+    /// When set, the backup schedule runs one pass per received tick
+    /// instead of every minute.
+    pub backup_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
 }
 
 /// Everything the handlers share. One per client.
@@ -142,6 +146,7 @@ pub struct Bot {
     clock: Clock,
     pub(crate) reminder_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
     pub(crate) peer_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
+    pub(crate) backup_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
 }
 
 impl Bot {
@@ -164,6 +169,7 @@ impl Bot {
             clock: hooks.clock.unwrap_or_else(|| Arc::new(chrono::Utc::now)),
             reminder_ticks: std::sync::Mutex::new(hooks.reminder_ticks),
             peer_ticks: std::sync::Mutex::new(hooks.peer_ticks),
+            backup_ticks: std::sync::Mutex::new(hooks.backup_ticks),
             limit: guard::RateLimit::new(
                 config.rate_limit_events,
                 Duration::from_secs(config.rate_limit_window_secs),
@@ -344,6 +350,7 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (mut client, bot) = build_client_with(config, token, intake, hooks).await?;
+    backup::spawn_schedule(&bot);
     let manager = client.shard_manager.clone();
     let mut connection = tokio::spawn(async move { client.start().await });
     let ended = tokio::select! {

@@ -1,6 +1,7 @@
 //! The integration tests, in one crate so that they link once. Each module
 //! is one area; `support` is the fake Discord, `privacy_support` seeds stores.
 
+mod backup;
 mod classifier;
 mod classifier_snapshot;
 mod cli;

@@ -53,9 +53,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-/// Bumped when the stored format changes incompatibly.
+/// Bumped when the stored format changes; each bump gets a step in
+/// [`migrate::STEPS`].
 /// 2: records sealed per user, user and event ids replaced by keyed hashes.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: meta records the migrations that ran.
+pub const SCHEMA_VERSION: u32 = 3;
+
+pub mod backup;
+pub mod migrate;
 
 /// A store failure, worded for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -419,6 +424,23 @@ impl Store {
     /// `LLO_INTAKE_MASTER_KEY`, else from `key_file` (default
     /// `dir/master.key`), which is created (mode 0600) for a new database.
     pub fn open_with_key_file(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
+        let store = Store::open_any_version(dir, key_file)?;
+        match store.schema_version()? {
+            Some(SCHEMA_VERSION) => Ok(store),
+            found => Err(StoreError::Schema {
+                path: dir.to_path_buf(),
+                found: found
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                expected: SCHEMA_VERSION,
+            }),
+        }
+    }
+
+    /// [`Store::open_with_key_file`] that also opens a database at an older
+    /// schema version that [`migrate::STEPS`] can bring up to date (see
+    /// [`Store::schema_version`], [`Store::migrate`]).
+    pub fn open_any_version(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
         let new_dir = prepare_dir(dir)?;
         let config = sled::Config::new()
             .path(dir)
@@ -489,6 +511,10 @@ impl Store {
         let schema = meta.get("schema_version")?;
         match &schema {
             Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
+            Some(v)
+                if String::from_utf8_lossy(v)
+                    .parse()
+                    .is_ok_and(migrate::reaches_current) => {}
             None if !new_dir => {
                 // The marker says this database was set up before, yet sled
                 // finds nothing: its files are damaged. Never start empty.
