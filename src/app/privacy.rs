@@ -87,7 +87,12 @@ pub struct Purged {
 pub fn purge(store: &Store, retention_days: u32, now: DateTime<Utc>) -> Result<Purged, StoreError> {
     let cutoff = now - Duration::days(i64::from(retention_days));
     let mut purged = Purged::default();
-    for c in store.conversations()? {
+    // The activity index names the candidates (O(due)); each is checked
+    // against its records before it goes.
+    for id in store.inactive_since(cutoff)? {
+        let Some(c) = store.conversation(&id)? else {
+            continue;
+        };
         let transcript = store.transcript(&c.id)?;
         if last_activity(&c, &transcript) < cutoff {
             store.erase_conversation(&c)?;

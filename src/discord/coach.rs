@@ -365,7 +365,10 @@ pub async fn queue(ctx: Context<'_>) -> Result<(), Error> {
     };
     let (bot, lang, _) = open(ctx).await;
     let now = bot.now();
-    let entries = match bot.blocking(move |b| b.intake.store.conversations()).await {
+    let entries = match bot
+        .blocking(move |b| b.intake.store.handoff_conversations())
+        .await
+    {
         Ok(all) => core::queue(&all, now),
         Err(e) => return Err(e.into()),
     };

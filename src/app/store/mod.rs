@@ -24,6 +24,8 @@
 //!   threads, so erasing it finds them); `K` conversation id, 0 -> its coach
 //!   card ([`CardRef`] JSON), so erasing it finds the card even when the
 //!   conversation can no longer be read.
+//! * `index`: hand-offs and last activity, ids and times only (see the
+//!   `index` module): the queue and the retention sweep read it.
 //! * `cleanup`: sequence (u64 BE) -> a [`CardRef`] (JSON) a transport still has
 //!   to blank: written in the same transaction as the erasure, removed once
 //!   the transport confirmed ([`Store::pending_cards`], [`Store::card_cleared`]).
@@ -43,6 +45,7 @@ mod peers;
 
 pub use offers::OfferAnswer;
 pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};
+mod index;
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
 use crate::domain::conversation::CardRef;
@@ -204,6 +207,8 @@ pub struct Store {
     cleanup: sled::Tree,
     offers: sled::Tree,
     peers: sled::Tree,
+    /// Hand-offs and last activity ([`index`]).
+    index: sled::Tree,
     keys: Arc<Keyring>,
     /// Sealing-and-committing takes it shared; destroying a key takes it
     /// exclusive, so a key is never destroyed between a seal and its commit.
@@ -472,7 +477,7 @@ impl Store {
             }
         };
         let tree = |name: &str| db.open_tree(name);
-        let (meta, conversations, active, by_user, transcript, seen, links, cleanup) = (
+        let (meta, conversations, active, by_user, transcript, seen, links, cleanup, index) = (
             tree("meta")?,
             tree("conversations")?,
             tree("active")?,
@@ -481,6 +486,7 @@ impl Store {
             tree("seen")?,
             tree("links")?,
             tree("cleanup")?,
+            tree("index")?,
         );
         let (offers, peers) = (tree("offers")?, tree("peers")?);
         let empty = [&conversations, &active, &by_user, &transcript]
@@ -500,6 +506,7 @@ impl Store {
                 "cleanup",
                 "offers",
                 "peers",
+                "index",
             ];
             let foreign = db.tree_names().iter().any(|n| {
                 n.as_ref() != b"__sled__default" && !ours.iter().any(|o| o.as_bytes() == n.as_ref())
@@ -580,9 +587,11 @@ impl Store {
             cleanup,
             offers,
             peers,
+            index,
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
         };
+        store.build_index(&meta)?;
         let swept = store.sweep_orphan_keys()?;
         if swept > 0 {
             tracing::info!(
@@ -809,6 +818,7 @@ impl Store {
         let lines = self.seal_lines(&r, T_TRANSCRIPT, &conv.id, entries)?;
         let links = self.seal_links(&extras.links)?;
         let finished = conv.status.is_finished();
+        let indexed = index::IndexUpdate::of(conv, entries);
         (
             &self.conversations,
             &self.active,
@@ -816,9 +826,11 @@ impl Store {
             &self.transcript,
             &self.links,
             &self.seen,
+            &self.index,
         )
             .transaction(
-                |(convs, active, by_user, transcript, link_tree, seen)| -> Tx {
+                |(convs, active, by_user, transcript, link_tree, seen, index)| -> Tx {
+                    indexed.apply(index)?;
                     if let Some(s) = &extras.seen {
                         seen.insert(&s.key[..], &s.expiry[..])?;
                     }
@@ -986,12 +998,12 @@ impl Store {
         self.append_lines(&self.transcript, T_TRANSCRIPT, conversation, entries, seen)
     }
 
-    fn append_lines<T: Serialize>(
+    fn append_lines(
         &self,
         tree: &sled::Tree,
         name: &[u8],
         conversation: &str,
-        items: &[T],
+        items: &[Entry],
         seen: Option<&Sighting>,
     ) -> Result<(), StoreError> {
         let _guard = self.shared();
@@ -1007,8 +1019,12 @@ impl Store {
             return Ok(());
         };
         let lines = self.seal_lines(&r, name, conversation, items)?;
-        (tree, &self.seen)
-            .transaction(|(tree, seen_tree)| -> Tx {
+        let latest = items.iter().map(|e| e.at.timestamp()).max();
+        (tree, &self.seen, &self.index)
+            .transaction(|(tree, seen_tree, index_tree)| -> Tx {
+                if let Some(at) = latest {
+                    index::touch(index_tree, conversation, at)?;
+                }
                 for (k, v) in &lines {
                     tree.insert(k.clone(), v.clone())?;
                 }
@@ -1070,9 +1086,11 @@ impl Store {
             &self.transcript,
             &self.links,
             &self.cleanup,
+            &self.index,
         )
             .transaction(
-                |(convs, active, by_user, transcript, link_tree, cleanup)| -> Tx {
+                |(convs, active, by_user, transcript, link_tree, cleanup, index_tree)| -> Tx {
+                    index::forget(index_tree, id)?;
                     convs.remove(id.as_bytes())?;
                     for k in &links {
                         link_tree.remove(k.clone())?;

@@ -432,7 +432,7 @@ pub async fn requested(bot: &Arc<Bot>, http: &Http, conv: &Conversation, channel
     let conv = post_card(bot, http, conv).await.unwrap_or(conv.clone());
     let now = bot.now();
     let position = bot
-        .blocking(move |b| b.intake.store.conversations())
+        .blocking(move |b| b.intake.store.handoff_conversations())
         .await
         .map(|all| core::queue(&all, now))
         .ok()

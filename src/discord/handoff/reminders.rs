@@ -61,7 +61,10 @@ pub async fn reminder_pass(bot: &Arc<Bot>, http: &Http) {
     };
     let after = Duration::minutes(i64::try_from(after).unwrap_or(i64::MAX / 120_000));
     let now = bot.now();
-    let due: Vec<Conversation> = match bot.blocking(move |b| b.intake.store.conversations()).await {
+    let due: Vec<Conversation> = match bot
+        .blocking(move |b| b.intake.store.handoff_conversations())
+        .await
+    {
         Ok(all) => all
             .into_iter()
             .filter(|c| core::reminder_due(c, after, now))
