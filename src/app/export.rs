@@ -133,10 +133,17 @@ pub fn write(
     store: &Store,
     opts: &Options,
     content: Option<&Content>,
-    out: impl Write,
+    mut out: impl Write,
 ) -> Result<usize, ExportError> {
     let all = summaries(store, opts)?;
-    write_summaries(&all, opts, content, out)?;
+    write_summaries(&all, opts, content, &mut out)?;
+    if opts.format == Format::Markdown {
+        // Peer introductions as counts, never who (see app::peers).
+        if let Some(p) = crate::app::peers::markdown_counts(store, content, opts.lang)? {
+            writeln!(out, "{p}")?;
+            out.flush()?;
+        }
+    }
     Ok(all.len())
 }
 

@@ -37,6 +37,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     // The Markdown export's headings and field names (`summary`, `export`).
     "md_title",
     "md_intro",
+    "md_peers",
     "md_conversation",
     "md_user",
     "md_language",

@@ -4,6 +4,8 @@
 //! [`crate::domain::peers`]; the tables are in the store (`store/peers.rs`).
 
 use crate::app::store::{PeerCounts, Store, StoreError};
+use crate::content::text::{fill, Lang};
+use crate::content::Content;
 use crate::domain::peers::{Packet, Stage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -58,4 +60,34 @@ pub fn own_peers(store: &Store, user: &str) -> Result<Option<OwnPeers>, StoreErr
 /// Counts of the pool and proposals (for exports and reports).
 pub fn counts(store: &Store) -> Result<PeerCounts, StoreError> {
     store.peer_counts()
+}
+
+/// The Markdown export's paragraph on peer introductions: counts only.
+/// `None` when nobody ever took part (the export then looks as before).
+pub fn markdown_counts(
+    store: &Store,
+    content: Option<&Content>,
+    lang: Lang,
+) -> Result<Option<String>, StoreError> {
+    let c = counts(store)?;
+    if c.in_pool == 0 && c.proposals == 0 {
+        return Ok(None);
+    }
+    let text = content
+        .and_then(|x| x.msg("md_peers"))
+        .map_or("md_peers", |t| t.get(lang));
+    let n = |v: usize| v.to_string();
+    Ok(Some(fill(
+        text,
+        &[
+            ("in_pool", &n(c.in_pool)),
+            ("proposals", &n(c.proposals)),
+            ("open", &n(c.open)),
+            ("introduced", &n(c.introduced)),
+            ("rejected", &n(c.rejected)),
+            ("declined", &n(c.declined)),
+            ("timed_out", &n(c.timed_out)),
+            ("withdrawn", &n(c.withdrawn)),
+        ],
+    )))
 }

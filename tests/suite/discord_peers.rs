@@ -161,6 +161,18 @@ async fn card_after(fake: &Fake, from: usize) -> Value {
     fake.message(id).unwrap()
 }
 
+/// Waits for an edit of `card` (after `from`) to exactly `text`.
+async fn card_edit(fake: &Fake, from: usize, card: &Value, text: &str) {
+    let path = format!(
+        "/channels/{COACHES}/messages/{}",
+        card["id"].as_str().unwrap()
+    );
+    fake.wait_call(from, "the card edit", |c| {
+        c.is("PATCH", &path) && content(&c.body) == text
+    })
+    .await;
+}
+
 /// The proposal id on a match card.
 fn pid(card: &Value) -> String {
     with_prefix(card, "llo-peer:ok:")["llo-peer:ok:".len()..].to_string()
@@ -233,6 +245,8 @@ async fn two_opted_in_people_with_the_same_concern_and_region_are_introduced_in_
         text.contains("user7101") && text.contains("user7102"),
         "{card}"
     );
+    let near = msg("peers_near_region").replace("{region}", "Midden-Gelderland");
+    assert_eq!(card["embeds"][0]["description"], near.as_str());
     assert!(
         text.contains("Ik heb een klein bouwbedrijf"),
         "her own line"
@@ -300,6 +314,26 @@ async fn two_opted_in_people_with_the_same_concern_and_region_are_introduced_in_
     assert_eq!(
         (counts.proposals, counts.introduced, counts.in_pool),
         (1, 1, 2)
+    );
+    // The export carries the counts, never who.
+    let opts = llo_intake::app::export::Options {
+        format: llo_intake::app::export::Format::Markdown,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    llo_intake::app::export::write(&store, &opts, Some(&knowledge().content), &mut out).unwrap();
+    let md = String::from_utf8(out).unwrap();
+    let peers = md
+        .split("## Kennismakingen")
+        .nth(1)
+        .expect("a peers paragraph");
+    assert!(
+        peers.contains("2 ondernemer(s) doen mee") && peers.contains("1 voorgesteld"),
+        "{peers}"
+    );
+    assert!(
+        !peers.contains("user710") && !peers.contains("7101"),
+        "{peers}"
     );
 }
 
@@ -451,14 +485,7 @@ async fn forget_during_a_proposal_removes_it_and_blanks_the_card() {
         c.posts_in(Fake::dm_channel(ANNA)) && content(&c.body) == msg("peers_not_now")
     })
     .await;
-    let card_path = format!(
-        "/channels/{COACHES}/messages/{}",
-        card["id"].as_str().unwrap()
-    );
-    fake.wait_call(mark, "the card blanked", |c| {
-        c.is("PATCH", &card_path) && content(&c.body) == msg("handoff_card_removed")
-    })
-    .await;
+    card_edit(fake, mark, &card, &msg("handoff_card_removed")).await;
     let blank = now(fake, &card);
     assert!(blank["embeds"].as_array().is_none_or(Vec::is_empty));
     assert!(custom_ids(&blank).is_empty());
@@ -482,4 +509,105 @@ async fn forget_during_a_proposal_removes_it_and_blanks_the_card() {
             "{raw}"
         );
     }
+}
+
+/// `user` runs `/kennismaken` in their DM; returns the ephemeral answer.
+async fn kennismaken(fake: &Fake, user: u64) -> Value {
+    let mark = fake.mark();
+    let i = fake.slash(user, "kennismaken", Fake::dm_channel(user), false);
+    let (_, call) = fake
+        .wait_call(mark, "the answer to /kennismaken", |c| {
+            c.path.contains(&format!("tok-{i}")) && c.status == 200 && c.method == "POST"
+        })
+        .await;
+    assert_eq!(call.body["flags"], 64, "ephemeral");
+    call.response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_province_is_said_and_withdrawing_with_the_command_ends_it_quietly() {
+    let w = pworld().await;
+    let fake = &w.fake;
+    // Before any intake, the command says what it needs.
+    let none = kennismaken(fake, ANNA).await;
+    assert_eq!(content(&none), msg("peers_need_intake"));
+    let a = intake(fake, ANNA, "Arnhem").await;
+    opt_in(fake, ANNA, &a, "").await;
+    let b = intake(fake, BOB, "Nijmegen").await;
+    let mark = fake.mark();
+    opt_in(fake, BOB, &b, "").await;
+    let card = card_after(fake, mark).await;
+    let near = msg("peers_near_province").replace("{province}", "Gelderland");
+    assert_eq!(card["embeds"][0]["description"], near.as_str(), "{card}");
+
+    let shown = kennismaken(fake, ANNA).await;
+    assert_eq!(content(&shown), msg("peers_in_pool"));
+    let mark = fake.mark();
+    let i = fake.click(ANNA, &shown, &with_prefix(&shown, "llo-peer:withdraw"));
+    let r = callback(fake, mark, i).await;
+    assert_eq!(content(&r.body["data"]), msg("peers_withdrawn"));
+    let withdrawn = msg("peers_card_withdrawn").replace("{id}", &pid(&card));
+    card_edit(fake, mark, &card, &withdrawn).await;
+    assert!(
+        !fake.calls()[mark..]
+            .iter()
+            .any(|c| c.posts_in(Fake::dm_channel(BOB))),
+        "Bob was never asked, so he hears nothing"
+    );
+    // Out of the pool, the command offers it again, with its consent text.
+    let again = kennismaken(fake, ANNA).await;
+    assert!(content(&again).contains(&msg("peers_consent")));
+    assert!(offer_id(&again, true).is_some());
+    fake.assert_clean();
+    w.bot.stop().await;
+    let store = open_store(w.dir.path()).await;
+    assert_eq!(store.pool().unwrap().len(), 1, "only Bob");
+    let anna = store
+        .offer_answer(&ANNA.to_string(), "peers")
+        .unwrap()
+        .unwrap();
+    assert!(!anna.accepted, "withdrawn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgetting_on_the_command_line_queues_the_card_and_the_others_notice() {
+    let w = pworld().await;
+    let fake = &w.fake;
+    let card = two_in_the_pool(fake).await;
+    approve(fake, &card, "").await;
+    w.bot.stop().await;
+
+    let store = open_store(w.dir.path()).await;
+    llo_intake::app::privacy::forget(&store, &ANNA.to_string()).unwrap();
+    assert!(store.proposals().unwrap().is_empty());
+    let queued = store.pending_cards().unwrap();
+    assert!(
+        queued
+            .iter()
+            .any(|p| p.card.message == card["id"].as_str().unwrap()),
+        "the match card waits to be blanked"
+    );
+    let notices = store.pending_peer_notices().unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].notice.user, BOB.to_string());
+    drop(store);
+
+    // The next start blanks the card; the next pass tells Bob, once.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let hooks = Hooks {
+        peer_ticks: Some(rx),
+        ..Default::default()
+    };
+    let mark = fake.mark();
+    let bot = Running::start_with(fake, pconfig(fake), w.dir.path(), hooks).await;
+    card_edit(fake, mark, &card, &msg("handoff_card_removed")).await;
+    tick(&tx).await;
+    tick(&tx).await;
+    let told = fake.calls()[mark..]
+        .iter()
+        .filter(|c| c.posts_in(Fake::dm_channel(BOB)) && content(&c.body) == msg("peers_not_now"))
+        .count();
+    assert_eq!(told, 1, "once");
+    fake.assert_clean();
+    bot.stop().await;
 }
