@@ -37,7 +37,9 @@
 //!   transaction per turn, and owns every table with personal data;
 //!   [`app::crypto`] encrypts at rest with per-user data keys;
 //!   [`app::privacy`] (own data, forgetting, retention), [`app::summary`],
-//!   [`app::export`] (CSV, JSON lines, Markdown), [`app::eval`] (scoring the
+//!   [`app::export`] (CSV, JSON lines, Markdown), [`app::report`] (aggregate
+//!   statistics with small counts suppressed: HTML with SVG charts, CSV, and
+//!   the `/stats` PNG drawn in-process), [`app::eval`] (scoring the
 //!   classifier), [`app::peers`] (own peer data, counts), [`app::backup`] (backups taken by the process that holds
 //!   the database, their expiry, restore, and opening with the upgrade path:
 //!   backup, then [`app::store::migrate`]), [`app::ops`] (the database check behind `check --config`)
@@ -45,7 +47,7 @@
 //!   configuration file, integers bounded when read).
 //! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
 //!   poise: events to turns, outputs to messages, slash commands, the
-//!   hand-off to coaches, `/export`, `/mijn-gegevens`, offers after the
+//!   hand-off to coaches, `/export`, `/stats`, `/mijn-gegevens`, offers after the
 //!   advice and peer introductions, reliability guards,
 //!   the scheduled backups in its run loop);
 //!   its `[discord]` section is [`discord::config`].

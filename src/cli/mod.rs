@@ -38,6 +38,7 @@ macro_rules! errln {
 
 mod backup;
 mod ops;
+mod report;
 
 #[derive(Parser)]
 #[command(
@@ -169,6 +170,9 @@ enum Command {
         #[arg(long, default_value = "nl")]
         lang: Lang,
     },
+    /// Statistics for the network: one HTML file with charts, or the same tables as CSV.
+    /// Counts only; small counts suppressed (see README, "Report").
+    Report(report::ReportArgs),
     /// Delete everything stored about one user and destroy their data key.
     Forget {
         #[command(flatten)]
@@ -404,6 +408,7 @@ fn message_keys() -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = [
         crate::domain::MESSAGE_KEYS,
         crate::app::MESSAGE_KEYS,
+        crate::app::report::MESSAGE_KEYS,
         console::MESSAGE_KEYS,
         discord::MESSAGE_KEYS,
     ]
@@ -700,6 +705,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Report(args) => report::run(args),
         Command::Forget { db, user } => {
             let (_, store) = db.open()?;
             let f = privacy::forget(&store, &user)?;

@@ -116,7 +116,10 @@ pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
     let mut peers = super::peers::peers_command();
     localize(&mut peers, bot, "discord_cmd_peers");
     super::peers::localize_name(&mut peers);
-    commands.extend([export, my_data, peers]);
+    let mut stats = super::stats::stats();
+    localize(&mut stats, bot, "discord_cmd_stats");
+    super::stats::localize(&mut stats, bot);
+    commands.extend([export, my_data, peers, stats]);
     commands
 }
 

@@ -251,7 +251,11 @@ pub fn split(
 }
 
 /// An ephemeral answer, with a file or without.
-async fn say(ctx: Context<'_>, text: String, file: Option<CreateAttachment>) -> Result<(), Error> {
+pub(crate) async fn say(
+    ctx: Context<'_>,
+    text: String,
+    file: Option<CreateAttachment>,
+) -> Result<(), Error> {
     let mut reply = CreateReply::default()
         .content(super::render::truncate(&text, super::render::MAX_CONTENT))
         .ephemeral(true)

@@ -192,4 +192,9 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "mydata_peers_proposed",
     "mydata_peers_out",
     "discord_cmd_peers",
+    // /stats (stats.rs)
+    "discord_cmd_stats",
+    "stats_param_since",
+    "stats_param_until",
+    "stats_param_region",
 ];

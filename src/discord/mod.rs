@@ -63,6 +63,7 @@ pub(crate) mod perms;
 pub(crate) mod privacy;
 pub(crate) mod render;
 pub(crate) mod send;
+pub(crate) mod stats;
 pub(crate) mod threads;
 
 pub use messages::MESSAGE_KEYS;

@@ -29,6 +29,7 @@ mod privacy_own_data;
 mod privacy_retention;
 mod privacy_support;
 mod randomized;
+mod report;
 mod store_links;
 mod store_recovery;
 mod support;

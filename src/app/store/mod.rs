@@ -42,6 +42,7 @@
 
 mod offers;
 mod peers;
+mod report;
 
 pub use offers::OfferAnswer;
 pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};

@@ -1,0 +1,74 @@
+//! What the statistics report reads: every conversation, one at a time, so
+//! a report over 100,000 conversations never holds them all
+//! ([`Store::each_conversation`]), and a bulk loader for benches and tests
+//! that build large synthetic databases ([`Store::load_conversations`]).
+
+use super::{from_json, tx_err, user_key, Store, StoreError, Tx, T_CONVERSATIONS};
+use crate::app::crypto::KeyError;
+use crate::domain::conversation::Conversation;
+use sled::transaction::Transactional;
+
+impl Store {
+    /// Calls `f` with every readable conversation, oldest id first, reading
+    /// one record at a time. Like [`Store::conversations`], conversations of
+    /// forgotten users and those whose data key is damaged are left out;
+    /// returns how many were left out for a damaged key.
+    pub fn each_conversation(
+        &self,
+        mut f: impl FnMut(Conversation) -> Result<(), StoreError>,
+    ) -> Result<usize, StoreError> {
+        let mut unreadable = 0;
+        for kv in self.conversations.iter() {
+            let (k, v) = kv?;
+            let plain = match self.keys.open(&[T_CONVERSATIONS, &k], &v) {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                Err(e) => match StoreError::from(e) {
+                    StoreError::Key(KeyError::Damaged(_)) | StoreError::Decode(_) => {
+                        unreadable += 1;
+                        continue;
+                    }
+                    e => return Err(e),
+                },
+            };
+            match from_json::<Conversation>(&plain) {
+                Ok(c) => f(c)?,
+                Err(_) => unreadable += 1,
+            }
+        }
+        if unreadable > 0 {
+            tracing::warn!(
+                conversations = unreadable,
+                "conversations left out of the report: their data key is damaged"
+            );
+        }
+        Ok(unreadable)
+    }
+
+    /// Writes finished conversations (no transcript) in one transaction and
+    /// one flush: for benches and tests that need many conversations fast.
+    /// The bot writes through [`Store::commit_turn`] instead.
+    #[doc(hidden)]
+    pub fn load_conversations(&self, convs: &[Conversation]) -> Result<(), StoreError> {
+        let _guard = self.shared();
+        let mut sealed = Vec::with_capacity(convs.len());
+        for c in convs {
+            let r = self.uref(&c.user);
+            let v = self
+                .keys
+                .seal(&r, &[T_CONVERSATIONS, c.id.as_bytes()], &super::to_json(c)?)?;
+            sealed.push((c.id.as_bytes().to_vec(), user_key(&r, &c.id), v));
+        }
+        (&self.conversations, &self.by_user)
+            .transaction(|(t, by_user)| -> Tx {
+                for (id, uk, v) in &sealed {
+                    t.insert(id.clone(), v.clone())?;
+                    by_user.insert(uk.clone(), &[][..])?;
+                }
+                Ok(())
+            })
+            .map_err(tx_err)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,541 @@
+//! `llo-intake report` end to end: a synthetic database with known content,
+//! the HTML and CSV it writes (numbers, suppression, no typed text, XML
+//! well-formedness, bars and cells per chart), and the `/stats` PNG.
+
+use crate::privacy_support::*;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use llo_intake::app::report::{self, png, Cell, Options};
+use llo_intake::app::store::Store;
+use llo_intake::content::text::Lang;
+use llo_intake::domain::conversation::{
+    Conversation, EventKind, Handoff, HandoffEvent, Outcome, Status,
+};
+use std::path::{Path, PathBuf};
+
+/// Words typed in every synthetic conversation: never in a report.
+pub const TYPED: &str = "Zeldzaamwoord Pietje Puk uit Apeldoorn";
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
+}
+
+const FULL: [&str; 8] = [
+    "consent",
+    "concerns",
+    "confirm",
+    "sector",
+    "size",
+    "region",
+    "tried",
+    "handoff_offer",
+];
+
+fn conv(
+    n: &mut u32,
+    started: DateTime<Utc>,
+    concerns: &[&str],
+    region: Option<&str>,
+) -> Conversation {
+    *n += 1;
+    let mut c = Conversation::new(
+        &format!("conv-{n:04}"),
+        &format!("55500000{n:04}"),
+        Lang::Nl,
+        started,
+    );
+    c.answers.consent = Some(true);
+    c.answers.concerns = concerns.iter().map(|s| s.to_string()).collect();
+    c.answers.concerns_text = Some(format!("{TYPED} {n}"));
+    c.answers.tried = Some(format!("{TYPED} geprobeerd"));
+    c.answers.labour_market_region = region.map(str::to_string);
+    c.answers.region = region.map(|_| "groningen".to_string());
+    c
+}
+
+/// 26 conversations:
+/// * A, January 2025: 10, recruitment, AM01, ended, two routes, one contact;
+/// * B, February: 6, recruitment + retention, AM01, handed to a coach in
+///   week 6, claimed after 1, 2, 3, 4, 5 and 10 hours, resolved;
+/// * C, February: 3, upskilling, AM02, said stop at the sector question;
+/// * D, March: 7, retention, region unknown, still open at the region question.
+pub fn synthetic() -> Vec<Conversation> {
+    let k = knowledge();
+    let (r0, r1) = (
+        k.content.routes[0].id.clone(),
+        k.content.routes[1].id.clone(),
+    );
+    let contact = k.content.contacts[0].id.clone();
+    let mut n = 0;
+    let mut all = Vec::new();
+    for i in 0..10 {
+        let mut c = conv(&mut n, at(2025, 1, 6 + i), &["recruitment"], Some("AM01"));
+        c.history = FULL.iter().map(|s| s.to_string()).collect();
+        c.status = Status::Ended;
+        c.recommended = vec![r0.clone(), r1.clone()];
+        c.contacts_shown = vec![contact.clone()];
+        all.push(c);
+    }
+    for (i, hours) in [1, 2, 3, 4, 5, 10].into_iter().enumerate() {
+        let start = at(2025, 2, 3) + Duration::minutes(i as i64);
+        let mut c = conv(&mut n, start, &["recruitment", "retention"], Some("AM01"));
+        c.history = FULL.iter().map(|s| s.to_string()).collect();
+        c.status = Status::Handoff;
+        c.recommended = vec![r0.clone(), r1.clone()];
+        let claimed = start + Duration::hours(hours);
+        let closed = claimed + Duration::hours(1);
+        let mut h = Handoff::new(
+            start,
+            llo_intake::domain::conversation::HandoffReason::OfferAccepted,
+        );
+        h.coach = Some("coach-7777".into());
+        h.claimed_at = Some(claimed);
+        h.closed_at = Some(closed);
+        h.outcome = Some(Outcome::Resolved);
+        c.handoff = Some(h);
+        let ev = |at, kind| HandoffEvent {
+            at,
+            kind,
+            by: Some("coach-7777".into()),
+            detail: Some(TYPED.into()),
+        };
+        c.handoff_log = vec![
+            ev(start, EventKind::Requested),
+            ev(claimed, EventKind::Claimed),
+            ev(closed, EventKind::Closed),
+        ];
+        all.push(c);
+    }
+    for i in 0..3 {
+        let mut c = conv(&mut n, at(2025, 2, 10 + i), &["upskilling"], Some("AM02"));
+        c.history = vec!["consent".into(), "concerns".into(), "confirm".into()];
+        c.step = Some("sector".into());
+        c.status = Status::Stopped;
+        all.push(c);
+    }
+    for i in 0..7 {
+        let mut c = conv(&mut n, at(2025, 3, 3 + i), &["retention"], None);
+        c.answers.region = None;
+        c.history = FULL[..5].iter().map(|s| s.to_string()).collect();
+        c.step = Some("region".into());
+        c.status = Status::Active;
+        all.push(c);
+    }
+    all
+}
+
+/// A database holding [`synthetic`].
+pub fn seeded() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let store = Store::open(&db).unwrap();
+    store.load_conversations(&synthetic()).unwrap();
+    drop(store);
+    (tmp, db)
+}
+
+fn report_cli(db: &Path, args: &[&str]) -> Vec<u8> {
+    let mut all = vec!["report", "--db", db.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = run(&all, "");
+    assert!(o.status.success(), "report {args:?} failed: {}", stderr(&o));
+    o.stdout
+}
+
+/// The CSV as tables: caption -> rows (header first).
+fn csv_tables(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    let body = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .expect("the BOM for Excel");
+    let text = std::str::from_utf8(body).unwrap();
+    let mut out = Vec::new();
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(block.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        out.push((rows[0][0].clone(), rows[1..].to_vec()));
+    }
+    out
+}
+
+fn msg(key: &str, lang: Lang) -> String {
+    knowledge().content.msg(key).unwrap().get(lang).to_string()
+}
+
+fn concern(id: &str) -> String {
+    knowledge().content.concern(id).unwrap().label.nl.clone()
+}
+
+/// The HTML tables by id: rows of cell texts (header row first).
+fn html_tables(doc: &roxmltree::Document) -> Vec<(String, Vec<Vec<String>>)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("table"))
+        .map(|t| {
+            let id = t
+                .attribute("id")
+                .unwrap()
+                .trim_start_matches("table-")
+                .to_string();
+            let rows = t
+                .descendants()
+                .filter(|n| n.has_tag_name("tr"))
+                .map(|tr| {
+                    tr.children()
+                        .filter(|c| c.is_element())
+                        .map(|c| c.text().unwrap_or("").to_string())
+                        .collect()
+                })
+                .collect();
+            (id, rows)
+        })
+        .collect()
+}
+
+fn row<'a>(rows: &'a [Vec<String>], label: &str) -> &'a [String] {
+    rows.iter()
+        .find(|r| r[0] == label)
+        .unwrap_or_else(|| panic!("no row {label:?} in {rows:?}"))
+}
+
+fn cell(rows: &[Vec<String>], label: &str, col: &str) -> String {
+    let c = rows[0]
+        .iter()
+        .position(|h| h == col)
+        .unwrap_or_else(|| panic!("no column {col}"));
+    row(rows, label)[c].clone()
+}
+
+#[test]
+fn html_and_csv_hold_the_expected_counts_with_small_cells_suppressed() {
+    let (_t, db) = seeded();
+    let html = String::from_utf8(report_cli(&db, &[])).unwrap();
+    let csv = report_cli(&db, &["--format", "csv"]);
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .expect("the HTML is well-formed XML");
+    assert_eq!(doc.root_element().attribute("lang"), Some("nl"));
+    let html_t = html_tables(&doc);
+    let csv_t = csv_tables(&csv);
+    let total = msg("report_total", Lang::Nl);
+    let convs = msg("report_conversations", Lang::Nl);
+    let (rec, ret, up) = (
+        concern("recruitment"),
+        concern("retention"),
+        concern("upskilling"),
+    );
+
+    // Every table is in both, with the same cells.
+    assert_eq!(html_t.len(), csv_t.len());
+    for ((_, h), (_, c)) in html_t.iter().zip(&csv_t) {
+        let norm = |rows: &Vec<Vec<String>>| -> Vec<Vec<String>> {
+            rows.iter()
+                .map(|r| r.iter().map(|s| s.replace(',', ".")).collect())
+                .collect()
+        };
+        let strip = |rows: Vec<Vec<String>>| -> Vec<Vec<String>> {
+            rows.into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .map(|s| s.trim_end_matches('%').trim_end_matches(" uur").to_string())
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(strip(norm(h)), strip(norm(c)));
+    }
+
+    let by_month = &html_t
+        .iter()
+        .find(|(id, _)| id == "concerns_by_month")
+        .unwrap()
+        .1;
+    assert_eq!(cell(by_month, "2025-01", &rec), "10");
+    assert_eq!(cell(by_month, "2025-01", &convs), "10");
+    assert_eq!(cell(by_month, "2025-02", &convs), "9");
+    assert_eq!(cell(by_month, "2025-03", &ret), "7");
+    assert_eq!(cell(by_month, "2025-02", &up), "<5", "3 conversations");
+    assert_eq!(cell(by_month, "2025-01", &ret), "<5", "none");
+    // Recruitment's column has one small cell (March) and a total: February's
+    // 6 is hidden too, or March could be worked out. The same for retention.
+    assert_eq!(cell(by_month, "2025-02", &rec), "x");
+    assert_eq!(cell(by_month, "2025-02", &ret), "x");
+    assert_eq!(cell(by_month, &total, &rec), "16");
+    assert_eq!(cell(by_month, &total, &ret), "13");
+    assert_eq!(cell(by_month, &total, &up), "<5");
+    assert_eq!(cell(by_month, &total, &convs), "26");
+    let csv_month = &csv_t[0].1;
+    assert_eq!(csv_t[0].0, msg("report_concerns_month_title", Lang::Nl));
+    assert_eq!(cell(csv_month, "2025-01", &rec), "10");
+    assert_eq!(cell(csv_month, "2025-02", &rec), "x");
+    assert_eq!(cell(csv_month, &total, &convs), "26");
+
+    let share = &csv_t
+        .iter()
+        .find(|(c, _)| *c == msg("report_concerns_share_table", Lang::Nl))
+        .unwrap()
+        .1;
+    assert_eq!(
+        cell(share, "2025-01", &rec),
+        "100,0",
+        "decimal comma with ';'"
+    );
+    assert_eq!(cell(share, &total, &rec), "61,5", "16 of 26");
+
+    let regions = &html_t
+        .iter()
+        .find(|(id, _)| id == "concerns_by_region")
+        .unwrap()
+        .1;
+    let k = knowledge();
+    let am01 = k.content.labour_market_region("AM01").unwrap().name.clone();
+    let am02 = k.content.labour_market_region("AM02").unwrap().name.clone();
+    let unknown = msg("report_region_unknown", Lang::Nl);
+    assert_eq!(cell(regions, &am01, &convs), "16");
+    assert_eq!(cell(regions, &am01, &rec), "16");
+    assert_eq!(cell(regions, &am02, &convs), "<5");
+    assert_eq!(cell(regions, &unknown, &convs), "7");
+    assert_eq!(
+        regions.len(),
+        1 + k.content.labour_market_regions.len() + 1 + 1
+    );
+
+    let funnel = &html_t.iter().find(|(id, _)| id == "funnel").unwrap().1;
+    let reached = msg("report_reached", Lang::Nl);
+    let step = |id: &str| msg(&format!("report_step_{id}"), Lang::Nl);
+    assert_eq!(cell(funnel, &step("consent"), &reached), "26");
+    assert_eq!(cell(funnel, &step("sector"), &reached), "26");
+    assert_eq!(cell(funnel, &step("size"), &reached), "23");
+    assert_eq!(cell(funnel, &step("tried"), &reached), "16");
+    assert_eq!(cell(funnel, &step("recommendations"), &reached), "16");
+    assert_eq!(
+        cell(funnel, &msg("report_step_finished", Lang::Nl), &reached),
+        "16"
+    );
+    assert_eq!(
+        cell(funnel, &step("sector"), &msg("report_stopped", Lang::Nl)),
+        "<5"
+    );
+    assert_eq!(
+        cell(funnel, &step("region"), &msg("report_open", Lang::Nl)),
+        "7"
+    );
+
+    let weeks = &html_t
+        .iter()
+        .find(|(id, _)| id == "handoff_requests_by_week")
+        .unwrap()
+        .1;
+    assert_eq!(weeks.len(), 3, "header, one week, total: {weeks:?}");
+    assert_eq!(row(weeks, "2025-W06")[1], "6");
+    let wait = &csv_t
+        .iter()
+        .find(|(c, _)| *c == msg("report_handoff_wait", Lang::Nl))
+        .unwrap()
+        .1;
+    assert_eq!(
+        row(wait, &msg("report_handoff_median", Lang::Nl))[1],
+        "3,0",
+        "hours"
+    );
+    assert_eq!(row(wait, &msg("report_handoff_p90", Lang::Nl))[1], "10,0");
+    let outcomes = &html_t
+        .iter()
+        .find(|(id, _)| id == "handoff_outcomes")
+        .unwrap()
+        .1;
+    assert_eq!(
+        row(outcomes, &msg("report_outcome_resolved", Lang::Nl))[1],
+        "6"
+    );
+    assert_eq!(
+        row(outcomes, &msg("report_outcome_waiting", Lang::Nl))[1],
+        "<5"
+    );
+
+    let routes = &html_t.iter().find(|(id, _)| id == "routes").unwrap().1;
+    assert_eq!(routes.len(), 3, "two routes were shown: {routes:?}");
+    assert_eq!(routes[1][1], "16");
+    let contacts = &html_t.iter().find(|(id, _)| id == "contacts").unwrap().1;
+    assert_eq!(contacts[1][1], "10");
+
+    // No cell anywhere shows a count from 1 to 4.
+    for (id, rows) in html_t.iter().chain(&csv_t) {
+        for r in rows.iter().skip(1) {
+            for c in &r[1..] {
+                if let Ok(n) = c.parse::<u64>() {
+                    assert!(n >= 5, "{id}: {n} in {r:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_typed_text_ids_or_exact_dates_reach_the_report() {
+    let (_t, db) = seeded();
+    // And a few intakes typed through the service, with transcripts.
+    {
+        let store = Store::open(&db).unwrap();
+        for u in 0..5 {
+            seed_full(
+                &store,
+                &format!("4440000{u}"),
+                day(u),
+                &format!("{TYPED} typte dit"),
+                "Utrecht",
+            );
+        }
+    }
+    let html = String::from_utf8(report_cli(&db, &[])).unwrap();
+    let csv = String::from_utf8(report_cli(&db, &["--format", "csv", "--lang", "en"])).unwrap();
+    for out in [&html, &csv] {
+        for needle in [
+            "Zeldzaamwoord",
+            "Pietje",
+            "Apeldoorn",
+            "typte",
+            "conv-0",
+            "555000",
+            "444000",
+            "coach-7777",
+            "2025-02-03",
+            "10:00",
+        ] {
+            assert!(!out.contains(needle), "{needle} in the report");
+        }
+    }
+    assert!(csv.contains("Concerns per month"), "English wording");
+    assert!(
+        html.contains("Wat ondernemers ons vertellen"),
+        "Dutch by default"
+    );
+}
+
+#[test]
+fn every_chart_has_one_bar_or_cell_per_shown_value() {
+    let (_t, db) = seeded();
+    let html = String::from_utf8(report_cli(&db, &["--lang", "en"])).unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let count = |svg: &str, class: &str| {
+        let s = doc
+            .descendants()
+            .find(|n| n.has_tag_name("svg") && n.attribute("id") == Some(&format!("svg-{svg}")))
+            .unwrap_or_else(|| panic!("no chart {svg}"));
+        s.descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))
+            .count()
+    };
+    let k = knowledge();
+    // January recruitment and March retention; February's are hidden.
+    assert_eq!(count("concerns_by_month", "bar"), 2);
+    assert_eq!(
+        count("concerns_by_month", "legend"),
+        k.content.concerns.len()
+    );
+    assert_eq!(
+        count("concerns_by_region", "cell"),
+        (k.content.labour_market_regions.len() + 1) * k.content.concerns.len()
+    );
+    assert_eq!(
+        count("conversations_by_region", "bar"),
+        2,
+        "AM01 and unknown"
+    );
+    let steps = report::funnel_steps(&k.content).len();
+    assert_eq!(count("funnel", "bar"), steps + 1, "every step and the end");
+    assert_eq!(count("handoff_weeks", "bar"), 1);
+    assert_eq!(count("handoff_outcomes", "bar"), 1, "resolved only");
+    assert_eq!(count("routes", "bar"), 2);
+    assert_eq!(count("contacts", "bar"), 1);
+    // No scripts, no external anything.
+    for bad in [
+        "<script", "http://", "https://", "src=", "@import", "url(http",
+    ] {
+        let found = html
+            .match_indices(bad)
+            .filter(|(i, _)| !html[..*i].ends_with("xmlns=\""))
+            .count();
+        assert_eq!(found, 0, "{bad} in the HTML");
+    }
+}
+
+#[test]
+fn filters_narrow_the_counts() {
+    let (_t, db) = seeded();
+    let csv = report_cli(
+        &db,
+        &[
+            "--format",
+            "csv",
+            "--since",
+            "2025-02-01",
+            "--until",
+            "2025-02-28",
+            "--region",
+            "AM01",
+        ],
+    );
+    let t = csv_tables(&csv);
+    let convs = msg("report_conversations", Lang::Nl);
+    let total = msg("report_total", Lang::Nl);
+    assert_eq!(cell(&t[0].1, &total, &convs), "6", "B only: {:?}", t[0].1);
+    let o = run(
+        &[
+            "report",
+            "--db",
+            db.to_str().unwrap(),
+            "--region",
+            "atlantis",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unknown region"));
+}
+
+#[test]
+fn the_stats_png_has_its_size_and_is_not_blank() {
+    let (_t, db) = seeded();
+    let store = Store::open(&db).unwrap();
+    let k = knowledge();
+    let r = report::build(&store, &k.content, &Options::default()).unwrap();
+    assert_eq!(r.key.conversations, Cell::Count(26));
+    assert_eq!(r.key.median_wait, Cell::Hours(3.0));
+    let text = r.key_text(&k.content);
+    assert!(text.contains("26") && text.contains("3,0"), "{text}");
+    let bytes = png::stats(&r).unwrap();
+    let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (png::WIDTH, png::HEIGHT));
+    let px = &buf[..info.buffer_size()];
+    let step = info.color_type.samples();
+    let non_white = px
+        .chunks(step)
+        .filter(|p| p[..3] != [255, 255, 255])
+        .count();
+    let bar = px.chunks(step).filter(|p| p[..3] == [0, 114, 178]).count();
+    let all = (info.width * info.height) as usize;
+    assert!(
+        non_white * 50 > all,
+        "at least 2% drawn: {non_white} of {all}"
+    );
+    assert!(bar > 1000, "bars drawn: {bar} pixels");
+}
