@@ -230,12 +230,33 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How many unwrapped data keys a process keeps at most (32 bytes each, plus
+/// the map): a long-running bot that met 100,000 people does not hold all
+/// their keys; a key read again costs one small file read.
+pub const KEY_CACHE: usize = 4096;
+
+/// Adds a key to the cache, first making room when it is full (an arbitrary
+/// entry goes; dropped keys are zeroed).
+fn remember(
+    cache: &mut HashMap<UserRef, Zeroizing<[u8; KEY_LEN]>>,
+    r: UserRef,
+    key: Zeroizing<[u8; KEY_LEN]>,
+) {
+    if cache.len() >= KEY_CACHE && !cache.contains_key(&r) {
+        if let Some(old) = cache.keys().next().copied() {
+            cache.remove(&old);
+        }
+    }
+    cache.insert(r, key);
+}
+
 /// The per-user data keys, wrapped by the master key, one file per user.
 pub struct Keyring {
     dir: PathBuf,
     wrap: Zeroizing<[u8; KEY_LEN]>,
     index: Zeroizing<[u8; KEY_LEN]>,
-    /// Unwrapped keys this process has used (dropped, zeroed, on destroy).
+    /// Unwrapped keys this process has used (dropped, zeroed, on destroy),
+    /// at most [`KEY_CACHE`] of them.
     cache: Mutex<HashMap<UserRef, Zeroizing<[u8; KEY_LEN]>>>,
 }
 
@@ -314,7 +335,7 @@ impl Keyring {
             return Ok(None);
         }
         let key = self.unwrap_key(r, &bytes)?;
-        cache.insert(*r, key.clone());
+        remember(&mut cache, *r, key.clone());
         Ok(Some(key))
     }
 
@@ -333,7 +354,7 @@ impl Keyring {
         let wrapped = self.wrap_key(r, &key)?;
         let path = self.path(r);
         write_private(&path, &wrapped).map_err(|source| KeyError::Io { path, source })?;
-        cache.insert(*r, key.clone());
+        remember(&mut cache, *r, key.clone());
         Ok(key)
     }
 
@@ -527,6 +548,21 @@ mod tests {
         let k = MasterKey::generate();
         assert_eq!(MasterKey::parse(&k.to_hex()).unwrap().0, k.0);
         assert_eq!(format!("{k:?}"), "MasterKey(<redacted>)");
+    }
+
+    #[test]
+    fn the_key_cache_stays_bounded_and_evicted_keys_still_open_their_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = Keyring::new(dir.path(), &MasterKey::generate()).unwrap();
+        let first = ring.user_ref("0");
+        let sealed = ring.seal(&first, &[b"t", b"k"], b"eerste").unwrap();
+        for i in 1..(KEY_CACHE + 50) {
+            let r = ring.user_ref(&i.to_string());
+            ring.seal(&r, &[b"t", b"k"], b"x").unwrap();
+        }
+        assert_eq!(ring.lock().len(), KEY_CACHE);
+        let opened = ring.open(&[b"t", b"k"], &sealed).unwrap();
+        assert_eq!(opened.as_deref(), Some(&b"eerste"[..]));
     }
 
     #[test]
