@@ -9,13 +9,14 @@
 //!
 //! **It does not hold the master key.** Reading it needs the same master key
 //! as the database (`LLO_INTAKE_MASTER_KEY` or the key file); keep that key
-//! somewhere else than the backups. The data keys in a backup are copies: a
-//! person forgotten after a backup was taken can be read from that backup
-//! (with the master key) until it expires. Expiry is what bounds this: the
-//! sweep after every scheduled backup deletes every backup older than
-//! `keep × interval` ([`BackupConfig::window_days`], at most
-//! [`MAX_WINDOW_DAYS`]), so a forgotten person is gone from every backup in
-//! `[backup] dir` within that many days (while the bot runs).
+//! somewhere else than the backups. The data keys in a backup are copies, so
+//! forgetting a person also destroys their key file in every backup of the
+//! database in `[backup] dir` and the upgrade backups ([`forget_in_backups`]):
+//! their records there can no longer be read. For copies of backups moved
+//! elsewhere, expiry is the bound: the sweep after every scheduled backup
+//! deletes every backup older than `keep × interval`
+//! ([`BackupConfig::window_days`], at most [`MAX_WINDOW_DAYS`]); rotate
+//! off-site copies on the same window.
 //!
 //! [`open`] is how the commands open a database: an older schema version is
 //! first backed up, then migrated ([`crate::app::store::migrate`]).
@@ -338,16 +339,73 @@ pub fn list(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, BackupError> {
     Ok(out)
 }
 
+/// Overwrites a key file with zeros, flushes it, unlinks it (as the store
+/// destroys a data key). Returns whether there was one.
+fn shred(path: &Path) -> std::io::Result<bool> {
+    let len = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        std::io::Write::write_all(&mut f, &vec![0u8; len as usize])?;
+        f.sync_all()?;
+    }
+    std::fs::remove_file(path)?;
+    Ok(true)
+}
+
 /// Deletes a backup: its data key files are overwritten first (as a
 /// destroyed key is), then the directory goes.
 fn delete(path: &Path) -> Result<(), BackupError> {
     let keys = path.join(crypto::KEYS_DIR);
     for e in std::fs::read_dir(&keys).into_iter().flatten().flatten() {
-        if let Ok(m) = e.metadata() {
-            let _ = std::fs::write(e.path(), vec![0u8; m.len() as usize]);
-        }
+        let _ = shred(&e.path());
     }
     std::fs::remove_dir_all(path).map_err(io("delete", path))
+}
+
+/// The backup directories of each open database (registered by [`open`]),
+/// so forgetting someone reaches their copies.
+static DIRS: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+fn register(db: &Path, backups: &Path) {
+    let mut dirs = DIRS.lock().unwrap_or_else(|p| p.into_inner());
+    let entry = (db.to_path_buf(), backups.to_path_buf());
+    if !dirs.contains(&entry) {
+        dirs.push(entry);
+    }
+}
+
+/// Destroys `user`'s data key in every backup of `store`'s database that
+/// this process knows of (`[backup] dir` and the upgrade backups): from then
+/// on their records in those backups cannot be read either (a restore drops
+/// them). Copies of backups elsewhere keep the key until they expire.
+/// Returns in how many backups a key was destroyed; failures are logged.
+pub fn forget_in_backups(store: &Store, user: &str) -> usize {
+    let name = store.data_key_name(user);
+    let dirs: Vec<PathBuf> = DIRS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|(db, _)| db == store.path())
+        .map(|(_, b)| b.clone())
+        .collect();
+    let mut n = 0;
+    for (_, backup) in dirs.iter().flat_map(|d| list(d).unwrap_or_default()) {
+        match shred(&backup.join(crypto::KEYS_DIR).join(&name)) {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(backup = %backup.display(), "cannot destroy a data key in a backup: {e}")
+            }
+        }
+    }
+    if n > 0 {
+        tracing::info!(backups = n, "data key destroyed in backups too");
+    }
+    n
 }
 
 /// The expiry sweep: deletes every backup in `dir` older than
@@ -519,6 +577,10 @@ pub fn open(
     backups: Option<&Path>,
 ) -> Result<Store, BackupError> {
     let store = Store::open_any_version(db, key_file)?;
+    register(store.path(), &upgrade_dir(db));
+    if let Some(b) = backups {
+        register(store.path(), b);
+    }
     match store.schema_version()? {
         Some(v) if v < SCHEMA_VERSION => {
             let dir = backups

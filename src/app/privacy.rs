@@ -61,6 +61,7 @@ pub fn own_summaries(store: &Store, user: &str) -> Result<Vec<Summary>, StoreErr
 /// they expire on their own.
 pub fn forget(store: &Store, user: &str) -> Result<Forgotten, StoreError> {
     let f = store.forget_user(user)?;
+    crate::app::backup::forget_in_backups(store, user);
     // The fact, for accountability; never who or what.
     tracing::info!(
         conversations = f.conversations.len(),

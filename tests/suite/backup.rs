@@ -334,3 +334,48 @@ fn check_config_prints_the_backup_settings_and_bounds_them() {
         assert!(text(&o).contains(name), "{new}: {}", text(&o));
     }
 }
+
+#[test]
+fn forgetting_someone_destroys_their_key_in_the_backups_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[intake]\ndatabase = \"db\"\n[backup]\ndir = \"backups\"\n",
+    )
+    .unwrap();
+    let db = tmp.path().join("db");
+    intake(&db, "anna");
+    intake(&db, "bob");
+    let o = bin()
+        .args(["backup", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let kept = backups(&tmp.path().join("backups"));
+    assert_eq!(kept.len(), 1);
+    let name = Store::open(&db).unwrap().data_key_name("anna");
+    assert!(kept[0].join("keys").join(&name).is_file());
+
+    let o = bin()
+        .args(["forget", "--user", "anna", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        !kept[0].join("keys").join(&name).exists(),
+        "her key in the backup is gone"
+    );
+    // Restored, the backup holds bob only.
+    let r = tmp.path().join("r");
+    let o = restore(&kept[0], &r, &db.join("master.key"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(": 1 conversation(s)"), "{}", text(&o));
+    let restored = export(&r);
+    assert!(
+        restored.contains("\"bob\"") && !restored.contains("\"anna\""),
+        "{restored}"
+    );
+}

@@ -25,6 +25,12 @@ pub struct Copied {
 const BATCH: usize = 10_000;
 
 impl Store {
+    /// The name of `user`'s data key file in `keys/` (here and in every
+    /// backup of this database): so forgetting can destroy its copies.
+    pub fn data_key_name(&self, user: &str) -> String {
+        crypto::hex(&self.uref(user))
+    }
+
     /// Copies the database into `target` (a new or empty directory), which
     /// becomes a database of its own: sled files, `keys/`, the marker. Not
     /// the master key: the copy opens with the same one. The copy's id
