@@ -611,3 +611,37 @@ async fn forgetting_on_the_command_line_queues_the_card_and_the_others_notice() 
     fake.assert_clean();
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_data_shows_the_packet_without_the_other_and_the_retention_sweep_empties_the_pool() {
+    let w = pworld().await;
+    let fake = &w.fake;
+    let card = two_in_the_pool(fake).await;
+    w.bot.stop().await;
+    let store = open_store(w.dir.path()).await;
+    let mine = llo_intake::app::privacy::own_data(&store, &ANNA.to_string()).unwrap();
+    assert_eq!(mine["offers"][0]["offer"], "peers");
+    assert_eq!(mine["offers"][0]["accepted"], true);
+    assert_eq!(
+        mine["peers"]["shared"]["line"],
+        "Ik heb een klein bouwbedrijf"
+    );
+    assert_eq!(mine["peers"]["proposals"][0]["stage"], "coach");
+    let raw = mine.to_string();
+    assert!(
+        !raw.contains("user7102") && !raw.contains(&BOB.to_string()),
+        "nothing about Bob: {raw}"
+    );
+
+    // Past the retention period, both go, with their proposal and card.
+    let later = chrono::Utc::now() + chrono::Duration::days(3);
+    llo_intake::app::privacy::purge(&store, 1, later).unwrap();
+    assert!(store.pool().unwrap().is_empty());
+    assert!(store.proposals().unwrap().is_empty());
+    assert!(store.raw_records("offers").unwrap().is_empty());
+    assert!(store
+        .pending_cards()
+        .unwrap()
+        .iter()
+        .any(|p| p.card.message == card["id"].as_str().unwrap()));
+}

@@ -241,8 +241,23 @@ pub(crate) async fn sides_of(bot: &Arc<Bot>, p: &Proposal) -> [Option<Side>; 2] 
     })
 }
 
-/// Redraws a proposal's card to its current state.
+/// One card edit at a time, each drawn from the stored state: two changes
+/// close together (two answers) never leave the older one on the card.
+static CARD_EDITS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Redraws a proposal's card to its current (stored) state.
 pub(crate) async fn update_card(bot: &Arc<Bot>, http: &Http, p: &Proposal) {
+    let _guard = CARD_EDITS.lock().await;
+    let id = p.id.clone();
+    let p = match bot.blocking(move |b| b.intake.store.proposal(&id)).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return, // Gone (forgotten): the clean-up blanks its card.
+        Err(e) => {
+            warn!(error = %e, "cannot read a proposal");
+            return;
+        }
+    };
+    let p = &p;
     let Some((channel, message)) = p.card.as_ref().and_then(card_ids) else {
         return;
     };
