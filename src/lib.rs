@@ -42,7 +42,9 @@
 //!   the `/stats` PNG drawn in-process), [`app::eval`] (scoring the
 //!   classifier), [`app::peers`] (own peer data, counts), [`app::backup`] (backups taken by the process that holds
 //!   the database, their expiry, restore, and opening with the upgrade path:
-//!   backup, then [`app::store::migrate`]), [`app::ops`] (the database check behind `check --config`)
+//!   backup, then [`app::store::migrate`]), [`app::ops`] (the database check behind `check --config`),
+//!   [`app::reload`] (the content the service runs, swapped whole by a
+//!   validated reload; conversations on a removed step move on)
 //!   and [`app::settings`] (the application's sections of the
 //!   configuration file, integers bounded when read).
 //! * Transports: [`console`] (text or JSON lines) and [`discord`] (serenity +
@@ -50,7 +52,9 @@
 //!   hand-off to coaches, `/export`, `/stats`, `/mijn-gegevens`, offers after the
 //!   advice and peer introductions, reliability guards,
 //!   the scheduled backups in its run loop);
-//!   its `[discord]` section is [`discord::config`].
+//!   its `[discord]` section is [`discord::config`]; [`discord::health`]
+//!   serves `/healthz` and `/metrics` (`[health] listen`, counters in
+//!   [`discord::metrics`]); `discord::reload` is `/reload-content` and SIGHUP.
 //! * [`cli`]: the command line (clap), which wires the layers together;
 //!   [`cli::config`] composes the whole configuration file from the layers'
 //!   sections, `cli::ops` logging and the operator checks, `cli::backup`

@@ -10,6 +10,7 @@ pub mod export;
 pub mod ops;
 pub mod peers;
 pub mod privacy;
+pub mod reload;
 pub mod report;
 pub mod service;
 pub mod settings;

@@ -4,6 +4,7 @@
 //! Callers serialise work per user (the Discord adapter holds a per-user lock;
 //! the console is single-threaded), so a load-modify-commit here never races.
 
+use crate::app::reload::{Live, Snapshot};
 use crate::app::store::{Entry, Link, Role, Sighting, Store, StoreError, TurnExtras};
 use crate::content::text::{fill, Lang};
 use crate::domain::conversation::{CardRef, Outcome};
@@ -31,7 +32,8 @@ pub struct Reply {
 /// The intake service: knowledge plus store.
 #[derive(Clone, Debug)]
 pub struct Intake {
-    pub knowledge: Arc<Knowledge>,
+    /// The content, swapped whole by a reload ([`crate::app::reload`]).
+    live: Live,
     pub store: Store,
     pub default_lang: Lang,
     /// Filled into `{retention_days}` in what the bot says (the consent text).
@@ -43,12 +45,22 @@ pub struct Intake {
 impl Intake {
     pub fn new(knowledge: Arc<Knowledge>, store: Store, default_lang: Lang) -> Self {
         Intake {
-            knowledge,
+            live: Live::new(knowledge),
             store,
             default_lang,
             retention_days: crate::app::privacy::DEFAULT_RETENTION_DAYS,
             export: crate::app::settings::ExportConfig::default(),
         }
+    }
+
+    /// The content now. A turn takes it once and keeps it to the end.
+    pub fn knowledge(&self) -> Arc<Knowledge> {
+        self.live.get()
+    }
+
+    /// The cell a content reload swaps (clones of this service share it).
+    pub fn live(&self) -> &Live {
+        &self.live
     }
 
     /// Sets the CSV settings of exports made through this service (config `[export]`).
@@ -131,7 +143,7 @@ impl Intake {
             None => self.store.new_conversation_id()?,
         };
         let mut turn = engine::start(
-            &self.knowledge,
+            &self.knowledge(),
             &id,
             user,
             lang.unwrap_or(self.default_lang),
@@ -203,10 +215,15 @@ impl Intake {
         extras: &TurnExtras,
     ) -> Result<Reply, StoreError> {
         let (input, cut) = cap(input);
-        let mut turn = engine::handle(&self.knowledge, &conv, input, now);
+        let live = self.live.snapshot();
+        let k = &live.knowledge;
+        let mut turn = match moved_on(&live, &conv, now) {
+            Some(t) => t,
+            None => engine::handle(k, &conv, input, now),
+        };
         self.fill(&mut turn.outputs);
         if cut {
-            let text = self.knowledge.msg("too_long", conv.lang);
+            let text = k.msg("too_long", conv.lang);
             turn.outputs.insert(
                 0,
                 Output::Message {
@@ -319,7 +336,11 @@ impl Intake {
             HandoffAction::HandBack { by } => {
                 // Close the hand-off, then let the engine re-ask where it was.
                 let c = handoff::hand_back(&conv, &by, now)?;
-                let mut t = engine::handle(&self.knowledge, &c, Input::Handback, now);
+                let live = self.live.snapshot();
+                let mut t = match moved_on(&live, &c, now) {
+                    Some(t) => t,
+                    None => engine::handle(&live.knowledge, &c, Input::Handback, now),
+                };
                 self.fill(&mut t.outputs);
                 let mut entries = system("transcript_handed_back", &[]);
                 entries.extend(bot_entries(&t.outputs, now));
@@ -374,7 +395,7 @@ impl Intake {
         Entry::new(
             now,
             Role::System,
-            fill(&self.knowledge.msg(key, lang), vars),
+            fill(&self.knowledge().msg(key, lang), vars),
         )
     }
 
@@ -384,7 +405,7 @@ impl Intake {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        self.knowledge.msg(&format!("{prefix}_{id}"), lang)
+        self.knowledge().msg(&format!("{prefix}_{id}"), lang)
     }
 
     /// Adds a line by a coach (relayed to the entrepreneur) or an internal
@@ -419,6 +440,24 @@ impl Intake {
         e.author = Some(author.to_string());
         self.store.append_seen(conversation, &[e], seen)
     }
+}
+
+/// A conversation waiting on a step that a content reload removed: moved on
+/// to the step the old script led to (logged), instead of applying the
+/// input (which answered a question that is gone). `None` otherwise.
+fn moved_on(live: &Snapshot, conv: &Conversation, now: DateTime<Utc>) -> Option<engine::Turn> {
+    if conv.status != Status::Active {
+        return None;
+    }
+    let from = conv.step.as_deref()?;
+    let to = live.moved_to(from)?;
+    tracing::info!(
+        conversation = %conv.id,
+        from,
+        to,
+        "the pending step was removed by a content reload; moved on"
+    );
+    Some(engine::move_to(&live.knowledge, conv, to, now))
 }
 
 /// Whether a status means the bot waits for the user.

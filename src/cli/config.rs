@@ -1,6 +1,7 @@
 //! The whole configuration file, composed here from the sections each layer
 //! owns: `[intake]`, `[privacy]` and `[export]` from [`crate::app::settings`],
-//! `[discord]` from [`crate::discord::config`]. Unknown keys are refused,
+//! `[discord]` from [`crate::discord::config`], `[health]` from
+//! [`crate::discord::health`]. Unknown keys are refused,
 //! relative paths are taken relative to the file, and every section is
 //! checked (integer bounds included) before anything runs.
 
@@ -39,6 +40,8 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub backup: BackupConfig,
+    #[serde(default)]
+    pub health: crate::discord::health::HealthConfig,
 }
 
 impl Config {
@@ -70,6 +73,7 @@ impl Config {
         c.backup.validate().map_err(invalid)?;
         // The bot takes the scheduled backups in its run loop.
         c.discord.backup = c.backup.clone();
+        c.health.validate().map_err(invalid)?;
         Ok(c)
     }
 }
@@ -115,12 +119,24 @@ mod tests {
             "[backup]",
             "interval",
             "keep",
+            "listen",
         ] {
             assert!(
                 src.contains(&format!("{key} = ")) || (key.starts_with('[') && src.contains(key)),
                 "{key} is not documented"
             );
         }
+    }
+
+    #[test]
+    fn a_bad_health_address_is_refused_naming_the_key() {
+        let path = Path::new("/etc/llo/config.toml");
+        let c = Config::parse("[health]\nlisten = \"127.0.0.1:9464\"\n", path).unwrap();
+        assert_eq!(c.health.address().map(|a| a.port()), Some(9464));
+        let e = Config::parse("[health]\nlisten = \"localhost\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[health] listen"), "{e}");
     }
 
     #[test]

@@ -404,7 +404,7 @@ fn dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
 
 /// The message keys every layer says by key: `check` and every command
 /// require them all, so content that passes `check` runs in every transport.
-fn message_keys() -> Vec<&'static str> {
+pub fn message_keys() -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = [
         crate::domain::MESSAGE_KEYS,
         crate::app::MESSAGE_KEYS,
@@ -469,10 +469,21 @@ fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
         chrono::Utc::now,
         std::future::pending(),
     ));
-    let result = runtime.block_on(discord::run(
+    // The same sources as now, read again by a reload (SIGHUP, /reload-content).
+    let ops = discord::Operations {
+        health: config.health.clone(),
+        content: Some(crate::app::reload::Sources {
+            dirs: config.intake.content.clone(),
+            messages: message_keys(),
+        }),
+        reload_on_hangup: true,
+    };
+    let result = runtime.block_on(discord::run_full(
         &config.discord,
         &token,
         intake,
+        discord::Hooks::default(),
+        ops,
         shutdown_signal(),
     ));
     retention.abort();

@@ -310,7 +310,18 @@ pub fn check_config(path: &Path, intents: Vec<PathBuf>) -> Result<(), Failure> {
     writeln!(out, "  master key:      {key}")?;
     writeln!(out, "  token:           {token}")?;
     writeln!(out, "  log format:      {:?}", config.log.format)?;
-    writeln!(out, "  health endpoint: none in this version")?;
+    writeln!(
+        out,
+        "  health endpoint: {}",
+        match config.health.address() {
+            Some(a) => format!("http://{a}/healthz and http://{a}/metrics"),
+            None => "off ([health] listen not set)".into(),
+        }
+    )?;
+    writeln!(
+        out,
+        "  content reload:  SIGHUP or /reload-content (moderators), from the sources above"
+    )?;
     writeln!(out, "  backups:         {}", backups(&config))?;
     drop(out);
     for w in &warnings {

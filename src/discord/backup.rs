@@ -57,7 +57,9 @@ async fn pass(bot: &Arc<Bot>) {
                 .map_err(|e| anyhow::anyhow!(e))
         })
         .await;
-    if let Err(e) = r {
-        tracing::error!("scheduled backup failed: {e:#}");
+    match r {
+        Ok(Some(_)) => bot.metrics.backup_taken(),
+        Ok(None) => {}
+        Err(e) => tracing::error!("scheduled backup failed: {e:#}"),
     }
 }

@@ -375,7 +375,7 @@ pub async fn queue(ctx: Context<'_>) -> Result<(), Error> {
     if entries.is_empty() {
         return answer(ctx, bot.msg("handoff_queue_empty", lang)).await;
     }
-    let k = &bot.intake.knowledge;
+    let k = bot.intake.knowledge();
     let unknown = bot.msg("handoff_unknown", lang);
     let lines: Vec<String> = entries
         .iter()

@@ -119,7 +119,10 @@ pub fn all(bot: &Bot) -> Vec<poise::Command<Arc<Bot>, Error>> {
     let mut stats = super::stats::stats();
     localize(&mut stats, bot, "discord_cmd_stats");
     super::stats::localize(&mut stats, bot);
-    commands.extend([export, my_data, peers, stats]);
+    let mut reload = super::reload::reload_content();
+    localize(&mut reload, bot, "discord_cmd_reload");
+    super::reload::localize_name(&mut reload);
+    commands.extend([export, my_data, peers, stats, reload]);
     commands
 }
 

@@ -94,6 +94,7 @@ pub fn text_for(bot: &Bot, e: &super::Error, lang: Lang, what: &str) -> String {
 /// Logs an internal failure with a new id; returns the generic sentence.
 pub fn internal(bot: &Bot, lang: Lang, what: &str, detail: &str) -> String {
     let id = error_id();
+    bot.metrics.error(super::metrics::ErrorKind::Internal);
     error!(error_id = %id, what, error = %detail, "internal error");
     fill(&bot.msg("discord_failed", lang), &[("id", &id)])
 }

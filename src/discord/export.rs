@@ -104,7 +104,8 @@ pub async fn export(
         (Ok(s), Ok(u)) => (s, u),
         (Err(text), _) | (_, Err(text)) => return say(ctx, text, None).await,
     };
-    let content = &bot.intake.knowledge.content;
+    let knowledge = bot.intake.knowledge();
+    let content = &knowledge.content;
     let pick = |i: Option<u32>, ids: Vec<String>| -> Vec<String> {
         i.and_then(|i| ids.get(i as usize).cloned())
             .into_iter()
@@ -147,7 +148,7 @@ pub async fn export(
         .blocking(move |b| -> anyhow::Result<_> {
             let all = export::summaries(&b.intake.store, &opts)?;
             let parts = split(&all, limit, |chunk, out| {
-                export::write_summaries(chunk, &opts, Some(&b.intake.knowledge.content), out)
+                export::write_summaries(chunk, &opts, Some(&b.intake.knowledge().content), out)
             })?;
             Ok((all.len(), parts))
         })
@@ -270,7 +271,8 @@ pub(crate) async fn say(
 /// Describes the options in nl and en, and fills the region, concern and
 /// status choices from the content (ids by index; labels per language).
 pub fn localize(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot) {
-    let content = &bot.intake.knowledge.content;
+    let knowledge = bot.intake.knowledge();
+    let content = &knowledge.content;
     let text = |key: &str, lang| super::render::truncate(&bot.msg(key, lang), 100);
     let locales =
         |nl: String, en: String| -> Cow<'static, [(Cow<'static, str>, Cow<'static, str>)]> {

@@ -3,8 +3,12 @@
 //! task, so a panic ends only that event. Slash commands go through poise.
 
 use super::errors::Answer;
+use super::metrics::ErrorKind;
 use super::Bot;
-use serenity::all::{Context, EventHandler, Interaction, Message, Ready};
+use serenity::all::{
+    ConnectionStage, Context, EventHandler, Interaction, Message, Ready, ResumedEvent,
+    ShardStageUpdateEvent,
+};
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -28,7 +32,9 @@ impl Handler {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
+        self.bot.gateway.set(true);
         if self.bot.started.swap(true, Ordering::SeqCst) {
+            self.bot.metrics.reconnected();
             info!("READY again (re-identified); start-up work already done");
             return;
         }
@@ -48,6 +54,19 @@ impl EventHandler for Handler {
             super::peers::spawn_loop(&bot, ctx.http.clone());
         })
         .await;
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        self.bot.gateway.set(true);
+        self.bot.metrics.reconnected();
+        info!("gateway session resumed");
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        if event.new != ConnectionStage::Connected {
+            self.bot.gateway.set(false);
+            info!(stage = ?event.new, "gateway not connected");
+        }
     }
 
     async fn message(&self, ctx: Context, msg: Message) {
@@ -127,6 +146,9 @@ async fn answered(
         Ok(Ok(())) => {}
         Ok(Err(e)) => answer.failed(bot, &e, what).await,
         Err(e) => {
+            if e.is_panic() {
+                bot.metrics.error(ErrorKind::Panic);
+            }
             let detail = if e.is_panic() {
                 "panicked"
             } else {
@@ -151,6 +173,7 @@ async fn guarded(
     };
     if let Err(e) = tokio::spawn(work).await {
         if e.is_panic() {
+            bot.metrics.error(ErrorKind::Panic);
             error!(what, "an event handler panicked; the bot carries on");
         }
     }

@@ -307,6 +307,7 @@ async fn user_lang(bot: &Arc<Bot>, user: UserId) -> Lang {
 
 /// The per-turn path: lock, dedupe, staleness, service, then send.
 async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
+    let began = Instant::now();
     let user = req.user.to_string();
     let _lock = bot.locks.lock(&user).await;
     let ttl = bot.config.dedupe_ttl();
@@ -344,10 +345,12 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
     match result {
         Ok(Some(reply)) => {
             send_reply(bot, http, req.channel, &reply, req.text_by_form).await;
+            bot.metrics.turn(began.elapsed());
             after_turn(bot, http, &reply, req.channel, typed.as_deref()).await;
         }
         Ok(None) => {}
         Err(e) => {
+            bot.metrics.error(super::metrics::ErrorKind::Turn);
             error!(error = %e, "turn failed");
             let lang = user_lang(bot, req.user).await;
             say(http, req.channel, &bot.msg("discord_error", lang)).await;
@@ -409,8 +412,19 @@ pub(crate) fn outcome_text(bot: &Bot, outcome: &Outcome, lang: Lang) -> Option<S
 /// Starts or resumes the user's intake in a DM or their private thread
 /// (the caller has acknowledged the interaction already). The event is
 /// recorded with the turn (one flush); in thread mode a new thread is opened
-/// before the turn, so its link is written in the turn's own transaction.
+/// before the turn, so its link is written in the turn's own transaction. Counted as a turn.
 pub(crate) async fn start(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
+    let began = Instant::now();
+    let outcome = start_turn(bot, http, s).await;
+    match outcome {
+        Outcome::Duplicate => {}
+        Outcome::Unavailable => bot.metrics.error(super::metrics::ErrorKind::Turn),
+        _ => bot.metrics.turn(began.elapsed()),
+    }
+    outcome
+}
+
+async fn start_turn(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
     let user = s.user.to_string();
     let _lock = bot.locks.lock(&user).await;
     let ttl = bot.config.dedupe_ttl();

@@ -197,4 +197,9 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "stats_param_since",
     "stats_param_until",
     "stats_param_region",
+    // Content reload (`/inhoud-herladen`).
+    "discord_cmd_reload",
+    "reload_done",
+    "reload_failed",
+    "reload_unavailable",
 ];

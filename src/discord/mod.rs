@@ -34,6 +34,9 @@
 //! * [`privacy`]: `/mijn-gegevens`: own data, download, deletion.
 //! * [`peers`]: peer introductions: opt-in, the match card, both say yes,
 //!   the introduction thread (`/kennismaken`).
+//! * [`health`]: `/healthz` and `/metrics` (`[health] listen`), with the
+//!   counters in [`metrics`].
+//! * [`reload`]: `/reload-content` and SIGHUP reload the content.
 //! * [`messages`]: the message keys the adapter uses ([`MESSAGE_KEYS`],
 //!   required by `llo-intake check`).
 //!
@@ -53,14 +56,17 @@ pub(crate) mod export;
 pub(crate) mod guard;
 pub(crate) mod handler;
 pub(crate) mod handoff;
+pub mod health;
 pub(crate) mod i18n;
 pub(crate) mod ids;
 pub(crate) mod intake;
 pub(crate) mod messages;
+pub mod metrics;
 pub(crate) mod offers;
 pub(crate) mod peers;
 pub(crate) mod perms;
 pub(crate) mod privacy;
+pub(crate) mod reload;
 pub(crate) mod render;
 pub(crate) mod send;
 pub(crate) mod stats;
@@ -132,6 +138,18 @@ pub struct Hooks {
     pub backup_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
 }
 
+/// What a production run adds beyond the `[discord]` section.
+#[derive(Debug, Clone, Default)]
+pub struct Operations {
+    /// `[health]`: serve `/healthz` and `/metrics` when `listen` is set.
+    pub health: health::HealthConfig,
+    /// Where the content came from: enables `/reload-content`.
+    pub content: Option<crate::app::reload::Sources>,
+    /// Also reload on SIGHUP (a signal reaches the whole process: set it
+    /// in the binary, not in a test that runs several bots).
+    pub reload_on_hangup: bool,
+}
+
 /// Everything the handlers share. One per client.
 pub struct Bot {
     pub intake: Intake,
@@ -148,6 +166,12 @@ pub struct Bot {
     pub(crate) reminder_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
     pub(crate) peer_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
     pub(crate) backup_ticks: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
+    /// Counters and gauges for `/metrics`.
+    pub metrics: metrics::Metrics,
+    /// Whether the gateway is connected (for `/healthz`).
+    pub(crate) gateway: health::Gateway,
+    /// Where a content reload reads from (`None`: reloads are refused).
+    pub(crate) content_sources: Option<crate::app::reload::Sources>,
 }
 
 impl Bot {
@@ -162,6 +186,16 @@ impl Bot {
         intake: Intake,
         config: DiscordConfig,
         hooks: Hooks,
+    ) -> Result<Bot, crate::app::store::StoreError> {
+        Bot::with_operations(intake, config, hooks, &Operations::default())
+    }
+
+    /// [`Bot::with_hooks`] that can also reload its content from `ops.content`.
+    pub fn with_operations(
+        intake: Intake,
+        config: DiscordConfig,
+        hooks: Hooks,
+        ops: &Operations,
     ) -> Result<Bot, crate::app::store::StoreError> {
         let threads = threads::Threads::open(&intake.store)?;
         let coach_threads = handoff::CoachThreads::open(&intake.store)?;
@@ -181,6 +215,9 @@ impl Bot {
             gate: guard::Gate::default(),
             started: AtomicBool::new(false),
             threads,
+            metrics: metrics::Metrics::new(),
+            gateway: health::Gateway::default(),
+            content_sources: ops.content.clone(),
         })
     }
 
@@ -232,7 +269,7 @@ impl Bot {
 
     /// A sentence from the content.
     pub fn msg(&self, key: &str, lang: Lang) -> String {
-        self.intake.knowledge.msg(key, lang)
+        self.intake.knowledge().msg(key, lang)
     }
 
     /// The language for a Discord locale ("nl", "en-US", ...), else the default.
@@ -285,6 +322,17 @@ pub async fn build_client_with(
     intake: Intake,
     hooks: Hooks,
 ) -> anyhow::Result<(Client, Arc<Bot>)> {
+    build_client_full(config, token, intake, hooks, &Operations::default()).await
+}
+
+/// [`build_client_with`] with the operator's additions (content sources).
+pub async fn build_client_full(
+    config: &DiscordConfig,
+    token: &Token,
+    intake: Intake,
+    hooks: Hooks,
+    ops: &Operations,
+) -> anyhow::Result<(Client, Arc<Bot>)> {
     let mut reqwest = reqwest::Client::builder()
         .use_rustls_tls()
         .timeout(HTTP_TIMEOUT);
@@ -301,7 +349,7 @@ pub async fn build_client_with(
     let http = http
         .client(reqwest.build().context("cannot build the HTTP client")?)
         .build();
-    let bot = Arc::new(Bot::with_hooks(intake, config.clone(), hooks)?);
+    let bot = Arc::new(Bot::with_operations(intake, config.clone(), hooks, ops)?);
     let commands = commands::all(&bot);
     let setup_bot = bot.clone();
     let framework = poise::Framework::builder()
@@ -350,9 +398,42 @@ pub async fn run_with(
     hooks: Hooks,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let (mut client, bot) = build_client_with(config, token, intake, hooks).await?;
+    run_full(
+        config,
+        token,
+        intake,
+        hooks,
+        Operations::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// [`run_with`] plus the operator's additions: the health endpoint, content
+/// reload (command, and SIGHUP when asked). What `llo-intake run` calls.
+pub async fn run_full(
+    config: &DiscordConfig,
+    token: &Token,
+    intake: Intake,
+    hooks: Hooks,
+    ops: Operations,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let (mut client, bot) = build_client_full(config, token, intake, hooks, &ops).await?;
     backup::spawn_schedule(&bot);
     let manager = client.shard_manager.clone();
+    let endpoint = match ops.health.address() {
+        Some(addr) => Some(
+            health::serve(addr, bot.clone(), manager.clone())
+                .await
+                .with_context(|| format!("[health] listen: cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
+    let _endpoint = AbortOnDrop(endpoint);
+    if ops.reload_on_hangup && ops.content.is_some() {
+        reload::spawn_hangup(&bot);
+    }
     let mut connection = tokio::spawn(async move { client.start().await });
     let ended = tokio::select! {
         r = &mut connection => Some(r),
@@ -381,6 +462,17 @@ pub async fn run_with(
     drop(bot);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Stops the health endpoint when the run ends, however it ends.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.abort();
+        }
+    }
 }
 
 async fn flush(bot: &Arc<Bot>) -> anyhow::Result<()> {

@@ -116,7 +116,8 @@ fn button(bot: &Bot, id: &str, key: &str, lang: Lang, style: ButtonStyle) -> Cre
 
 /// The short, readable overview: the newest conversations first.
 pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
-    let content = &bot.intake.knowledge.content;
+    let knowledge = bot.intake.knowledge();
+    let content = &knowledge.content;
     let empty = bot.msg("mydata_empty_value", lang);
     let list = |v: Vec<String>| {
         if v.is_empty() {

@@ -47,8 +47,10 @@ pub async fn stats(
         (Err(text), _) | (_, Err(text)) => return say(ctx, text, None).await,
     };
     let regions = region
-        .and_then(|i| bot.intake.knowledge.content.provinces.get(i as usize))
-        .map(|p| p.id.clone())
+        .and_then(|i| {
+            let k = bot.intake.knowledge();
+            k.content.provinces.get(i as usize).map(|p| p.id.clone())
+        })
         .into_iter()
         .collect();
     let opts = Options {
@@ -62,7 +64,7 @@ pub async fn stats(
     };
     let (text, png, week) = bot
         .blocking(move |b| -> anyhow::Result<_> {
-            let content = &b.intake.knowledge.content;
+            let content = &b.intake.knowledge().content;
             let r = report::build(&b.intake.store, content, &opts)?;
             let png = report::png::stats(&r)?;
             Ok((r.key_text(content), png, r.week.clone()))
@@ -75,7 +77,7 @@ pub async fn stats(
 
 /// Describes the options in nl and en; the region choices are the provinces.
 pub fn localize(c: &mut poise::Command<Arc<Bot>, Error>, bot: &Bot) {
-    let content = &bot.intake.knowledge.content;
+    let content = &bot.intake.knowledge().content;
     let text = |key: &str, lang| super::render::truncate(&bot.msg(key, lang), 100);
     let default = bot.intake.default_lang;
     for p in &mut c.parameters {

@@ -145,6 +145,15 @@ pub fn handle(k: &Knowledge, conv: &Conversation, input: Input, now: DateTime<Ut
     run.finish()
 }
 
+/// Moves `conv` on to `step` as if it had just been reached (messages said,
+/// the question asked): for a conversation whose pending step a content
+/// reload removed. No input is applied.
+pub fn move_to(k: &Knowledge, conv: &Conversation, step: &str, now: DateTime<Utc>) -> Turn {
+    let mut run = Run::new(k, conv.clone(), now);
+    run.enter(step);
+    run.finish()
+}
+
 impl<'k> Run<'k> {
     fn new(k: &'k Knowledge, mut conv: Conversation, now: DateTime<Utc>) -> Self {
         conv.updated_at = now;

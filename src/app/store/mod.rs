@@ -57,6 +57,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+mod health;
+
 /// Bumped when the stored format changes; each bump gets a step in
 /// [`migrate::STEPS`].
 /// 2: records sealed per user, user and event ids replaced by keyed hashes.

@@ -48,7 +48,7 @@ pub fn card_view(
     transcript: &[Entry],
 ) -> (String, CreateEmbed, Vec<CreateActionRow>) {
     let lang = bot.intake.default_lang;
-    let k = &bot.intake.knowledge;
+    let k = bot.intake.knowledge();
     let c = &k.content;
     let unknown = bot.msg("handoff_unknown", lang);
     let user = mention_user(&conv.user);

@@ -39,7 +39,7 @@ fn label(bot: &Bot, lang: Lang, v: Option<&str>, f: impl Fn(&str) -> Option<Stri
 
 /// The place a packet names: its labour-market region, else its province.
 pub(crate) fn place(bot: &Bot, p: &Packet, lang: Lang) -> String {
-    let c = &bot.intake.knowledge.content;
+    let c = &bot.intake.knowledge().content;
     match &p.labour_market_region {
         Some(r) => label(bot, lang, Some(r), |id| {
             c.labour_market_region(id).map(|x| x.name.clone())
@@ -49,7 +49,7 @@ pub(crate) fn place(bot: &Bot, p: &Packet, lang: Lang) -> String {
 }
 
 fn province(bot: &Bot, p: &Packet, lang: Lang) -> String {
-    let c = &bot.intake.knowledge.content;
+    let c = &bot.intake.knowledge().content;
     label(bot, lang, p.province.as_deref(), |id| {
         c.province(id).map(|x| x.name.clone())
     })
@@ -57,7 +57,7 @@ fn province(bot: &Bot, p: &Packet, lang: Lang) -> String {
 
 pub(crate) fn concern(bot: &Bot, id: &str, lang: Lang) -> String {
     bot.intake
-        .knowledge
+        .knowledge()
         .content
         .concern(id)
         .map_or_else(|| id.to_string(), |c| c.label.get(lang).to_string())
@@ -65,7 +65,7 @@ pub(crate) fn concern(bot: &Bot, id: &str, lang: Lang) -> String {
 
 /// One packet as text: exactly what the person agreed to share.
 pub(crate) fn packet_text(bot: &Bot, p: &Packet, concern_id: &str, lang: Lang) -> String {
-    let c = &bot.intake.knowledge.content;
+    let c = &bot.intake.knowledge().content;
     let mut text = fill(
         &bot.msg("peers_packet", lang),
         &[

@@ -76,12 +76,26 @@ impl Running {
         dir: &Path,
         hooks: llo_intake::discord::Hooks,
     ) -> Running {
+        let ops = llo_intake::discord::Operations::default();
+        Running::start_full(fake, config, dir, hooks, ops, knowledge()).await
+    }
+
+    /// [`Running::start_with`] with the operator's additions (health
+    /// endpoint, content sources) and its own starting content.
+    pub async fn start_full(
+        fake: &Fake,
+        config: DiscordConfig,
+        dir: &Path,
+        hooks: llo_intake::discord::Hooks,
+        ops: llo_intake::discord::Operations,
+        knowledge: Arc<Knowledge>,
+    ) -> Running {
         let store = open_store(dir).await;
-        let intake = Intake::new(knowledge(), store, Lang::Nl);
+        let intake = Intake::new(knowledge, store, Lang::Nl);
         let (tx, rx) = oneshot::channel();
         let mark = fake.mark();
         let task = tokio::spawn(async move {
-            llo_intake::discord::run_with(&config, &Token::new(TOKEN), intake, hooks, async {
+            llo_intake::discord::run_full(&config, &Token::new(TOKEN), intake, hooks, ops, async {
                 let _ = rx.await;
             })
             .await

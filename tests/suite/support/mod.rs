@@ -95,6 +95,9 @@ struct Gateway {
     replay_extra: usize,
     identifies: usize,
     resumes: Vec<u64>,
+    /// While set, new gateway connections are closed at once (Discord's
+    /// gateway unreachable).
+    refuse: bool,
 }
 
 struct Interaction {
@@ -172,6 +175,10 @@ impl Fake {
         let f = fake.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = gw_l.accept().await {
+                if f.lock().gw.refuse {
+                    drop(stream);
+                    continue;
+                }
                 let f = f.clone();
                 tokio::spawn(async move { f.gateway_conn(stream).await });
             }
@@ -515,6 +522,18 @@ impl Fake {
         if let Some(c) = st.gw.conn.take() {
             let _ = c.send(WsCmd::Close(4000));
         }
+    }
+
+    /// The gateway goes away: the live connection is closed and new ones are
+    /// refused until [`Fake::restore_gateway`].
+    pub fn drop_gateway(&self) {
+        self.lock().gw.refuse = true;
+        self.drop_connection(0);
+    }
+
+    /// The gateway takes connections again.
+    pub fn restore_gateway(&self) {
+        self.lock().gw.refuse = false;
     }
 
     /// A second READY on the live connection (what a re-identify delivers).
