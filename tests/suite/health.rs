@@ -241,3 +241,33 @@ async fn metrics_parse_as_prometheus_text_and_count_the_turns() {
     assert_eq!(status, 431);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_the_backups_the_schedule_takes() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let addr = free_address();
+    let mut cfg = config(&fake);
+    cfg.backup.dir = Some(out.path().join("backups"));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let hooks = Hooks {
+        backup_ticks: Some(rx),
+        ..Hooks::default()
+    };
+    let ops = Operations {
+        health: HealthConfig {
+            listen: Some(addr.to_string()),
+        },
+        ..Operations::default()
+    };
+    let bot = Running::start_full(&fake, cfg, dir.path(), hooks, ops, knowledge()).await;
+    let m = parse_metrics(&wait_status(addr, "/metrics", 200).await);
+    assert_eq!(m["llo_intake_backups_taken_total"], 0.0);
+    let (done, wait) = tokio::sync::oneshot::channel();
+    tx.send(done).unwrap();
+    tokio::time::timeout(WAIT, wait).await.unwrap().unwrap();
+    let m = parse_metrics(&wait_status(addr, "/metrics", 200).await);
+    assert_eq!(m["llo_intake_backups_taken_total"], 1.0, "{m:?}");
+    bot.stop().await;
+}
