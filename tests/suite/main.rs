@@ -32,6 +32,7 @@ mod privacy_support;
 mod randomized;
 mod reload;
 mod report;
+mod report_discord;
 mod store_links;
 mod store_recovery;
 mod support;
