@@ -47,7 +47,7 @@ fn synthetic(i: usize, content: &Content) -> Conversation {
     ];
     c.answers.concerns_text = Some("Ik kan geen personeel vinden en mijn mensen lopen weg".into());
     c.answers.labour_market_region = (i % 11 != 0).then(|| regions[i % regions.len()].code.clone());
-    let depth = 3 + i % 6;
+    let depth = 3 + i % 5;
     c.history = STEPS[..depth].iter().map(|s| s.to_string()).collect();
     match i % 4 {
         0 => {
@@ -104,7 +104,9 @@ fn vm_hwm_kib() -> u64 {
 
 /// The child: open, report, print.
 fn measure(db: &Path) {
-    let content = Content::load_default().expect("content");
+    // As `llo-intake report` loads it: checked, patterns not compiled.
+    let content =
+        report::load_content(&llo_intake::content::default_sources(), &[]).expect("content");
     let t = Instant::now();
     let store = Store::open(db).expect("open");
     let r = report::build(&store, &content, &Options::default()).expect("report");

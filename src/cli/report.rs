@@ -56,10 +56,8 @@ pub(super) fn run(a: ReportArgs) -> Result<(), Failure> {
     let (config, store) = a.db.open()?;
     let delimiter = a.delimiter.unwrap_or(config.export.delimiter);
     let delimiter = parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
-    let content = match crate::content::Content::load(&dirs(a.intents), &message_keys()) {
-        Ok((c, _)) => c,
-        Err(e) => return Err(Failure::Usage(e.into())),
-    };
+    let content = report::load_content(&dirs(a.intents), &message_keys())
+        .map_err(|e| Failure::Usage(e.into()))?;
     if let Some(r) = a
         .regions
         .iter()

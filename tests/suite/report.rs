@@ -5,7 +5,7 @@
 use crate::privacy_support::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use llo_intake::app::report::{self, png, Cell, Options};
-use llo_intake::app::store::Store;
+use llo_intake::app::store::{PeerCounts, Store};
 use llo_intake::content::text::Lang;
 use llo_intake::domain::conversation::{
     Conversation, EventKind, Handoff, HandoffEvent, Outcome, Status,
@@ -538,4 +538,75 @@ fn the_stats_png_has_its_size_and_is_not_blank() {
         "at least 2% drawn: {non_white} of {all}"
     );
     assert!(bar > 1000, "bars drawn: {bar} pixels");
+}
+
+#[test]
+fn peer_introductions_are_a_section_once_anyone_took_part() {
+    let k = knowledge();
+    let mut t = report::Tally::default();
+    let opts = Options::default();
+    let r = report::Report::from_tally(&t, &k.content, &opts, Utc::now());
+    assert!(
+        r.sections.iter().all(|s| s.id != "peers"),
+        "nobody took part"
+    );
+    t.peers = Some(PeerCounts {
+        in_pool: 12,
+        proposals: 9,
+        open: 2,
+        introduced: 7,
+        ..PeerCounts::default()
+    });
+    let r = report::Report::from_tally(&t, &k.content, &opts, Utc::now());
+    let table = r.tables().find(|t| t.id == "peers").expect("the section");
+    let cells: Vec<Cell> = table.rows.iter().map(|(_, c)| c[0]).collect();
+    assert_eq!(cells[0], Cell::Count(12), "in the pool");
+    assert_eq!(cells[1], Cell::Count(9), "proposals");
+    assert_eq!(cells[2], Cell::Small, "2 still open");
+    assert_eq!(cells[3], Cell::Count(7), "introduced");
+    assert!(cells[4..].iter().all(|c| *c == Cell::Small));
+    let html = report::html::render(&r);
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let svg = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("svg-peers"))
+        .unwrap();
+    let bars = svg
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("bar"))
+        .count();
+    assert_eq!(bars, 3, "pool, proposals, introduced");
+}
+
+#[test]
+fn an_empty_database_gives_a_report_that_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    drop(Store::open(&db).unwrap());
+    let html = String::from_utf8(report_cli(&db, &["--lang", "en"])).unwrap();
+    roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(html.contains(&msg("report_too_few", Lang::En)));
+    let csv = report_cli(
+        &db,
+        &["--format", "csv", "--bom", "false", "--delimiter", ","],
+    );
+    assert!(!csv.starts_with(b"\xEF\xBB\xBF"), "no BOM when asked");
+    assert!(
+        String::from_utf8(csv).unwrap().contains("Totaal,"),
+        "comma-separated"
+    );
 }

@@ -20,7 +20,7 @@ pub mod html;
 pub mod png;
 pub mod table;
 
-use crate::app::store::{Store, StoreError};
+use crate::app::store::{PeerCounts, Store, StoreError};
 use crate::content::text::{fill, Lang};
 use crate::content::{Content, StepKind};
 use crate::domain::conversation::{Conversation, EventKind, Outcome, Status};
@@ -85,6 +85,17 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "report_contacts_chart",
     "report_routes_reading",
     "report_hours",
+    "report_peers_title",
+    "report_peers_chart",
+    "report_peers_reading",
+    "report_peer_in_pool",
+    "report_peer_proposals",
+    "report_peer_open",
+    "report_peer_introduced",
+    "report_peer_rejected",
+    "report_peer_declined",
+    "report_peer_timed_out",
+    "report_peer_withdrawn",
     "stats_text",
     "stats_text_few",
 ];
@@ -155,6 +166,9 @@ pub struct Tally {
     pub outcomes: BTreeMap<&'static str, u64>,
     pub routes: BTreeMap<String, u64>,
     pub contacts: BTreeMap<String, u64>,
+    /// The peer pool and proposals (all time: proposals carry no period
+    /// or region the filter could use). `None`: nobody ever took part.
+    pub peers: Option<PeerCounts>,
 }
 
 /// The outcome keys, in the order shown.
@@ -279,6 +293,8 @@ pub fn tally(store: &Store, filter: &Filter) -> Result<Tally, StoreError> {
         }
         Ok(())
     })?;
+    let peers = crate::app::peers::counts(store)?;
+    t.peers = (peers != PeerCounts::default()).then_some(peers);
     Ok(t)
 }
 
@@ -386,6 +402,26 @@ pub struct Options {
     pub lang: Lang,
     /// How many routes and contacts to show.
     pub top: usize,
+}
+
+/// Loads content for a report: read, merged and checked like the bot's
+/// (every problem named), but without compiling the concern patterns,
+/// which a report never runs and which would cost more memory than the
+/// whole report (see README "Report", performance).
+pub fn load_content(
+    dirs: &[std::path::PathBuf],
+    messages: &[&str],
+) -> Result<Content, crate::content::ContentError> {
+    use crate::content::{ContentError, RawContent, Severity};
+    let (raw, mut problems) = RawContent::read(dirs);
+    if !problems.iter().any(|p| p.severity == Severity::Error) {
+        let content = raw.merge();
+        problems.extend(crate::content::check::check(&content, messages));
+        if !problems.iter().any(|p| p.severity == Severity::Error) {
+            return Ok(content);
+        }
+    }
+    Err(ContentError { problems })
 }
 
 /// Reads the store and builds the report.
@@ -630,6 +666,7 @@ impl Report {
             handoff(t, &w, &key),
             routes(t, &w, top),
         ];
+        let sections = sections.into_iter().chain(peers(t, &w)).collect();
         Report {
             lang: opts.lang,
             title: w.msg("report_title"),
@@ -1134,4 +1171,68 @@ fn routes(t: &Tally, w: &Words, top: usize) -> Section {
             )),
         ],
     }
+}
+
+/// Peer introductions: how many are in the pool, and how the proposals
+/// stand. The stages add up to the proposals, so they are one line with a
+/// total; the pool is a count of its own.
+fn peers(t: &Tally, w: &Words) -> Option<Section> {
+    let p = t.peers?;
+    let stages = [
+        ("open", p.open),
+        ("introduced", p.introduced),
+        ("rejected", p.rejected),
+        ("declined", p.declined),
+        ("timed_out", p.timed_out),
+        ("withdrawn", p.withdrawn),
+    ];
+    let g = Counts::column(
+        stages.iter().map(|(_, n)| *n as u64).collect(),
+        Some(p.proposals as u64),
+    )
+    .suppress();
+    let pool = Counts::column(vec![p.in_pool as u64], None)
+        .suppress()
+        .cells[0][0];
+    let proposals = g.col_totals.as_ref().map_or(Cell::Empty, |c| c[0]);
+    let mut items: Vec<(String, Cell)> = vec![
+        (w.msg("report_peer_in_pool"), pool),
+        (w.msg("report_peer_proposals"), proposals),
+    ];
+    items.extend(
+        stages
+            .iter()
+            .zip(&g.cells)
+            .map(|((k, _), c)| (w.msg(&format!("report_peer_{k}")), c[0])),
+    );
+    let introduced = g.cells[1][0];
+    let reading = match (proposals, introduced) {
+        (Cell::Count(all), Cell::Count(n)) => w.fill(
+            "report_peers_reading",
+            &[
+                ("proposals", &all.to_string()),
+                ("introduced", &n.to_string()),
+            ],
+        ),
+        _ => w.msg("report_too_few"),
+    };
+    Some(Section {
+        id: "peers",
+        title: w.msg("report_peers_title"),
+        reading,
+        blocks: vec![
+            Block::Chart(Chart::Bars {
+                id: "peers",
+                title: w.msg("report_peers_chart"),
+                labels: items.iter().map(|(l, _)| l.clone()).collect(),
+                values: items.iter().map(|(_, c)| *c).collect(),
+            }),
+            Block::Table(Table {
+                id: "peers",
+                caption: w.msg("report_peers_chart"),
+                head: vec![w.msg("report_peers_title"), w.msg("report_count")],
+                rows: items.into_iter().map(|(l, c)| (l, vec![c])).collect(),
+            }),
+        ],
+    })
 }

@@ -86,7 +86,11 @@ impl Counts {
     pub fn suppress(&self) -> Grid {
         // Every number in one flat list: cells, row totals, column totals, total.
         let rows = self.cells.len();
-        let cols = self.cells.first().map_or(0, Vec::len);
+        // Without rows, the column totals still say how many columns.
+        let cols = self
+            .cells
+            .first()
+            .map_or_else(|| self.col_totals.as_ref().map_or(0, Vec::len), Vec::len);
         let mut values: Vec<u64> = self.cells.iter().flatten().copied().collect();
         let cell = |r: usize, c: usize| r * cols + c;
         let rt0 = values.len();
