@@ -108,7 +108,7 @@ fn measure(db: &Path) {
     let content =
         report::load_content(&llo_intake::content::default_sources(), &[]).expect("content");
     let t = Instant::now();
-    let store = Store::open(db).expect("open");
+    let store = Store::open_with_cache(db, None, report::CACHE_BYTES).expect("open");
     let r = report::build(&store, &content, &Options::default()).expect("report");
     let html = report::html::render(&r);
     let mut csv = Vec::new();

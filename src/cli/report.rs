@@ -53,7 +53,16 @@ pub(super) struct ReportArgs {
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<(), Failure> {
+    // Opened as every command opens it (an older database is backed up and
+    // upgraded), then again with a small page cache: one pass needs little.
     let (config, store) = a.db.open()?;
+    let path = store.path().to_path_buf();
+    drop(store);
+    let store = crate::app::store::Store::open_with_cache(
+        &path,
+        config.privacy.master_key_file.as_deref(),
+        report::CACHE_BYTES,
+    )?;
     let delimiter = a.delimiter.unwrap_or(config.export.delimiter);
     let delimiter = parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
     let content = report::load_content(&dirs(a.intents), &message_keys())

@@ -100,6 +100,10 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "stats_text_few",
 ];
 
+/// sled's page cache while a report reads the store (see
+/// [`Store::open_with_cache`]): it reads each record once.
+pub const CACHE_BYTES: u64 = 4 << 20;
+
 /// A report problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

@@ -68,6 +68,9 @@ pub const SCHEMA_VERSION: u32 = 3;
 pub mod backup;
 pub mod migrate;
 
+/// sled's page cache for the bot and most commands.
+pub const CACHE_BYTES: u64 = 64 << 20;
+
 /// A store failure, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -432,7 +435,18 @@ impl Store {
     /// `LLO_INTAKE_MASTER_KEY`, else from `key_file` (default
     /// `dir/master.key`), which is created (mode 0600) for a new database.
     pub fn open_with_key_file(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
-        let store = Store::open_any_version(dir, key_file)?;
+        Store::open_with_cache(dir, key_file, CACHE_BYTES)
+    }
+
+    /// [`Store::open_with_key_file`] with sled's page cache set to
+    /// `cache_bytes` (the bot's is [`CACHE_BYTES`]): a one-pass reader such
+    /// as the report needs little and keeps its memory small.
+    pub fn open_with_cache(
+        dir: &Path,
+        key_file: Option<&Path>,
+        cache_bytes: u64,
+    ) -> Result<Store, StoreError> {
+        let store = Store::open_cached(dir, key_file, cache_bytes)?;
         match store.schema_version()? {
             Some(SCHEMA_VERSION) => Ok(store),
             found => Err(StoreError::Schema {
@@ -449,10 +463,18 @@ impl Store {
     /// schema version that [`migrate::STEPS`] can bring up to date (see
     /// [`Store::schema_version`], [`Store::migrate`]).
     pub fn open_any_version(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
+        Store::open_cached(dir, key_file, CACHE_BYTES)
+    }
+
+    fn open_cached(
+        dir: &Path,
+        key_file: Option<&Path>,
+        cache_bytes: u64,
+    ) -> Result<Store, StoreError> {
         let new_dir = prepare_dir(dir)?;
         let config = sled::Config::new()
             .path(dir)
-            .cache_capacity(64 << 20)
+            .cache_capacity(cache_bytes)
             .flush_every_ms(Some(500));
         // sled can panic on some corruptions instead of returning an error.
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || config.open()));

@@ -45,8 +45,8 @@ impl Store {
         Ok(unreadable)
     }
 
-    /// Writes finished conversations (no transcript) in one transaction and
-    /// one flush: for benches and tests that need many conversations fast.
+    /// Writes conversations (no transcript) and their index entries in one
+    /// transaction and one flush: for benches and tests that need many conversations fast.
     /// The bot writes through [`Store::commit_turn`] instead.
     #[doc(hidden)]
     pub fn load_conversations(&self, convs: &[Conversation]) -> Result<(), StoreError> {
@@ -57,13 +57,15 @@ impl Store {
             let v = self
                 .keys
                 .seal(&r, &[T_CONVERSATIONS, c.id.as_bytes()], &super::to_json(c)?)?;
-            sealed.push((c.id.as_bytes().to_vec(), user_key(&r, &c.id), v));
+            let indexed = super::index::IndexUpdate::of(c, &[]);
+            sealed.push((c.id.as_bytes().to_vec(), user_key(&r, &c.id), v, indexed));
         }
-        (&self.conversations, &self.by_user)
-            .transaction(|(t, by_user)| -> Tx {
-                for (id, uk, v) in &sealed {
+        (&self.conversations, &self.by_user, &self.index)
+            .transaction(|(t, by_user, index)| -> Tx {
+                for (id, uk, v, indexed) in &sealed {
                     t.insert(id.clone(), v.clone())?;
                     by_user.insert(uk.clone(), &[][..])?;
+                    indexed.apply(index)?;
                 }
                 Ok(())
             })
