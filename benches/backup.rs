@@ -13,7 +13,6 @@ use llo_intake::app::store::Store;
 use llo_intake::content::text::Lang;
 use llo_intake::domain::engine::Input;
 use llo_intake::domain::knowledge::Knowledge;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,18 +26,6 @@ const SCRIPT: &[&str] = &[
     "vacatures geplaatst",
     "nee",
 ];
-
-fn size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => size(&e.path()),
-            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
-        })
-        .sum()
-}
 
 fn main() {
     let n: usize = std::env::args()
@@ -78,7 +65,7 @@ fn main() {
         "{:<40} {:>10} bytes (the database: {} bytes)",
         "backup size on disk",
         taken.bytes,
-        size(&db)
+        backup::dir_size(&db)
     );
     let key = backup::KeySource::File {
         path: db.join("master.key"),

@@ -215,7 +215,8 @@ fn staging(target: &Path, what: &str) -> PathBuf {
     target.with_file_name(format!(".{name}.{what}-{:08x}", rand::random::<u32>()))
 }
 
-fn dir_size(dir: &Path) -> u64 {
+/// Bytes on disk under `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
