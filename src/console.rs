@@ -2,7 +2,7 @@
 //! JSON lines for scripts and tests. Same engine, same store as Discord.
 
 use crate::app::service::{waits_for_user, Intake, Reply};
-use crate::content::text::Lang;
+use crate::content::text::{printable, Lang};
 use crate::domain::engine::Input;
 use crate::domain::output::{Output, Recommendations};
 use chrono::{DateTime, Utc};
@@ -21,7 +21,9 @@ pub enum Format {
     Jsonl,
 }
 
-/// Runs the conversation until it ends or input runs out. State is committed
+/// Runs the conversation until it ends or input runs out. Nothing steers
+/// the terminal: the bot repeats a person's words, so control and bidi
+/// characters are shown by code point (text) or escaped (JSON lines). State is committed
 /// after every line, so EOF or a kill loses nothing.
 pub fn run(
     intake: &Intake,
@@ -51,8 +53,8 @@ pub fn run(
 fn print(reply: &Reply, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
     for o in &reply.outputs {
         match format {
-            Format::Jsonl => writeln!(out, "{}", serde_json::to_string(o)?)?,
-            Format::Text => writeln!(out, "{}\n", render_text(o))?,
+            Format::Jsonl => crate::app::export::write_json_line(&mut *out, o)?,
+            Format::Text => writeln!(out, "{}\n", printable(&render_text(o)))?,
         }
         out.flush()?;
     }

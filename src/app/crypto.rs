@@ -216,8 +216,16 @@ fn private_options() -> std::fs::OpenOptions {
 }
 
 /// Creates `path` for writing with mode 0600 (exports hold personal data).
+/// A file that was already there is truncated and set to 0600 too, before
+/// anything is written to it.
 pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    private_options().open(path)
+    let f = private_options().open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

@@ -7,7 +7,7 @@
 
 use crate::app::store::{Store, StoreError};
 use crate::app::summary::{md_text, Summary, CSV_COLUMNS};
-use crate::content::text::{fill, Lang};
+use crate::content::text::{fill, is_steering, printable, Lang};
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, Status};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -166,14 +166,17 @@ pub fn write_summaries(
                 .from_writer(&mut out);
             w.write_record(CSV_COLUMNS)?;
             for s in all {
-                w.write_record(s.csv_row().iter().map(|c| defuse(c).into_owned()))?;
+                w.write_record(
+                    s.csv_row()
+                        .iter()
+                        .map(|c| defuse(&printable(c)).into_owned()),
+                )?;
             }
             w.flush()?;
         }
         Format::Jsonl => {
             for s in all {
-                serde_json::to_writer(&mut out, s)?;
-                out.write_all(b"\n")?;
+                write_json_line(&mut out, s)?;
             }
         }
         Format::Markdown => {
@@ -201,6 +204,41 @@ pub fn write_summaries(
     }
     out.flush()?;
     Ok(())
+}
+
+/// Writes `value` as one line of JSON in which every steering character
+/// (ESC, C1 controls, bidi overrides, ...; see [`is_steering`]) is a `\uXXXX`
+/// escape: the same data for a program, nothing raw for a terminal.
+pub fn write_json_line<T: serde::Serialize + ?Sized>(
+    mut out: impl Write,
+    value: &T,
+) -> Result<(), ExportError> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Inert);
+    value.serialize(&mut ser)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// serde_json's compact output, with steering characters escaped too
+/// (serde_json escapes only C0 controls, quotes and backslashes).
+struct Inert;
+
+impl serde_json::ser::Formatter for Inert {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_steering(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
 }
 
 /// Neutralises spreadsheet formulas: a cell starting with `=`, `+`, `-`, `@`

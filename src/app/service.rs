@@ -6,7 +6,7 @@
 
 use crate::app::reload::{Live, Snapshot};
 use crate::app::store::{Entry, Link, Role, Sighting, Store, StoreError, TurnExtras};
-use crate::content::text::{fill, Lang};
+use crate::content::text::{bounded, fill, without_steering, Lang};
 use crate::domain::conversation::{CardRef, Outcome};
 use crate::domain::conversation::{Conversation, Status};
 use crate::domain::engine::{self, Event, Input};
@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// Longest input kept, in characters. Longer input is cut and the user told.
-pub const MAX_INPUT_CHARS: usize = 1500;
+/// The same cap the engine, classifier and matchers apply themselves.
+pub const MAX_INPUT_CHARS: usize = crate::content::text::MAX_TEXT_CHARS;
 
 /// What a transport shows after a turn.
 #[derive(Debug, Clone)]
@@ -432,11 +433,7 @@ impl Intake {
         now: DateTime<Utc>,
         seen: Option<&Sighting>,
     ) -> Result<(), StoreError> {
-        let mut e = Entry::new(
-            now,
-            role,
-            text.chars().take(MAX_INPUT_CHARS).collect::<String>(),
-        );
+        let mut e = Entry::new(now, role, bounded(&without_steering(text)).to_string());
         e.author = Some(author.to_string());
         self.store.append_seen(conversation, &[e], seen)
     }
@@ -474,18 +471,22 @@ fn bot_entries(outputs: &[Output], now: DateTime<Utc>) -> Vec<Entry> {
 
 fn user_text(input: &Input) -> Option<String> {
     match input {
-        Input::Text(t) => Some(t.chars().take(MAX_INPUT_CHARS).collect()),
+        Input::Text(t) => Some(bounded(&without_steering(t)).to_string()),
         Input::Choice(id) => Some(format!("[{id}]")),
         Input::Choices(ids) => Some(format!("[{}]", ids.join(", "))),
         _ => None,
     }
 }
 
-/// Cuts overlong text input to [`MAX_INPUT_CHARS`].
+/// Text input without steering characters (ESC, bidi overrides, ...), cut
+/// to [`MAX_INPUT_CHARS`]; `true` when it was cut.
 fn cap(input: Input) -> (Input, bool) {
     match input {
-        Input::Text(t) if t.chars().count() > MAX_INPUT_CHARS => {
-            (Input::Text(t.chars().take(MAX_INPUT_CHARS).collect()), true)
+        Input::Text(t) => {
+            let clean = without_steering(&t);
+            let kept = bounded(&clean);
+            let cut = kept.len() < clean.len();
+            (Input::Text(kept.to_string()), cut)
         }
         other => (other, false),
     }

@@ -7,7 +7,7 @@
 //! documents each column.
 
 use crate::app::store::{Entry, Role, Store, StoreError};
-use crate::content::text::{fill, Lang};
+use crate::content::text::{fill, printable, Lang};
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, HandoffReason, Status};
 use crate::domain::conversation::{EventKind, HandoffEvent, Outcome};
@@ -398,7 +398,7 @@ impl Summary {
         field(
             "md_user",
             match &self.user_id {
-                Some(u) => format!("{u} (ref {})", self.user_ref),
+                Some(u) => format!("{} (ref {})", one_line(u), self.user_ref),
                 None => format!("ref {}", self.user_ref),
             },
         );
@@ -440,7 +440,7 @@ impl Summary {
         field("md_region", region.unwrap_or_else(none));
         field("md_tried", quote(self.tried.as_deref()));
         for (k, v) in &self.extra {
-            let _ = writeln!(s, "- **{k}:** {}", quote(Some(v)));
+            let _ = writeln!(s, "- **{}:** {}", one_line(k), quote(Some(v)));
         }
         let mut field = |name: &str, value: String| {
             let _ = writeln!(s, "- **{}:** {value}", m(name));
@@ -467,10 +467,10 @@ impl Summary {
             for e in &h.events {
                 let _ = write!(s, "- {} UTC {}", time(e.at), snake(&e.kind));
                 if let Some(b) = &e.by {
-                    let _ = write!(s, " {} {b}", m("md_by"));
+                    let _ = write!(s, " {} {}", m("md_by"), one_line(b));
                 }
                 if let Some(d) = &e.detail {
-                    let _ = write!(s, ": {d}");
+                    let _ = write!(s, ": {}", one_line(d));
                 }
                 s.push('\n');
             }
@@ -481,7 +481,7 @@ impl Summary {
                 let by = n
                     .author
                     .as_deref()
-                    .map(|a| format!(" {a}"))
+                    .map(|a| format!(" {}", one_line(a)))
                     .unwrap_or_default();
                 let _ = writeln!(s, "- {} UTC{by}: {}", time(n.at), one_line(&n.text));
             }
@@ -511,8 +511,26 @@ pub(crate) fn md_text(content: Option<&Content>, key: &str, lang: Lang) -> Strin
         .unwrap_or_else(|| key.to_string())
 }
 
+/// Free text as one line of inert Markdown: whitespace collapsed, steering
+/// characters shown by code point ([`printable`]), HTML and the characters
+/// of Markdown syntax (emphasis, code, links, tables, headings) escaped, so
+/// what a person typed reads as text in any renderer and in a terminal.
 fn one_line(t: &str) -> String {
-    t.split_whitespace().collect::<Vec<_>>().join(" ")
+    let line = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in printable(&line).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '~' | '|' | '[' | ']' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn quote(t: Option<&str>) -> String {

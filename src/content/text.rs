@@ -149,6 +149,106 @@ pub fn fold(input: &str) -> String {
     out
 }
 
+/// Longest text anything reads, in characters: what the service keeps of a
+/// message, and what the classifier and the matchers look at. Longer input is
+/// cut here (the service tells the person), so no text makes a match slow.
+pub const MAX_TEXT_CHARS: usize = 1500;
+
+/// At most [`MAX_TEXT_CHARS`] characters of `text`, without copying.
+pub fn bounded(text: &str) -> &str {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// Characters that steer a terminal or reorder what it shows: C0 controls
+/// other than newline and tab (ESC, BEL, carriage return, ...), DEL, C1
+/// controls (CSI, OSC, ...), the bidi embeddings, overrides, isolates and
+/// marks, and the line and paragraph separators.
+pub fn is_steering(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{B}'..='\u{1F}'
+            | '\u{7F}'..='\u{9F}'
+            | '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The text without steering characters ([`is_steering`]) and without the
+/// terminal sequences they start: what is kept of what a person types.
+/// `ESC [ ... m` (CSI, also as C1 `U+009B`) goes up to its final byte,
+/// `ESC ] ...` (OSC, also `U+009D`) and the other string sequences up to
+/// BEL or the string terminator, and `ESC` with one more character as a pair.
+pub fn without_steering(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_steering) {
+        return text.into();
+    }
+    #[derive(PartialEq)]
+    enum In {
+        Text,
+        Esc,
+        Csi,
+        Str,
+        StrEsc,
+    }
+    let mut state = In::Text;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        state = match (state, c) {
+            (In::Text, '\u{1B}') => In::Esc,
+            (In::Text, '\u{9B}') | (In::Esc, '[') => In::Csi,
+            (In::Text, '\u{90}' | '\u{98}' | '\u{9D}' | '\u{9E}' | '\u{9F}') => In::Str,
+            (In::Esc, ']' | 'P' | 'X' | '^' | '_') => In::Str,
+            (In::Esc, _) => In::Text,
+            (In::Csi, '\u{40}'..='\u{7E}') => In::Text,
+            (In::Csi, '\u{20}'..='\u{3F}') => In::Csi,
+            // A broken CSI ends at anything else, which is read as text.
+            (In::Csi, c) | (In::Text, c) => {
+                if !is_steering(c) {
+                    out.push(c);
+                }
+                In::Text
+            }
+            (In::Str | In::StrEsc, '\u{7}' | '\u{9C}') => In::Text,
+            (In::Str | In::StrEsc, '\u{1B}') => In::StrEsc,
+            (In::StrEsc, '\\') => In::Text,
+            (In::Str | In::StrEsc, '\n') => {
+                // A string never spans lines: what follows is text again.
+                out.push('\n');
+                In::Text
+            }
+            (In::Str | In::StrEsc, _) => In::Str,
+        };
+    }
+    out.into()
+}
+
+/// The text safe to print on a terminal: every steering character
+/// ([`is_steering`]) shown by its code point (`[U+001B]`), so an export
+/// still says what was there, but nothing steers the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_steering) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_steering(c) {
+            out.push_str(&format!("[U+{:04X}]", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// Fills `{name}` placeholders. Unknown placeholders are left as they are so a
 /// content editor sees them instead of silently losing words.
 pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
@@ -180,6 +280,23 @@ pub fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steering_characters_are_shown_or_dropped() {
+        let hostile = "a\u{1b}[31mb\u{7}\u{9b}c\u{202e}d\u{2066}\r\ne\tf";
+        assert_eq!(
+            printable(hostile),
+            "a[U+001B][31mb[U+0007][U+009B]c[U+202E]d[U+2066][U+000D]\ne\tf"
+        );
+        // `U+009B c` is a whole CSI sequence (c is its final byte).
+        assert_eq!(without_steering(hostile), "abd\ne\tf");
+        let osc = "ti\u{1b}]0;titel\u{7}tel \u{1b}]8;;http://x\u{1b}\\klik\u{1b}]8;;\u{1b}\\ \u{9b}2Jklaar\u{1b}c";
+        assert_eq!(without_steering(osc), "titel klik klaar");
+        assert_eq!(without_steering("\u{1b}[1mja\u{202e}\u{7}"), "ja");
+        assert!(matches!(printable("gewoon"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(bounded(&"é".repeat(2000)).chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(bounded("kort"), "kort");
+    }
 
     #[test]
     fn fold_strips_accents_case_and_space() {

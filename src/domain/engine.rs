@@ -5,7 +5,9 @@
 //! always gives the same turn. Transports feed it [`Input`]s and render the
 //! [`Output`]s; the store persists the new state.
 
-use crate::content::text::{fill, join_list, Lang};
+use crate::content::text::{
+    bounded, fill, is_steering, join_list, without_steering, Lang, MAX_TEXT_CHARS,
+};
 use crate::content::{EndAction, Source, Step, StepKind};
 use crate::domain::conversation::{Answers, Conversation, HandoffReason, Status};
 use crate::domain::handoff;
@@ -138,8 +140,15 @@ pub fn start(k: &Knowledge, id: &str, user: &str, lang: Lang, now: DateTime<Utc>
     run.finish()
 }
 
-/// Handles one input on a conversation.
+/// Handles one input on a conversation. Text is read without steering
+/// characters and at most [`MAX_TEXT_CHARS`] long, whoever calls.
 pub fn handle(k: &Knowledge, conv: &Conversation, input: Input, now: DateTime<Utc>) -> Turn {
+    let input = match input {
+        Input::Text(t) if t.len() > MAX_TEXT_CHARS || t.chars().any(is_steering) => {
+            Input::Text(bounded(&without_steering(&t)).to_string())
+        }
+        other => other,
+    };
     let mut run = Run::new(k, conv.clone(), now);
     run.input(input);
     run.finish()

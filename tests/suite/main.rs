@@ -19,6 +19,8 @@ mod export_cli;
 mod golden;
 mod handoff_core;
 mod health;
+mod hostile_output;
+mod input_caps;
 mod layers;
 mod listening;
 mod ops;

@@ -18,7 +18,7 @@
 //! and the patterns of one language rarely fire on the other.
 
 use crate::content::patterns::{ConcernPattern as Pattern, ConcernPatterns, Cue, Prefilter};
-use crate::content::text::{fold, Lang};
+use crate::content::text::{bounded, fold, Lang};
 use crate::content::Content;
 use regex::Regex;
 use serde::Serialize;
@@ -148,8 +148,10 @@ impl Classifier {
     }
 
     /// Like [`classify`](Self::classify), with every hit and cancellation shown.
+    /// Only the first [`MAX_TEXT_CHARS`](crate::content::text::MAX_TEXT_CHARS)
+    /// characters are read.
     pub fn explain(&self, content: &Content, text: &str, lang: Lang) -> Explanation {
-        let folded = fold(text);
+        let folded = fold(bounded(text));
         let clauses = self.clauses(&folded);
         let mut hits = Vec::new();
         for (ci, &(a, b)) in clauses.iter().enumerate() {

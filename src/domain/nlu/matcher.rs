@@ -1,9 +1,11 @@
 //! Understanding choice answers: by id, number, label or alias, also inside a
 //! sentence ("we zitten in Nijmegen" -> gelderland, "12 man" -> small), and
 //! conversation intents that must match the whole message ("stop", "terug").
+//! Every matcher reads at most the first
+//! [`MAX_TEXT_CHARS`](crate::content::text::MAX_TEXT_CHARS) characters.
 
 use crate::content::patterns::{AnswerPatterns, Named as Opt};
-use crate::content::text::fold;
+use crate::content::text::{bounded, fold};
 use crate::content::{Content, Source, Step};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -52,7 +54,7 @@ impl Matchers {
     /// niet"). Global intents need the whole message, so "help, ik kan geen
     /// personeel vinden" is an answer, not a call for help.
     pub fn intent(&self, text: &str, allowed: &[&str]) -> Option<String> {
-        let folded = fold(text);
+        let folded = fold(bounded(text));
         let find = |s: &str| {
             self.intents
                 .iter()
@@ -74,7 +76,7 @@ impl Matchers {
 
     /// Routes the user names in `text` ("kan ik nog STAP aanvragen?").
     pub fn mentioned_routes(&self, text: &str) -> Vec<String> {
-        let folded = fold(text);
+        let folded = fold(bounded(text));
         self.mentions
             .iter()
             .filter(|(_, res)| res.iter().any(|r| r.is_match(&folded)))
@@ -109,7 +111,7 @@ impl Matchers {
         text: &str,
         narrowed: Option<&[String]>,
     ) -> Resolved {
-        let folded = fold(text);
+        let folded = fold(bounded(text));
         let opts: Vec<&Opt> = self
             .opts(step)
             .iter()
