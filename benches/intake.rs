@@ -1,7 +1,9 @@
 //! Speed and memory of the intake core, as a plain bench binary (no extra
 //! dependencies): `cargo bench --bench intake`.
 //!
-//! Measures: content load + compile, concern classification per message, a
+//! Measures: content load + compile, concern classification per message, the
+//! slowest inputs we know (hostile shapes at the length cap, classified and
+//! as a whole engine turn at every free-text step), a
 //! whole scripted conversation through the pure engine, and one committed
 //! (transaction + flush) turn through the service on a real sled database,
 //! and the hand-off: a claim, and the queue (what `/queue`, the queue notice
@@ -91,6 +93,7 @@ fn main() {
         k.classify(texts[i % texts.len()], Lang::Nl)
     });
     classifier(&k);
+    worst_inputs(&k);
 
     let now = Utc::now();
     time("whole conversation, pure engine (8 answers)", 2_000, || {
@@ -195,6 +198,91 @@ fn classifier(k: &Knowledge) {
         held / 1024
     );
     drop(c);
+}
+
+/// Hostile shapes at the input cap (`MAX_TEXT_CHARS`): what made matching
+/// slow before the cap (100,000 characters of `-1-1...` took over 30 s),
+/// repeated words and clause splitters, number words, one long word,
+/// markdown and control characters. Each is classified and handled as a
+/// whole engine turn at every step that takes free text; the slowest is
+/// printed with its time (median of 20 runs).
+fn worst_inputs(k: &Knowledge) {
+    use llo_intake::content::text::MAX_TEXT_CHARS;
+    let fill = |unit: &str| -> String {
+        let mut s = String::new();
+        while s.chars().count() + unit.chars().count() <= MAX_TEXT_CHARS {
+            s.push_str(unit);
+        }
+        s
+    };
+    let shapes: Vec<(&str, String)> = vec![
+        ("-1 repeated", fill("-1")),
+        ("1 en 2 repeated", fill("1 en 2, ")),
+        ("'personeel vinden' repeated", fill("personeel vinden ")),
+        ("'geen personeel' repeated", fill("geen personeel niet ")),
+        (
+            "every concern word repeated",
+            fill("personeel vinden houden werkdruk digitaal opleiden verzuim "),
+        ),
+        ("clause splitters", fill("en maar, omdat ")),
+        ("number words", fill("vijfentwintig ")),
+        ("'met z'n twaalven' repeated", fill("met z'n twaalven ")),
+        ("one long word", "a".repeat(MAX_TEXT_CHARS)),
+        ("digits", "9".repeat(MAX_TEXT_CHARS)),
+        ("markdown", fill("**_~`|>#")),
+        ("places", fill("Nijmegen Utrecht 1234 AB ")),
+        ("routes", fill("STAP SLIM NL leert door ")),
+        ("controls and bidi", fill("\u{1b}[31m\u{202e}x")),
+        ("over the cap (100 KB of -1)", "-1".repeat(50_000)),
+    ];
+    let now = Utc::now();
+    // The engine at each step that reads free text, as a fresh conversation.
+    let mut at_step = Vec::new();
+    let mut t = engine::start(k, "c", "u", Lang::Nl, now);
+    for a in SCRIPT {
+        at_step.push(t.conversation.clone());
+        t = engine::handle(k, &t.conversation, Input::Text((*a).into()), now);
+    }
+    let median = |f: &mut dyn FnMut()| {
+        let mut v: Vec<Duration> = (0..20)
+            .map(|_| {
+                let t0 = Instant::now();
+                f();
+                t0.elapsed()
+            })
+            .collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut worst = (Duration::ZERO, String::new());
+    for (name, text) in &shapes {
+        let c = median(&mut || {
+            std::hint::black_box(k.classify(text, Lang::Nl));
+        });
+        let mut turn = (Duration::ZERO, String::new());
+        for conv in &at_step {
+            let d = median(&mut || {
+                std::hint::black_box(engine::handle(k, conv, Input::Text(text.clone()), now));
+            });
+            if d > turn.0 {
+                turn = (d, conv.step.clone().unwrap_or_default());
+            }
+        }
+        println!(
+            "{:<48} classify {:>9.1?}  turn {:>9.1?} (at {})",
+            format!("worst input: {name}"),
+            c,
+            turn.0,
+            turn.1
+        );
+        if turn.0.max(c) > worst.0 {
+            worst = (turn.0.max(c), name.to_string());
+        }
+    }
+    println!(
+        "{:<48} {:>12.1?}  ({})",
+        "slowest input (classify or one engine turn)", worst.0, worst.1
+    );
 }
 
 /// Hand-off costs on a database with 1000 more conversations, 200 of them
