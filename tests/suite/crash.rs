@@ -4,8 +4,12 @@
 //! acknowledged turn left it: an answer whose reply was seen is never lost
 //! (a turn committed just before the kill, reply unseen, may be one ahead).
 //!
-//! CI runs 20 kills; `LLO_CRASH_KILLS=100 cargo test --release --test suite
-//! crash -- --nocapture` runs more and prints the tally.
+//! The same for `forget` and `purge`: killed part-way, the erasure completes
+//! when run again, and everyone else's data stays readable.
+//!
+//! CI runs 20 kills during turns and 10 during erasure; `LLO_CRASH_KILLS=100
+//! cargo test --release --test suite crash -- --nocapture` runs more and
+//! prints the tallies.
 
 use crate::privacy_support::cmd;
 use serde_json::Value;
@@ -180,5 +184,150 @@ fn kill_9_at_random_moments_loses_no_acknowledged_turn() {
         "crash test: {killed} kills, {acked_total} acknowledged turns, 0 lost, \
          {ahead} committed-but-unseen turns found on restart, {} databases",
         round + 1
+    );
+}
+
+/// The user ids in a full export of `db`; the export must work (the
+/// database opens, every other user's data decrypts).
+fn exported_users(db: &Path, killed: usize) -> Vec<String> {
+    let o = crate::privacy_support::run(
+        &[
+            "export",
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--user-ids",
+        ],
+        "",
+    );
+    assert!(
+        o.status.success(),
+        "kill {killed}: export after the kill failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut users: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["user_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    users.sort();
+    users.dedup();
+    users
+}
+
+/// How many data keys are on disk.
+fn key_files(db: &Path) -> usize {
+    std::fs::read_dir(db.join("keys")).map_or(0, |d| d.count())
+}
+
+/// Runs `args` to its end; it must succeed.
+fn run_to_end(args: &[&str], killed: usize) {
+    let o = crate::privacy_support::run(args, "");
+    assert!(
+        o.status.success(),
+        "kill {killed}: {args:?} after the kill failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// kill -9 during `forget` and `purge` at random moments: afterwards the
+/// database opens, everyone else exports normally, the same command run
+/// again completes the erasure, the erased users are gone and no data key is
+/// left without its records. Half the kills hit `forget`, half `purge`
+/// (with old conversations seeded again before each). CI: 10 kills (every
+/// kill costs four starts of the binary); `LLO_CRASH_KILLS=100` runs more and
+/// prints the tally.
+#[test]
+fn kill_9_during_forget_and_purge_leaves_an_erasure_that_completes() {
+    use crate::privacy_support::{day, seed_full};
+    use llo_intake::app::store::Store;
+    let kills: usize = std::env::var("LLO_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let dbs = db.to_str().unwrap().to_string();
+    let now = chrono::Utc::now();
+    let seed = |users: &[String], at: chrono::DateTime<chrono::Utc>| {
+        let store = Store::open(&db).unwrap();
+        for u in users {
+            seed_full(&store, u, at, "we vinden geen personeel", "Utrecht");
+        }
+    };
+    let keep: Vec<String> = (0..3).map(|i| format!("keep{i}")).collect();
+    seed(&keep, now);
+    let mut rng = Rng(0x5EED_F0E7_0000_0002);
+    let (mut killed, mut mid_way, mut seeded_old) = (0usize, 0usize, 0usize);
+    let mut forgotten: Vec<String> = Vec::new();
+    // A whole run's length, so kills land anywhere in it.
+    let t0 = Instant::now();
+    run_to_end(&["forget", "--db", &dbs, "--user", "nobody"], 0);
+    let span = t0.elapsed().as_millis() as u64 + 50;
+    while killed < kills {
+        let purge = killed % 2 == 1;
+        let (args, gone): (Vec<String>, Vec<String>) = if purge {
+            let old: Vec<String> = (0..3).map(|i| format!("old{killed}-{i}")).collect();
+            seed(&old, day(0));
+            seeded_old += old.len();
+            let args = ["purge", "--db", &dbs, "--retention-days", "180"];
+            (args.map(String::from).to_vec(), old)
+        } else {
+            let user = format!("f{killed}");
+            seed(std::slice::from_ref(&user), now);
+            let args = ["forget", "--db", &dbs, "--user", &user];
+            (args.map(String::from).to_vec(), vec![user])
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = cmd()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(span)));
+        let ended = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        killed += 1;
+        // Right after the kill: everyone not being erased still exports.
+        let users = exported_users(&db, killed);
+        for u in keep.iter().chain(&forgotten) {
+            assert_eq!(
+                users.contains(u),
+                keep.contains(u),
+                "kill {killed}: {u} after {args:?}"
+            );
+        }
+        if !ended && gone.iter().any(|g| !users.contains(g)) {
+            mid_way += 1;
+        }
+        // Run again: the erasure completes.
+        run_to_end(&args, killed);
+        let users = exported_users(&db, killed);
+        for g in &gone {
+            assert!(!users.contains(g), "kill {killed}: {g} still exported");
+        }
+        assert_eq!(users, keep, "kill {killed}: only the kept users remain");
+        assert_eq!(
+            key_files(&db),
+            keep.len(),
+            "kill {killed}: a data key without records (or a record without its key)"
+        );
+        if !purge {
+            forgotten.extend(gone);
+        }
+    }
+    eprintln!(
+        "crash test (erasure): {killed} kills ({} forget, {} purge over {seeded_old} old \
+         conversations), {mid_way} with the erasure part-way, every erasure completed on re-run, \
+         {} users kept intact",
+        killed.div_ceil(2),
+        killed / 2,
+        keep.len()
     );
 }
