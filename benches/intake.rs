@@ -75,6 +75,11 @@ const SCRIPT: &[&str] = &[
 ];
 
 fn main() {
+    if std::env::args().any(|a| a == "worst") {
+        // `cargo bench --bench intake -- worst`: only the slowest inputs.
+        worst_inputs(&Knowledge::load_default().expect("content"));
+        return;
+    }
     let dir = llo_intake::content::default_dir();
     time("load + validate + compile content", 10, || {
         Knowledge::load(std::slice::from_ref(&dir)).is_ok()
@@ -205,7 +210,8 @@ fn classifier(k: &Knowledge) {
 /// repeated words and clause splitters, number words, one long word,
 /// markdown and control characters. Each is classified and handled as a
 /// whole engine turn at every step that takes free text; the slowest is
-/// printed with its time (median of 20 runs).
+/// printed with its time (median of 5 runs). `cargo bench --bench intake --
+/// worst` runs only this part.
 fn worst_inputs(k: &Knowledge) {
     use llo_intake::content::text::MAX_TEXT_CHARS;
     let fill = |unit: &str| -> String {
@@ -244,7 +250,7 @@ fn worst_inputs(k: &Knowledge) {
         t = engine::handle(k, &t.conversation, Input::Text((*a).into()), now);
     }
     let median = |f: &mut dyn FnMut()| {
-        let mut v: Vec<Duration> = (0..20)
+        let mut v: Vec<Duration> = (0..5)
             .map(|_| {
                 let t0 = Instant::now();
                 f();
