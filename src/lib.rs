@@ -25,6 +25,8 @@
 //!   [`domain::recommend`] ranks routes and picks contacts;
 //!   [`domain::peers`] matches people for peer introductions and moves a
 //!   proposal (coach approval, both say yes);
+//!   [`domain::followup`] the follow-up weeks later (the due-time rule in
+//!   Amsterdam daytime, the record's transitions);
 //!   [`domain::output`] is the transport-neutral output model;
 //!   [`domain::nlu`] detects concerns ([`domain::nlu::classify`]) and reads
 //!   answers and intents ([`domain::nlu::matcher`]); [`domain::listen`]
@@ -42,7 +44,10 @@
 //!   the `/stats` PNG drawn in-process), [`app::eval`] (scoring the
 //!   classifier), [`app::peers`] (own peer data, counts), [`app::backup`] (backups taken by the process that holds
 //!   the database, their expiry, restore, and opening with the upgrade path:
-//!   backup, then [`app::store::migrate`]), [`app::ops`] (the database check behind `check --config`),
+//!   backup, then [`app::store::migrate`]), [`app::followup`]
+//!   (accepting, stopping and answering follow-ups, a coach reopened from
+//!   one; the store's `followups` tree indexes them by due time),
+//!   [`app::ops`] (the database check behind `check --config`),
 //!   [`app::reload`] (the content the service runs, swapped whole by a
 //!   validated reload; conversations on a removed step move on)
 //!   and [`app::settings`] (the application's sections of the
@@ -51,7 +56,7 @@
 //!   poise: events to turns, outputs to messages, slash commands, the
 //!   hand-off to coaches, `/export`, `/stats`, `/mijn-gegevens`, offers after the
 //!   advice and peer introductions, reliability guards,
-//!   the scheduled backups in its run loop);
+//!   the scheduled backups in its run loop, the follow-up DM and its loop);
 //!   its `[discord]` section is [`discord::config`]; [`discord::health`]
 //!   serves `/healthz` and `/metrics` (`[health] listen`, counters in
 //!   [`discord::metrics`]); `discord::reload` is `/reload-content` and SIGHUP.

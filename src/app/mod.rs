@@ -7,6 +7,7 @@ pub mod backup;
 pub mod crypto;
 pub mod eval;
 pub mod export;
+pub mod followup;
 pub mod ops;
 pub mod peers;
 pub mod privacy;
@@ -32,6 +33,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "handoff_reason_offer_accepted",
     "handoff_reason_misunderstood",
     "handoff_reason_moderator",
+    "handoff_reason_follow_up",
     "handoff_outcome_resolved",
     "handoff_outcome_referred",
     "handoff_outcome_no_show",

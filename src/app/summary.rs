@@ -11,6 +11,7 @@ use crate::content::text::{fill, printable, Lang};
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, HandoffReason, Status};
 use crate::domain::conversation::{EventKind, HandoffEvent, Outcome};
+use crate::domain::followup::{FollowUp, Helped, State as FollowUpState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -88,6 +89,46 @@ pub struct Summary {
     /// The raw transcript (without internal notes), only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transcript: Option<Vec<Entry>>,
+    /// The follow-up weeks later, when the person agreed to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUpSummary>,
+}
+
+/// A follow-up as exports and own data show it: its state, times and the
+/// answer (never the person's id: that is the summary's `user_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpSummary {
+    pub state: FollowUpState,
+    pub scheduled_at: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// `yes`, `somewhat`, `no`, `not_yet`.
+    pub helped: Option<Helped>,
+    /// The route or contact id they used (`none` for none of them).
+    pub route: Option<String>,
+    /// Anything they added, in their own words.
+    pub note: Option<String>,
+    /// They asked for a coach in answer.
+    pub coach: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl FollowUpSummary {
+    pub fn of(f: &FollowUp) -> FollowUpSummary {
+        FollowUpSummary {
+            state: f.state,
+            scheduled_at: f.scheduled_at,
+            due: f.due,
+            sent_at: f.sent_at,
+            cancelled_at: f.cancelled_at,
+            helped: f.answer.helped,
+            route: f.answer.route.clone(),
+            note: f.answer.note.clone(),
+            coach: f.answer.coach,
+            answered_at: f.answer.answered_at,
+        }
+    }
 }
 
 /// The last moment anything happened in a conversation: a turn, a
@@ -164,6 +205,7 @@ impl Summary {
                     .cloned()
                     .collect()
             }),
+            follow_up: None,
         }
     }
 
@@ -174,12 +216,14 @@ impl Summary {
         with_transcript: bool,
     ) -> Result<Summary, StoreError> {
         let transcript = store.transcript(&conv.id)?;
-        Ok(Summary::build(
+        let mut s = Summary::build(
             conv,
             &transcript,
             store.pseudonym(&conv.user),
             with_transcript,
-        ))
+        );
+        s.follow_up = store.follow_up(&conv.id)?.as_ref().map(FollowUpSummary::of);
+        Ok(s)
     }
 
     /// The summary as the entrepreneur may see it: internal notes removed,
@@ -239,6 +283,13 @@ pub const CSV_COLUMNS: &[&str] = &[
     "transcript",
     "municipality",
     "labour_market_region",
+    "follow_up_state",
+    "follow_up_due_utc",
+    "follow_up_sent_utc",
+    "follow_up_helped",
+    "follow_up_route",
+    "follow_up_coach",
+    "follow_up_note",
 ];
 
 /// A time as Excel reads it: `2025-03-01 14:05:00` (UTC).
@@ -301,7 +352,7 @@ impl Summary {
             })
             .unwrap_or_default();
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-        vec![
+        let mut row = vec![
             self.conversation_id.clone(),
             self.user_ref.clone(),
             opt(&self.user_id),
@@ -336,6 +387,28 @@ impl Summary {
             transcript,
             opt(&self.profile.municipality),
             opt(&self.profile.labour_market_region),
+        ];
+        row.extend(self.follow_up_cells());
+        row
+    }
+
+    /// The follow-up columns (empty without a follow-up).
+    fn follow_up_cells(&self) -> Vec<String> {
+        let Some(f) = &self.follow_up else {
+            return vec![String::new(); 7];
+        };
+        vec![
+            snake(&f.state),
+            time(f.due),
+            opt_time(f.sent_at),
+            f.helped.map(|h| h.id().to_string()).unwrap_or_default(),
+            f.route.clone().unwrap_or_default(),
+            if f.answered_at.is_some() || f.coach {
+                if f.coach { "yes" } else { "no" }.to_string()
+            } else {
+                String::new()
+            },
+            f.note.clone().unwrap_or_default(),
         ]
     }
 
@@ -473,6 +546,25 @@ impl Summary {
                     let _ = write!(s, ": {}", one_line(d));
                 }
                 s.push('\n');
+            }
+        }
+        if let Some(f) = &self.follow_up {
+            let _ = writeln!(s, "\n### Follow-up\n");
+            let _ = writeln!(s, "- {}, due {} UTC", snake(&f.state), time(f.due));
+            if let Some(t) = f.sent_at {
+                let _ = writeln!(s, "- sent {} UTC", time(t));
+            }
+            if let Some(h) = f.helped {
+                let _ = writeln!(s, "- helped: {}", h.id());
+            }
+            if let Some(r) = &f.route {
+                let _ = writeln!(s, "- route or contact: {}", route(r));
+            }
+            if f.coach {
+                let _ = writeln!(s, "- asked for a coach");
+            }
+            if f.note.is_some() {
+                let _ = writeln!(s, "- added: {}", quote(f.note.as_deref()));
             }
         }
         if !self.internal_notes.is_empty() {

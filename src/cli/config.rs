@@ -68,6 +68,10 @@ impl Config {
         c.discord.resolve_paths(base);
         c.discord.validate().map_err(invalid)?;
         c.privacy.validate().map_err(invalid)?;
+        c.discord
+            .followup
+            .validate("discord.followup", c.privacy.retention_days)
+            .map_err(invalid)?;
         c.export.validate().map_err(invalid)?;
         c.backup.resolve_paths(base);
         c.backup.validate().map_err(invalid)?;
@@ -120,6 +124,8 @@ mod tests {
             "interval",
             "keep",
             "listen",
+            "[discord.followup]",
+            "follow_up_days",
         ] {
             assert!(
                 src.contains(&format!("{key} = ")) || (key.starts_with('[') && src.contains(key)),
@@ -162,6 +168,24 @@ mod tests {
             e.contains("support_hours") && e.contains("close must be after open"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn follow_up_days_are_bounded_when_loading() {
+        let path = Path::new("/etc/llo/config.toml");
+        let e = Config::parse("[discord.followup]\nfollow_up_days = 0\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[discord.followup] follow_up_days"), "{e}");
+        let late = "[discord.followup]\nfollow_up_days = 60\n[privacy]\nretention_days = 30\n";
+        let e = Config::parse(late, path).unwrap_err().to_string();
+        assert!(
+            e.contains("follow_up_days") && e.contains("retention_days"),
+            "{e}"
+        );
+        let off = Config::parse("[discord.followup]\nenabled = false\n", path).unwrap();
+        assert!(!off.discord.followup.enabled);
+        assert_eq!(off.discord.followup.follow_up_days, 30);
     }
 
     #[test]

@@ -411,6 +411,7 @@ pub fn message_keys() -> Vec<&'static str> {
         crate::app::report::MESSAGE_KEYS,
         console::MESSAGE_KEYS,
         discord::MESSAGE_KEYS,
+        discord::FOLLOW_UP_MESSAGE_KEYS,
     ]
     .concat();
     keys.sort_unstable();

@@ -90,6 +90,9 @@ pub struct DiscordConfig {
     /// How often (seconds) waiting hand-offs are checked for the reminder.
     #[serde(default = "default_reminder_check")]
     pub reminder_check_secs: u64,
+    /// The follow-up weeks after an intake (`[discord.followup]`).
+    #[serde(default)]
+    pub followup: crate::app::followup::FollowUpConfig,
     /// Peer introductions (`[discord.peers]`, see [`PeersConfig`]).
     #[serde(default)]
     pub peers: PeersConfig,
@@ -216,6 +219,7 @@ impl Default for DiscordConfig {
             reminder_check_secs: default_reminder_check(),
             peers: PeersConfig::default(),
             backup: Default::default(),
+            followup: Default::default(),
         }
     }
 }

@@ -48,6 +48,7 @@ impl EventHandler for Handler {
             super::commands::register(&bot, &ctx.http).await;
             spawn_sweeper(&bot);
             super::handoff::spawn_reminders(&bot, ctx.http.clone());
+            super::followup::spawn_follow_ups(&bot, ctx.http.clone());
             // Erasures made while the bot was stopped: their cards first.
             super::handoff::clean_up(&bot, &ctx.http).await;
             super::handoff::spawn_clean_up(&bot, ctx.http.clone());
@@ -96,6 +97,9 @@ impl EventHandler for Handler {
                             crate::domain::peers::OFFER => {
                                 super::peers::on_offer(&bot, &a, &ci, click).await
                             }
+                            crate::domain::followup::OFFER => {
+                                super::followup::on_offer(&bot, &a, &ci, click).await
+                            }
                             _ => {
                                 a.first(serenity::all::CreateInteractionResponse::Acknowledge)
                                     .await;
@@ -107,6 +111,9 @@ impl EventHandler for Handler {
                 } else if super::peers::is_ours(&ci.data.custom_id) {
                     let work = async move { super::peers::on_component(&bot, &a, &ci).await };
                     answered(&self.bot, "peers", answer, work).await
+                } else if super::followup::is_ours(&ci.data.custom_id) {
+                    let work = async move { super::followup::on_component(&bot, &a, &ci).await };
+                    answered(&self.bot, "follow-up", answer, work).await
                 } else {
                     let work = async move { super::intake::on_component(&bot, &a, &ci).await };
                     answered(&self.bot, "component", answer, work).await
@@ -119,6 +126,10 @@ impl EventHandler for Handler {
                 if super::peers::is_ours(&mi.data.custom_id) {
                     let work = async move { super::peers::on_form(&bot, &a, &mi).await };
                     return answered(&self.bot, "peers form", answer, work).await;
+                }
+                if super::followup::is_ours(&mi.data.custom_id) {
+                    let work = async move { super::followup::on_form(&bot, &a, &mi).await };
+                    return answered(&self.bot, "follow-up form", answer, work).await;
                 }
                 let work = async move { super::intake::on_form(&bot, &a, &mi).await };
                 answered(&self.bot, "form", answer, work).await

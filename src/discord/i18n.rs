@@ -26,6 +26,7 @@ pub fn reason_key(r: HandoffReason) -> &'static str {
         HandoffReason::OfferAccepted => "handoff_reason_offer_accepted",
         HandoffReason::Misunderstood => "handoff_reason_misunderstood",
         HandoffReason::Moderator => "handoff_reason_moderator",
+        HandoffReason::FollowUp => "handoff_reason_follow_up",
     }
 }
 

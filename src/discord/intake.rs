@@ -62,6 +62,9 @@ pub(crate) async fn on_message(bot: Arc<Bot>, ctx: Context, msg: Message) {
     if !in_dm && super::handoff::on_guild_message(&bot, &ctx.http, &msg).await {
         return;
     }
+    if in_dm && super::followup::on_stop_message(&bot, &ctx.http, &msg).await {
+        return;
+    }
     if !in_dm {
         // Only the owner's messages in their own intake thread are answers.
         if bot.config.mode != Mode::Thread || !bot.config.message_content_intent {
@@ -374,6 +377,7 @@ pub(crate) async fn after_turn(
     super::handoff::after_turn(bot, http, reply, channel, typed).await;
     // Offers after the advice (see `offers`), each feature its own.
     super::peers::after_intake(bot, http, reply, channel).await;
+    super::followup::after_turn(bot, http, reply, channel).await;
 }
 
 /// A request to start (or resume) an intake from `/intake` or the panel.

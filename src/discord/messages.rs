@@ -38,6 +38,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "handoff_reason_offer_accepted",
     "handoff_reason_misunderstood",
     "handoff_reason_moderator",
+    "handoff_reason_follow_up",
     "handoff_field_concerns",
     "handoff_field_sector",
     "handoff_field_size",

@@ -31,6 +31,8 @@
 //! * [`coach`]: the coach and moderator commands (`/handoff`, `/handback`,
 //!   `/close`, `/transfer`, `/note`, `/reply`, `/queue`).
 //! * [`export`]: `/export` for moderators (attachments, split when large).
+//! * [`followup`]: the follow-up weeks later: the offer after the advice,
+//!   the loop that sends what is due, its buttons, form and "stop".
 //! * [`privacy`]: `/mijn-gegevens`: own data, download, deletion.
 //! * [`peers`]: peer introductions: opt-in, the match card, both say yes,
 //!   the introduction thread (`/kennismaken`).
@@ -53,6 +55,7 @@ pub(crate) mod commands;
 pub mod config;
 pub(crate) mod errors;
 pub(crate) mod export;
+pub(crate) mod followup;
 pub(crate) mod guard;
 pub(crate) mod handler;
 pub(crate) mod handoff;
@@ -72,6 +75,8 @@ pub(crate) mod send;
 pub(crate) mod stats;
 pub(crate) mod threads;
 
+/// The follow-up's message keys (required by `check` with [`MESSAGE_KEYS`]).
+pub use followup::MESSAGE_KEYS as FOLLOW_UP_MESSAGE_KEYS;
 pub use messages::MESSAGE_KEYS;
 
 use crate::app::service::Intake;
@@ -136,6 +141,9 @@ pub struct Hooks {
     /// When set, the backup schedule runs one pass per received tick
     /// instead of every minute.
     pub backup_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
+    /// When set, the follow-up loop runs one pass per received tick instead
+    /// of every minute.
+    pub follow_up_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
 }
 
 /// What a production run adds beyond the `[discord]` section.
@@ -172,6 +180,8 @@ pub struct Bot {
     pub(crate) gateway: health::Gateway,
     /// Where a content reload reads from (`None`: reloads are refused).
     pub(crate) content_sources: Option<crate::app::reload::Sources>,
+    pub(crate) follow_up_ticks:
+        std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
 }
 
 impl Bot {
@@ -205,6 +215,7 @@ impl Bot {
             reminder_ticks: std::sync::Mutex::new(hooks.reminder_ticks),
             peer_ticks: std::sync::Mutex::new(hooks.peer_ticks),
             backup_ticks: std::sync::Mutex::new(hooks.backup_ticks),
+            follow_up_ticks: std::sync::Mutex::new(hooks.follow_up_ticks),
             limit: guard::RateLimit::new(
                 config.rate_limit_events,
                 Duration::from_secs(config.rate_limit_window_secs),

@@ -178,7 +178,7 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
             Some(t) => fill(&bot.msg("mydata_coach_yes", lang), &[("date", &date(t))]),
             None => bot.msg("mydata_coach_no", lang),
         };
-        parts.push(fill(
+        let mut part = fill(
             &bot.msg("mydata_conversation", lang),
             &[
                 ("date", &date(s.started_at)),
@@ -188,7 +188,11 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
                 ("routes", &list(routes)),
                 ("coach", &coach),
             ],
-        ));
+        );
+        if let Some(line) = super::followup::own_data_line(bot, s.follow_up.as_ref(), lang) {
+            part = format!("{part}\n{line}");
+        }
+        parts.push(part);
     }
     if all.len() > SHOWN {
         parts.push(fill(
@@ -203,6 +207,7 @@ pub fn overview(bot: &Bot, all: &[Summary], lang: Lang) -> String {
 fn offer_label(name: &str) -> Option<&'static str> {
     match name {
         crate::domain::peers::OFFER => Some(super::peers::OFFER.label),
+        crate::domain::followup::OFFER => Some(super::followup::OFFER.label),
         _ => None,
     }
 }

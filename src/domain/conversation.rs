@@ -97,6 +97,9 @@ pub enum HandoffReason {
     Misunderstood,
     /// A moderator handed the conversation over.
     Moderator,
+    /// The person asked for a coach in answer to the follow-up
+    /// ([`crate::domain::followup`]), weeks after the intake ended.
+    FollowUp,
 }
 
 /// One conversation's state. Serialised as JSON into the store.

@@ -4,6 +4,7 @@
 
 pub mod conversation;
 pub mod engine;
+pub mod followup;
 pub mod handoff;
 pub mod knowledge;
 pub mod listen;

@@ -11,6 +11,7 @@ mod content_routes;
 mod crash;
 mod discord_catch_up;
 mod discord_export;
+mod discord_followup;
 mod discord_handoff;
 mod discord_intake;
 mod discord_peers;

@@ -34,12 +34,15 @@
 //! * `offers` ([`offers`]): a person's answers to the offers made after the
 //!   advice (peer introductions, follow-up), sealed.
 //! * `peers` ([`peers`]): the peer pool, proposals and their history.
+//! * `followups`: follow-ups after an intake, sealed, with their due-time
+//!   index (see [`followup`]).
 //!
 //! Every table with personal data lives here (features add their trees in child
 //! modules of this one, e.g. `store/peers.rs`, so they reach the private
 //! trees and the same transactions), so erasure ([`Store::erase_conversation`],
 //! [`Store::forget_user`], the retention sweep) removes all of it in one place.
 
+mod followup;
 mod offers;
 mod peers;
 mod report;
@@ -215,6 +218,7 @@ pub struct Store {
     peers: sled::Tree,
     /// Hand-offs and last activity ([`index`]).
     index: sled::Tree,
+    followups: sled::Tree,
     keys: Arc<Keyring>,
     /// Sealing-and-committing takes it shared; destroying a key takes it
     /// exclusive, so a key is never destroyed between a seal and its commit.
@@ -532,6 +536,7 @@ impl Store {
                 "offers",
                 "peers",
                 "index",
+                followup::T_FOLLOWUPS,
             ];
             let foreign = db.tree_names().iter().any(|n| {
                 n.as_ref() != b"__sled__default" && !ours.iter().any(|o| o.as_bytes() == n.as_ref())
@@ -597,6 +602,7 @@ impl Store {
             );
         }
         let keys = Keyring::new(dir, &master)?;
+        let followups = db.open_tree(followup::T_FOLLOWUPS)?;
         if new_dir {
             write_marker(dir)?;
         }
@@ -613,6 +619,7 @@ impl Store {
             offers,
             peers,
             index,
+            followups,
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
         };
@@ -1099,6 +1106,7 @@ impl Store {
         for c in &cards {
             queue.push((self.db.generate_id()?.to_be_bytes(), to_json(c)?));
         }
+        self.erase_follow_up(id, r)?;
         let mut links = self.conversation_links(id)?;
         // The person's own links go with their last conversation.
         if self.ids_of(r)?.iter().all(|c| c == id) {
