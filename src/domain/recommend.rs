@@ -122,7 +122,7 @@ fn clauses(text: Option<&str>) -> Vec<(String, String)> {
     };
     // Split at sentence marks, commas and the words that join two thoughts,
     // so a quoted fragment is one thing the person said.
-    let joins = Regex::new(r"(?i)\b(en|maar|want|omdat|and|but|because)\b").ok();
+    let joins = compiled(r"(?i)\b(en|maar|want|omdat|and|but|because)\b");
     text.split(['.', ';', '!', '?', '\n', ','])
         .flat_map(|c| match &joins {
             Some(re) => re.split(c).map(str::to_string).collect::<Vec<_>>(),
@@ -140,11 +140,33 @@ fn clauses(text: Option<&str>) -> Vec<(String, String)> {
 /// Whether any pattern (a regex on folded text, matched from a word start)
 /// matches. Patterns are validated by `check`; an invalid one never matches.
 fn matches_any(patterns: &[String], folded: &str) -> bool {
-    patterns.iter().any(|p| {
-        Regex::new(&format!(r"\b(?:{p})"))
-            .map(|re| re.is_match(folded))
-            .unwrap_or(false)
-    })
+    patterns
+        .iter()
+        .any(|p| compiled(&format!(r"\b(?:{p})")).is_some_and(|re| re.is_match(folded)))
+}
+
+/// `pattern` compiled once per process (`None` when it does not compile).
+/// Compiling a Unicode `\b` regex costs far more than matching it, and the
+/// ranking matches every route's cues against every clause, so compiling per
+/// call made a long answer with many clauses take seconds.
+fn compiled(pattern: &str) -> Option<Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(pattern)
+    {
+        return re.clone();
+    }
+    let re = Regex::new(pattern).ok();
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(pattern.to_string(), re.clone());
+    re
 }
 
 /// A fragment of the person's words that is safe to show back: no markdown,
