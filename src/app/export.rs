@@ -114,17 +114,41 @@ pub fn parse_date(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
 /// The summaries an export holds, oldest conversation first.
 pub fn summaries(store: &Store, opts: &Options) -> Result<Vec<Summary>, StoreError> {
     let mut out = Vec::new();
-    let mut convs = store.conversations()?;
-    convs.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
-    for c in convs.iter().filter(|c| opts.filter.matches(c)) {
-        let s = Summary::load(store, c, opts.transcripts)?;
-        out.push(if opts.user_ids {
-            s
-        } else {
-            s.without_user_id()
-        });
+    for id in selected(store, opts)? {
+        if let Some(s) = summary_of(store, opts, &id)? {
+            out.push(s);
+        }
     }
     Ok(out)
+}
+
+/// Ids of the conversations an export holds, oldest first: one pass that
+/// keeps only the start time and id of each match (about 40 bytes), so an
+/// export of 100,000 conversations does not hold them all.
+fn selected(store: &Store, opts: &Options) -> Result<Vec<String>, StoreError> {
+    let mut keys = Vec::new();
+    store.each_conversation(|c| {
+        if opts.filter.matches(&c) {
+            keys.push((c.started_at, c.id));
+        }
+        Ok(())
+    })?;
+    keys.sort();
+    Ok(keys.into_iter().map(|(_, id)| id).collect())
+}
+
+/// One conversation's summary as the export shows it (None when it went
+/// meanwhile).
+fn summary_of(store: &Store, opts: &Options, id: &str) -> Result<Option<Summary>, StoreError> {
+    let Some(c) = store.conversation(id)? else {
+        return Ok(None);
+    };
+    let s = Summary::load(store, &c, opts.transcripts)?;
+    Ok(Some(if opts.user_ids {
+        s
+    } else {
+        s.without_user_id()
+    }))
 }
 
 /// Writes the export to `out`; returns how many conversations it holds.
@@ -135,8 +159,12 @@ pub fn write(
     content: Option<&Content>,
     mut out: impl Write,
 ) -> Result<usize, ExportError> {
-    let all = summaries(store, opts)?;
-    write_summaries(&all, opts, content, &mut out)?;
+    // Streams: the ids first, then one summary at a time.
+    let ids = selected(store, opts)?;
+    let each = ids
+        .iter()
+        .filter_map(|id| summary_of(store, opts, id).transpose());
+    write_each(ids.len(), each, opts, content, &mut out)?;
     if opts.format == Format::Markdown {
         // Peer introductions as counts, never who (see app::peers).
         if let Some(p) = crate::app::peers::markdown_counts(store, content, opts.lang)? {
@@ -144,7 +172,7 @@ pub fn write(
             out.flush()?;
         }
     }
-    Ok(all.len())
+    Ok(ids.len())
 }
 
 /// Writes already loaded summaries (what [`write`] does after loading);
@@ -152,6 +180,17 @@ pub fn write(
 /// their own (every CSV part has the byte order mark and the header).
 pub fn write_summaries(
     all: &[Summary],
+    opts: &Options,
+    content: Option<&Content>,
+    out: impl Write,
+) -> Result<(), ExportError> {
+    write_each(all.len(), all.iter().cloned().map(Ok), opts, content, out)
+}
+
+/// Writes `count` summaries as they come, holding one at a time.
+fn write_each(
+    count: usize,
+    all: impl Iterator<Item = Result<Summary, StoreError>>,
     opts: &Options,
     content: Option<&Content>,
     mut out: impl Write,
@@ -166,6 +205,7 @@ pub fn write_summaries(
                 .from_writer(&mut out);
             w.write_record(CSV_COLUMNS)?;
             for s in all {
+                let s = s?;
                 w.write_record(
                     s.csv_row()
                         .iter()
@@ -176,7 +216,7 @@ pub fn write_summaries(
         }
         Format::Jsonl => {
             for s in all {
-                write_json_line(&mut out, s)?;
+                write_json_line(&mut out, &s?)?;
             }
         }
         Format::Markdown => {
@@ -190,7 +230,7 @@ pub fn write_summaries(
                 }
             };
             let m = |key: &str| md_text(content, key, opts.lang);
-            let count = all.len().to_string();
+            let count = count.to_string();
             writeln!(
                 out,
                 "# {}\n\n{}\n",
@@ -198,7 +238,7 @@ pub fn write_summaries(
                 fill(&m("md_intro"), &[("count", &count)])
             )?;
             for s in all {
-                writeln!(out, "{}", s.markdown(content, opts.lang))?;
+                writeln!(out, "{}", s?.markdown(content, opts.lang))?;
             }
         }
     }

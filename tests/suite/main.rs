@@ -17,6 +17,7 @@ mod discord_intake;
 mod discord_peers;
 mod engine;
 mod export_cli;
+mod export_scale;
 mod golden;
 mod handoff_core;
 mod health;
