@@ -93,6 +93,14 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Ask a running bot's health endpoint (`[health] listen`): exit 0 when
+    /// it answers 200, else print the reasons and exit 1. For a container's
+    /// HEALTHCHECK, which has no HTTP client of its own.
+    Healthcheck {
+        /// Address of the health endpoint (the config's `[health] listen`).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        addr: String,
+    },
     /// Show the concerns detected in TEXT (or in each line of stdin).
     Classify {
         /// The text to classify (default: each line of stdin).
@@ -551,6 +559,11 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             config: Some(config),
             intents,
         } => ops::check_config(&config, intents),
+        Command::Healthcheck { addr } => {
+            let body = ops::healthcheck(&addr)?;
+            outln!("{body}");
+            Ok(())
+        }
         Command::Check {
             config: None,
             intents,

@@ -338,3 +338,38 @@ pub fn check_config(path: &Path, intents: Vec<PathBuf>) -> Result<(), Failure> {
         problems.len()
     )))
 }
+
+/// GETs `/healthz` from `addr` (3 s to connect, 5 s to answer): the body
+/// when the answer is 200, else an error carrying the status and reasons.
+pub(super) fn healthcheck(addr: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+    let sock: SocketAddr = addr
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--addr {addr}: not an address with a port"))?;
+    let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(3))
+        .map_err(|e| anyhow::anyhow!("no health endpoint at {addr}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.set_write_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut raw = Vec::new();
+    s.take(16 * 1024).read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.lines().next().unwrap_or_default();
+    let body = body.trim().to_string();
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(body)
+    } else {
+        Err(anyhow::anyhow!(
+            "unhealthy ({}): {}",
+            status.trim(),
+            if body.is_empty() {
+                "no reason given"
+            } else {
+                &body
+            }
+        ))
+    }
+}

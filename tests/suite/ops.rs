@@ -587,3 +587,55 @@ fn every_command_and_option_has_help_text() {
     assert!(cmd.get_subcommands().count() >= 9);
     assert!(missing.is_empty(), "without help text: {missing:#?}");
 }
+
+/// Answers one HTTP request on a fresh loopback port with `response`;
+/// returns the address.
+fn one_answer(response: &'static str) -> String {
+    use std::io::Read;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(response.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn healthcheck_exits_0_on_200_and_1_with_the_reasons_otherwise() {
+    let addr = one_answer("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+    let o = Command::new(BIN)
+        .args(["healthcheck", "--addr", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "ok");
+
+    let addr = one_answer(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 22\r\n\r\ngateway: disconnected\n",
+    );
+    let o = Command::new(BIN)
+        .args(["healthcheck", "--addr", &addr])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("503") && err.contains("gateway: disconnected"),
+        "{err}"
+    );
+
+    // Nothing listening: a clear message, not a hang.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let o = Command::new(BIN)
+        .args(["healthcheck", "--addr", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no health endpoint"));
+}
