@@ -836,13 +836,22 @@ fn check_requires_a_region_for_every_municipality_and_a_desk_for_every_region() 
 fn the_export_has_municipality_and_region_as_its_last_columns() {
     use llo_intake::app::summary::{Summary, CSV_COLUMNS};
     let n = CSV_COLUMNS.len();
+    // Appended after the older columns, so old spreadsheets keep their
+    // positions; only columns added later (the follow-up's) come after.
+    let m = CSV_COLUMNS
+        .iter()
+        .position(|c| *c == "municipality")
+        .unwrap();
     assert_eq!(
-        &CSV_COLUMNS[n - 2..],
+        &CSV_COLUMNS[m..m + 2],
         ["municipality", "labour_market_region"]
     );
+    assert!(CSV_COLUMNS[m + 2..]
+        .iter()
+        .all(|c| c.starts_with("follow_up_")));
     let t = answer(&at_region_step(), "Apeldoorn");
     let s = Summary::build(&t.conversation, &[], "ref".into(), false);
     let row = s.csv_row();
     assert_eq!(row.len(), n);
-    assert_eq!(&row[n - 2..], ["GM0200", "AM06"]);
+    assert_eq!(&row[m..m + 2], ["GM0200", "AM06"]);
 }
