@@ -253,15 +253,30 @@ pub(crate) fn spawn_follow_ups(bot: &Arc<Bot>, http: Arc<Http>) {
     });
 }
 
-/// One pass: every follow-up due now (from the index), one DM each.
-/// Returns how many went out.
+/// One pass: every follow-up due now (from the index), one DM each, then
+/// the `followups_due` gauge set to what is still due (more than a pass
+/// sends, or agreed while the feature is off). Returns how many went out.
 pub async fn pass(bot: &Arc<Bot>, http: &Http) -> usize {
-    if !bot.config.followup.enabled {
-        return 0;
-    }
     let Some(_pass) = bot.gate.enter() else {
         return 0;
     };
+    let sent = send_due(bot, http).await;
+    let now = bot.now();
+    match bot
+        .blocking(move |b| b.intake.store.follow_ups_due(now))
+        .await
+    {
+        Ok(n) => bot.metrics.set_followups_due(n),
+        Err(e) => warn!(error = %e, "cannot count the follow-ups due"),
+    }
+    sent
+}
+
+/// Sends up to [`BATCH`] due follow-ups; how many went out.
+async fn send_due(bot: &Arc<Bot>, http: &Http) -> usize {
+    if !bot.config.followup.enabled {
+        return 0;
+    }
     let now = bot.now();
     let due = match bot
         .blocking(move |b| b.intake.store.due_follow_ups(now, BATCH))

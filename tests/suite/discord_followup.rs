@@ -40,7 +40,7 @@ fn fconfig(fake: &Fake) -> DiscordConfig {
     c
 }
 
-type Ticks = tokio::sync::mpsc::UnboundedSender<Tick>;
+pub type Ticks = tokio::sync::mpsc::UnboundedSender<Tick>;
 
 /// A clock `offset` minutes ahead of now, and follow-up passes on request.
 fn hooks(offset: &Arc<AtomicI64>) -> (Hooks, Ticks) {
@@ -57,7 +57,7 @@ fn hooks(offset: &Arc<AtomicI64>) -> (Hooks, Ticks) {
 }
 
 /// One pass of the follow-up loop, waited for.
-async fn tick(ticks: &Ticks) {
+pub async fn tick(ticks: &Ticks) {
     let (done, wait) = tokio::sync::oneshot::channel();
     ticks.send(done).unwrap();
     tokio::time::timeout(support::WAIT, wait)

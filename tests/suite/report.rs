@@ -162,6 +162,18 @@ fn csv_tables(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
     out
 }
 
+/// The report as XML: it must be well-formed (XHTML with a doctype).
+fn parse(html: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse_with_options(
+        html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .expect("the HTML is well-formed XML")
+}
+
 fn msg(key: &str, lang: Lang) -> String {
     knowledge().content.msg(key).unwrap().get(lang).to_string()
 }
@@ -214,14 +226,7 @@ fn html_and_csv_hold_the_expected_counts_with_small_cells_suppressed() {
     let (_t, db) = seeded();
     let html = String::from_utf8(report_cli(&db, &[])).unwrap();
     let csv = report_cli(&db, &["--format", "csv"]);
-    let doc = roxmltree::Document::parse_with_options(
-        &html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .expect("the HTML is well-formed XML");
+    let doc = parse(&html);
     assert_eq!(doc.root_element().attribute("lang"), Some("nl"));
     let html_t = html_tables(&doc);
     let csv_t = csv_tables(&csv);
@@ -424,14 +429,7 @@ fn no_typed_text_ids_or_exact_dates_reach_the_report() {
 fn every_chart_has_one_bar_or_cell_per_shown_value() {
     let (_t, db) = seeded();
     let html = String::from_utf8(report_cli(&db, &["--lang", "en"])).unwrap();
-    let doc = roxmltree::Document::parse_with_options(
-        &html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let doc = parse(&html);
     let count = |svg: &str, class: &str| {
         let s = doc
             .descendants()
@@ -566,14 +564,7 @@ fn peer_introductions_are_a_section_once_anyone_took_part() {
     assert_eq!(cells[3], Cell::Count(7), "introduced");
     assert!(cells[4..].iter().all(|c| *c == Cell::Small));
     let html = report::html::render(&r);
-    let doc = roxmltree::Document::parse_with_options(
-        &html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let doc = parse(&html);
     let svg = doc
         .descendants()
         .find(|n| n.attribute("id") == Some("svg-peers"))
@@ -591,14 +582,7 @@ fn an_empty_database_gives_a_report_that_says_so() {
     let db = tmp.path().join("db");
     drop(Store::open(&db).unwrap());
     let html = String::from_utf8(report_cli(&db, &["--lang", "en"])).unwrap();
-    roxmltree::Document::parse_with_options(
-        &html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    parse(&html);
     assert!(html.contains(&msg("report_too_few", Lang::En)));
     let csv = report_cli(
         &db,
@@ -608,5 +592,185 @@ fn an_empty_database_gives_a_report_that_says_so() {
     assert!(
         String::from_utf8(csv).unwrap().contains("Totaal,"),
         "comma-separated"
+    );
+}
+
+/// The note every synthetic follow-up answer with a note carries: never in a report.
+const NOTE: &str = "Bijzonderwoord Jantje Beton Qwertyplaats";
+
+/// [`synthetic`] and 43 conversations of April 2025 in AM03 that ended with
+/// advice and agreed to a follow-up:
+/// * 6 still waiting, 3 stopped, 1 undeliverable, 33 sent;
+/// * of the sent, 8 unanswered and 25 answered: helped yes 8, a bit 6,
+///   no 5, not yet 5, and 1 that only named a route;
+/// * routes used: the first route 10, none of these 6, the first contact 3;
+/// * 6 wrote a note; 5 (of the "no") were handed to a coach again.
+pub fn with_follow_ups() -> (tempfile::TempDir, PathBuf) {
+    use llo_intake::domain::conversation::HandoffReason;
+    use llo_intake::domain::followup::{schedule, Helped, NO_ROUTE};
+    let (tmp, db) = seeded();
+    let store = Store::open(&db).unwrap();
+    let k = knowledge();
+    let route = k.content.routes[0].id.clone();
+    let contact = k.content.contacts[0].id.clone();
+    let mut n = 1000;
+    let mut convs = Vec::new();
+    for i in 0..43 {
+        let start = at(2025, 4, 1) + Duration::hours(i);
+        let mut c = conv(&mut n, start, &["recruitment"], Some("AM03"));
+        c.history = FULL.iter().map(|s| s.to_string()).collect();
+        c.status = Status::Ended;
+        c.ended_at = Some(start + Duration::minutes(10));
+        c.recommended = vec![route.clone()];
+        c.contacts_shown = vec![contact.clone()];
+        convs.push(c);
+    }
+    let later = at(2025, 5, 6);
+    let mut follow = Vec::new();
+    for (i, c) in convs.iter_mut().enumerate() {
+        let f = schedule(c, 30, c.ended_at.unwrap()).unwrap();
+        let shown = llo_intake::domain::followup::shown(c);
+        let f = match i {
+            0..=5 => f,
+            6..=8 => f.cancel(later).unwrap(),
+            9 => f.undeliverable(),
+            10..=17 => f.sent(later).unwrap(),
+            _ => {
+                let j = i - 18; // 0..25 answered
+                let mut f = f.sent(later).unwrap();
+                let helped = match j {
+                    0..=7 => Some(Helped::Yes),
+                    8..=13 => Some(Helped::Somewhat),
+                    14..=18 => Some(Helped::No),
+                    19..=23 => Some(Helped::NotYet),
+                    _ => None,
+                };
+                if let Some(h) = helped {
+                    f = f.helped(h, later).unwrap();
+                }
+                let used = match j {
+                    0..=8 => Some(route.as_str()),
+                    9..=14 => Some(NO_ROUTE),
+                    15..=17 => Some(contact.as_str()),
+                    24 => Some(route.as_str()),
+                    _ => None,
+                };
+                if let Some(r) = used {
+                    f = f.route(r, &shown, later).unwrap();
+                }
+                if j % 4 == 1 {
+                    f = f.note(&format!("{NOTE} {j}"), 1000, later).unwrap();
+                }
+                if (14..=18).contains(&j) {
+                    f = f.coach(later).unwrap();
+                    llo_intake::domain::handoff::request(c, later, HandoffReason::FollowUp);
+                }
+                f
+            }
+        };
+        follow.push(f);
+    }
+    store.load_conversations(&convs).unwrap();
+    for f in &follow {
+        assert!(store.save_follow_up(f).unwrap());
+    }
+    (tmp, db)
+}
+
+#[test]
+fn the_follow_up_section_counts_sent_answered_helped_and_reopened() {
+    let (_t, db) = with_follow_ups();
+    let html = String::from_utf8(report_cli(&db, &[])).unwrap();
+    let csv = report_cli(&db, &["--format", "csv"]);
+    let doc = parse(&html);
+    let html_t = html_tables(&doc);
+    let csv_t = csv_tables(&csv);
+    let get = |tables: &[(String, Vec<Vec<String>>)], key: &str| -> Vec<Vec<String>> {
+        tables
+            .iter()
+            .find(|(id, _)| id == key)
+            .unwrap_or_else(|| panic!("no table {key}"))
+            .1
+            .clone()
+    };
+    let m = |k: &str| msg(&format!("report_followup_{k}"), Lang::Nl);
+    let status = get(&html_t, "followup_status");
+    let csv_status = get(&csv_t, &m("chart"));
+    assert_eq!(status, csv_status, "the same table in the CSV");
+    let want = [
+        ("agreed", "43"),
+        ("waiting", "6"),
+        ("stopped", "<5"),
+        ("undeliverable", "<5"),
+        ("sent", "33"),
+        ("answered", "25"),
+        ("unanswered", "8"),
+    ];
+    for (k, v) in want {
+        assert_eq!(row(&status, &m(k))[1], v, "{k}: {status:?}");
+    }
+    let helped = get(&html_t, "followup_helped");
+    assert_eq!(helped, get(&csv_t, &m("helped_chart")));
+    let want = [
+        ("helped_yes", "8"),
+        ("helped_somewhat", "6"),
+        // One small cell (1 said nothing about it) in a line with a total:
+        // the smallest shown one is hidden too.
+        ("helped_no", "x"),
+        ("helped_not_yet", "5"),
+        ("helped_unsaid", "<5"),
+    ];
+    for (k, v) in want {
+        assert_eq!(row(&helped, &m(k))[1], v, "{k}: {helped:?}");
+    }
+    assert_eq!(row(&helped, &msg("report_total", Lang::Nl))[1], "25");
+    let k = knowledge();
+    let used = get(&html_t, "followup_used");
+    assert_eq!(used, get(&csv_t, &m("used_chart")));
+    assert_eq!(used.len(), 4, "header and three: {used:?}");
+    assert_eq!(row(&used, &k.content.routes[0].title.nl)[1], "10");
+    assert_eq!(row(&used, &m("used_none"))[1], "6");
+    assert_eq!(row(&used, k.content.contacts[0].name_in(Lang::Nl))[1], "<5");
+    let more = get(&html_t, "followup_more");
+    assert_eq!(row(&more, &m("reopened"))[1], "5");
+    assert_eq!(row(&more, &m("notes"))[1], "6");
+    assert!(
+        html.contains("We stuurden 33 naberichten. Op 25 kwam antwoord."),
+        "the reading"
+    );
+    // Bars: every shown value; the small and hidden ones are not drawn.
+    let bars = |id: &str| {
+        doc.descendants()
+            .find(|n| n.attribute("id") == Some(&format!("svg-{id}")))
+            .unwrap_or_else(|| panic!("no chart {id}"))
+            .descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some("bar"))
+            .count()
+    };
+    assert_eq!(bars("followup_status"), 5);
+    assert_eq!(bars("followup_helped"), 3);
+    assert_eq!(bars("followup_used"), 2);
+    for out in [&html, &String::from_utf8_lossy(&csv).into_owned()] {
+        for needle in ["Bijzonderwoord", "Jantje", "Qwertyplaats", "conv-1"] {
+            assert!(!out.contains(needle), "{needle} in the report");
+        }
+    }
+
+    // /stats says it in a line.
+    let store = Store::open(&db).unwrap();
+    let r = report::build(&store, &k.content, &Options::default()).unwrap();
+    assert_eq!(r.key.followups, Some((Cell::Count(33), Cell::Count(25))));
+    let text = r.key_text(&k.content);
+    assert!(
+        text.contains("Naberichten: 33 verstuurd, 25 beantwoord."),
+        "{text}"
+    );
+    drop(store);
+
+    // The filters apply: outside April 2025 there are none.
+    let csv = report_cli(&db, &["--format", "csv", "--until", "2025-03-31"]);
+    assert!(
+        csv_tables(&csv).iter().all(|(c, _)| *c != m("chart")),
+        "no follow-up section without follow-ups"
     );
 }

@@ -126,3 +126,68 @@ async fn anyone_else_is_refused_at_once_without_a_file() {
     bot.stop().await;
     fake.assert_clean();
 }
+
+/// `llo_intake_followups_due` on `/metrics` is what the follow-up loop
+/// leaves due after a pass: 53 due and 50 sent per pass leave 3, then 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follow_ups_due_gauge_follows_the_loop() {
+    use crate::health::{free_address, parse_metrics, wait_status};
+    use llo_intake::app::store::Store;
+    use llo_intake::discord::health::HealthConfig;
+    use llo_intake::discord::{Hooks, Operations};
+    use llo_intake::domain::conversation::{Conversation, Status};
+    use llo_intake::domain::followup::schedule;
+
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let route = knowledge().content.routes[0].id.clone();
+        let convs: Vec<Conversation> = (0..53u64)
+            .map(|i| {
+                let ended = now - chrono::Duration::days(60);
+                let mut c = Conversation::new(
+                    &format!("fu-{i}"),
+                    &(7400 + i).to_string(),
+                    llo_intake::content::text::Lang::Nl,
+                    ended,
+                );
+                c.status = Status::Ended;
+                c.ended_at = Some(ended);
+                c.answers.consent = Some(true);
+                c.recommended = vec![route.clone()];
+                c
+            })
+            .collect();
+        store.load_conversations(&convs).unwrap();
+        for c in &convs {
+            assert!(store
+                .save_follow_up(&schedule(c, 30, now).unwrap())
+                .unwrap());
+        }
+        assert_eq!(store.follow_ups_due(now).unwrap(), 53);
+    }
+    let addr = free_address();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let hooks = Hooks {
+        follow_up_ticks: Some(rx),
+        ..Hooks::default()
+    };
+    let ops = Operations {
+        health: HealthConfig {
+            listen: Some(addr.to_string()),
+        },
+        ..Operations::default()
+    };
+    let bot = Running::start_full(&fake, config(&fake), dir.path(), hooks, ops, knowledge()).await;
+    let gauge = || async {
+        parse_metrics(&wait_status(addr, "/metrics", 200).await)["llo_intake_followups_due"]
+    };
+    assert_eq!(gauge().await, 0.0, "nothing counted before a pass");
+    crate::discord_followup::tick(&tx).await;
+    assert_eq!(gauge().await, 3.0, "50 went out, 3 wait for the next pass");
+    crate::discord_followup::tick(&tx).await;
+    assert_eq!(gauge().await, 0.0);
+    bot.stop().await;
+}

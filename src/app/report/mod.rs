@@ -23,7 +23,8 @@ pub mod table;
 use crate::app::store::{PeerCounts, Store, StoreError};
 use crate::content::text::{fill, Lang};
 use crate::content::{Content, StepKind};
-use crate::domain::conversation::{Conversation, EventKind, Outcome, Status};
+use crate::domain::conversation::{Conversation, EventKind, HandoffReason, Outcome, Status};
+use crate::domain::followup::{FollowUp, Helped, State};
 use chrono::{DateTime, Datelike, Utc};
 use std::collections::BTreeMap;
 pub use table::{Cell, Counts, Grid, MIN_COUNT};
@@ -96,8 +97,30 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "report_peer_declined",
     "report_peer_timed_out",
     "report_peer_withdrawn",
+    "report_followup_title",
+    "report_followup_chart",
+    "report_followup_reading",
+    "report_followup_agreed",
+    "report_followup_waiting",
+    "report_followup_stopped",
+    "report_followup_undeliverable",
+    "report_followup_sent",
+    "report_followup_answered",
+    "report_followup_unanswered",
+    "report_followup_helped_chart",
+    "report_followup_helped_yes",
+    "report_followup_helped_somewhat",
+    "report_followup_helped_no",
+    "report_followup_helped_not_yet",
+    "report_followup_helped_unsaid",
+    "report_followup_used_chart",
+    "report_followup_used_none",
+    "report_followup_more",
+    "report_followup_reopened",
+    "report_followup_notes",
     "stats_text",
     "stats_text_few",
+    "stats_text_followup",
 ];
 
 /// sled's page cache while a report reads the store (see
@@ -173,6 +196,73 @@ pub struct Tally {
     /// The peer pool and proposals (all time: proposals carry no period
     /// or region the filter could use). `None`: nobody ever took part.
     pub peers: Option<PeerCounts>,
+    /// The follow-ups of the counted conversations.
+    pub followups: FollowUpCounts,
+}
+
+/// The follow-ups of the counted conversations, by where they stand and
+/// what the answers said (no note text: only whether there was one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUpCounts {
+    /// Agreed, not due yet.
+    pub waiting: u64,
+    /// "Stop" before it went out.
+    pub stopped: u64,
+    /// Discord would not take the message.
+    pub undeliverable: u64,
+    /// Sent, nothing answered.
+    pub unanswered: u64,
+    /// Sent and answered, by "did it help" ([`Helped::ALL`] order).
+    pub helped: [u64; 4],
+    /// Sent and answered without saying whether it helped.
+    pub unsaid: u64,
+    /// The route or contact id they said they used (or `none`).
+    pub used: BTreeMap<String, u64>,
+    /// Answers with something in their own words.
+    pub notes: u64,
+    /// Conversations handed to a coach again from the follow-up.
+    pub reopened: u64,
+}
+
+impl FollowUpCounts {
+    /// Counts one follow-up (its state and the kind of answer, never the note).
+    pub fn add(&mut self, f: &FollowUp) {
+        match f.state {
+            State::Scheduled => self.waiting += 1,
+            State::Cancelled => self.stopped += 1,
+            State::Undeliverable => self.undeliverable += 1,
+            State::Sent if f.answer.is_empty() => self.unanswered += 1,
+            State::Sent => {
+                let a = &f.answer;
+                match a
+                    .helped
+                    .and_then(|h| Helped::ALL.iter().position(|&x| x == h))
+                {
+                    Some(i) => self.helped[i] += 1,
+                    None => self.unsaid += 1,
+                }
+                if let Some(r) = &a.route {
+                    *self.used.entry(r.clone()).or_default() += 1;
+                }
+                if a.note.is_some() {
+                    self.notes += 1;
+                }
+            }
+        }
+    }
+
+    pub fn answered(&self) -> u64 {
+        self.helped.iter().sum::<u64>() + self.unsaid
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.answered() + self.unanswered
+    }
+
+    /// Everyone who said yes to a follow-up.
+    pub fn agreed(&self) -> u64 {
+        self.waiting + self.stopped + self.undeliverable + self.sent()
+    }
 }
 
 /// The outcome keys, in the order shown.
@@ -238,6 +328,16 @@ impl Tally {
             *self.contacts.entry(id.clone()).or_default() += 1;
         }
         self.add_handoff(c);
+        let reopened = c
+            .handoff_log
+            .iter()
+            .any(|e| e.kind == EventKind::Requested && e.detail.as_deref() == Some("follow_up"))
+            || c.handoff
+                .as_ref()
+                .is_some_and(|h| h.reason == HandoffReason::FollowUp);
+        if reopened {
+            self.followups.reopened += 1;
+        }
     }
 
     fn add_handoff(&mut self, c: &Conversation) {
@@ -294,6 +394,14 @@ pub fn tally(store: &Store, filter: &Filter) -> Result<Tally, StoreError> {
     store.each_conversation(|c| {
         if filter.matches(&c) {
             t.add(&c);
+            // Only an intake that ended can have a follow-up.
+            if c.ended_at.is_some() {
+                match store.follow_up(&c.id) {
+                    Ok(Some(f)) => t.followups.add(&f),
+                    Ok(None) | Err(StoreError::Decode(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
         }
         Ok(())
     })?;
@@ -397,6 +505,8 @@ pub struct KeyFigures {
     pub handoffs: Cell,
     pub median_wait: Cell,
     pub p90_wait: Cell,
+    /// Follow-ups sent and answered, once anyone agreed to one.
+    pub followups: Option<(Cell, Cell)>,
 }
 
 /// What to build a report of.
@@ -657,11 +767,13 @@ impl Report {
             None => (Cell::Small, Cell::Small),
         };
         let handoffs: u64 = t.outcomes.values().sum();
+        let fu = followup_cells(&t.followups);
         let key = KeyFigures {
             conversations: total,
             handoffs: Counts::column(vec![handoffs], None).suppress().cells[0][0],
             median_wait,
             p90_wait,
+            followups: (t.followups.agreed() > 0).then(|| (fu[FU_SENT], fu[FU_ANSWERED])),
         };
         let sections = vec![
             concerns_by_month(t, content, &w),
@@ -670,7 +782,11 @@ impl Report {
             handoff(t, &w, &key),
             routes(t, &w, top),
         ];
-        let sections = sections.into_iter().chain(peers(t, &w)).collect();
+        let sections = sections
+            .into_iter()
+            .chain(followups(t, &w, &fu, top))
+            .chain(peers(t, &w))
+            .collect();
         Report {
             lang: opts.lang,
             title: w.msg("report_title"),
@@ -700,7 +816,7 @@ impl Report {
             Cell::Hours(_) => "stats_text",
             _ => "stats_text_few",
         };
-        w.fill(
+        let mut text = w.fill(
             key,
             &[
                 ("count", &self.text(k.conversations)),
@@ -708,7 +824,18 @@ impl Report {
                 ("median", &h(k.median_wait)),
                 ("p90", &h(k.p90_wait)),
             ],
-        )
+        );
+        if let Some((sent, answered)) = k.followups {
+            text.push('\n');
+            text.push_str(&w.fill(
+                "stats_text_followup",
+                &[
+                    ("sent", &self.text(sent)),
+                    ("answered", &self.text(answered)),
+                ],
+            ));
+        }
+        text
     }
 
     /// Every chart in the report, in order.
@@ -1237,6 +1364,147 @@ fn peers(t: &Tally, w: &Words) -> Option<Section> {
                 head: vec![w.msg("report_peers_title"), w.msg("report_count")],
                 rows: items.into_iter().map(|(l, c)| (l, vec![c])).collect(),
             }),
+        ],
+    })
+}
+
+// The follow-up figures, one list suppressed as nested lines:
+// agreed = waiting + stopped + undeliverable + sent; sent = answered +
+// unanswered; answered = the four "did it help" answers + unsaid.
+const FU_AGREED: usize = 0;
+const FU_SENT: usize = 4;
+const FU_ANSWERED: usize = 5;
+/// The first "did it help" cell ([`Helped::ALL`] order, then unsaid).
+const FU_HELPED: usize = 7;
+
+/// The follow-up figures as suppressed cells, indexed by the `FU_` constants.
+fn followup_cells(f: &FollowUpCounts) -> Vec<Cell> {
+    let mut values = vec![
+        f.agreed(),
+        f.waiting,
+        f.stopped,
+        f.undeliverable,
+        f.sent(),
+        f.answered(),
+        f.unanswered,
+    ];
+    values.extend(f.helped);
+    values.push(f.unsaid);
+    let lines = vec![
+        (vec![1, 2, 3, FU_SENT], FU_AGREED),
+        (vec![FU_ANSWERED, 6], FU_SENT),
+        ((FU_HELPED..FU_HELPED + 5).collect(), FU_ANSWERED),
+    ];
+    table::suppress_lines(&values, &lines)
+}
+
+/// Follow-ups of the counted conversations: how many were agreed, sent and
+/// answered, whether the advice helped, which route or contact was used,
+/// and how many were handed to a coach again. Shown once anyone agreed to
+/// one (or was handed to a coach from one).
+fn followups(t: &Tally, w: &Words, cells: &[Cell], top: usize) -> Option<Section> {
+    let f = &t.followups;
+    if f.agreed() == 0 && f.reopened == 0 {
+        return None;
+    }
+    let status: Vec<(String, Cell)> = [
+        "agreed",
+        "waiting",
+        "stopped",
+        "undeliverable",
+        "sent",
+        "answered",
+        "unanswered",
+    ]
+    .iter()
+    .zip(cells)
+    .map(|(k, c)| (w.msg(&format!("report_followup_{k}")), *c))
+    .collect();
+    let mut helped: Vec<(String, Cell)> = Helped::ALL
+        .iter()
+        .map(|h| h.id())
+        .chain(["unsaid"])
+        .zip(&cells[FU_HELPED..FU_HELPED + 5])
+        .map(|(k, c)| (w.msg(&format!("report_followup_helped_{k}")), *c))
+        .collect();
+    let helped_bars = helped.clone();
+    helped.push((w.msg("report_total"), cells[FU_ANSWERED]));
+    let used = most(&f.used, top, |id| {
+        if id == crate::domain::followup::NO_ROUTE {
+            w.msg("report_followup_used_none")
+        } else if w.content.route(id).is_some() {
+            w.route(id)
+        } else {
+            w.contact(id)
+        }
+    });
+    let single = |n: u64| Counts::column(vec![n], None).suppress().cells[0][0];
+    let more = vec![
+        (w.msg("report_followup_reopened"), single(f.reopened)),
+        (w.msg("report_followup_notes"), single(f.notes)),
+    ];
+    let reading = match (cells[FU_SENT], cells[FU_ANSWERED]) {
+        (Cell::Count(sent), Cell::Count(answered)) => w.fill(
+            "report_followup_reading",
+            &[
+                ("sent", &sent.to_string()),
+                ("answered", &answered.to_string()),
+            ],
+        ),
+        _ => w.msg("report_too_few"),
+    };
+    let bars = |id, title: String, items: &[(String, Cell)]| {
+        Block::Chart(Chart::Bars {
+            id,
+            title,
+            labels: items.iter().map(|(l, _)| l.clone()).collect(),
+            values: items.iter().map(|(_, c)| *c).collect(),
+        })
+    };
+    let table = |id, caption: String, head: String, items: Vec<(String, Cell)>| {
+        Block::Table(Table {
+            id,
+            caption,
+            head: vec![head, w.msg("report_count")],
+            rows: items.into_iter().map(|(l, c)| (l, vec![c])).collect(),
+        })
+    };
+    Some(Section {
+        id: "followup",
+        title: w.msg("report_followup_title"),
+        reading,
+        blocks: vec![
+            bars("followup_status", w.msg("report_followup_chart"), &status),
+            table(
+                "followup_status",
+                w.msg("report_followup_chart"),
+                w.msg("report_followup_title"),
+                status,
+            ),
+            bars(
+                "followup_helped",
+                w.msg("report_followup_helped_chart"),
+                &helped_bars,
+            ),
+            table(
+                "followup_helped",
+                w.msg("report_followup_helped_chart"),
+                w.msg("report_followup_helped_chart"),
+                helped,
+            ),
+            bars("followup_used", w.msg("report_followup_used_chart"), &used),
+            table(
+                "followup_used",
+                w.msg("report_followup_used_chart"),
+                w.msg("report_followup_used_chart"),
+                used,
+            ),
+            table(
+                "followup_more",
+                w.msg("report_followup_more"),
+                w.msg("report_followup_more"),
+                more,
+            ),
         ],
     })
 }

@@ -10,6 +10,9 @@
 //! hidden number is never the difference between a total and what is shown.
 //! Lines are treated as if their cells added up to the total even where a
 //! conversation counts in several cells (several concerns): safe either way.
+//! A total counts as one of its line's values: a total hidden in another
+//! line (a subtotal) with all its cells shown would be their sum, so one of
+//! them is hidden too ([`suppress_lines`]).
 
 /// Counts under this are never shown.
 pub const MIN_COUNT: u64 = 5;
@@ -124,32 +127,7 @@ impl Counts {
                 lines.push(((ct0..ct0 + cols).collect(), g));
             }
         }
-        let mut shown: Vec<Cell> = values.iter().map(|&v| Cell::of(v)).collect();
-        loop {
-            let mut changed = false;
-            for (members, total) in &lines {
-                if shown[*total].is_suppressed() {
-                    continue;
-                }
-                let hidden = members
-                    .iter()
-                    .filter(|&&m| shown[m].is_suppressed())
-                    .count();
-                if hidden != 1 {
-                    continue;
-                }
-                let smallest = members
-                    .iter()
-                    .filter(|&&m| !shown[m].is_suppressed())
-                    .min_by_key(|&&m| values[m])
-                    .copied();
-                shown[smallest.unwrap_or(*total)] = Cell::Hidden;
-                changed = true;
-            }
-            if !changed {
-                break;
-            }
-        }
+        let shown = suppress_lines(&values, &lines);
         Grid {
             cells: (0..rows)
                 .map(|r| (0..cols).map(|c| shown[cell(r, c)]).collect())
@@ -165,6 +143,44 @@ impl Counts {
             total: self.total.map(|_| shown[g]),
         }
     }
+}
+
+/// The rule on any set of lines: `values` are counts, each line is
+/// (members, total) as indices into them. A total may be a member of
+/// another line (a subtotal), so nested tables suppress as one. Returns a
+/// cell per value.
+pub fn suppress_lines(values: &[u64], lines: &[(Vec<usize>, usize)]) -> Vec<Cell> {
+    let mut shown: Vec<Cell> = values.iter().map(|&v| Cell::of(v)).collect();
+    loop {
+        let mut changed = false;
+        for (members, total) in lines {
+            let hidden = members
+                .iter()
+                .chain(std::iter::once(total))
+                .filter(|&&m| shown[m].is_suppressed())
+                .count();
+            // A hidden total with every member shown is their sum: one
+            // member must go as well (the smallest).
+            if hidden != 1 {
+                continue;
+            }
+            let smallest = members
+                .iter()
+                .filter(|&&m| !shown[m].is_suppressed())
+                .min_by_key(|&&m| values[m])
+                .copied();
+            match smallest {
+                Some(m) => shown[m] = Cell::Hidden,
+                None if !shown[*total].is_suppressed() => shown[*total] = Cell::Hidden,
+                None => continue,
+            }
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
+    }
+    shown
 }
 
 /// The median and the 90th percentile (nearest rank) of `values`, when
@@ -232,6 +248,19 @@ mod tests {
             Cell::Count(12),
             "no total, nothing to derive"
         );
+    }
+
+    #[test]
+    fn a_subtotal_hidden_in_one_line_is_not_the_sum_of_its_own() {
+        // agreed = waiting + sent; sent = answered + not answered.
+        let values = [40, 3, 37, 20, 17];
+        let lines = vec![(vec![1, 2], 0), (vec![3, 4], 2)];
+        let c = suppress_lines(&values, &lines);
+        assert_eq!(c[1], Cell::Small);
+        assert_eq!(c[2], Cell::Hidden, "sent would give the 3 away");
+        // Both parts of the hidden 37 shown would add up to it.
+        assert_eq!(c[4], Cell::Hidden);
+        assert_eq!((c[0], c[3]), (Cell::Count(40), Cell::Count(20)));
     }
 
     #[test]
