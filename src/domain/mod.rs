@@ -77,5 +77,6 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "next_step",
     "tried_ack",
     "tried_ack_routes",
+    "desk_own",
     "months",
 ];

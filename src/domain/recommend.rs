@@ -9,12 +9,16 @@
 //! - each shared concern counts 10 for the route's first concern, 9 for its
 //!   second and so on (at least 5); a cue in the person's own words adds 8,
 //!   an `against` cue takes 8 off;
+//! - a route for individuals (`for_whom = "employee"`) takes 6 off for an
+//!   employer with staff whose words do not ask for it (a diploma, a study);
 //! - a regional desk (Werkcentrum, WSP) is always among the top 3 unless the
 //!   person already tried it; at most one desk is shown;
-//! - what the person says they tried is left out and acknowledged instead.
+//! - what the person says they tried is left out and acknowledged instead;
+//! - a regional desk route names the desk of the person's own labour-market
+//!   region ("Bij jou is dat Werkcentrum Rijnmond") and links its site.
 
 use crate::content::text::{capitalise, fill, fold, join_list, Lang};
-use crate::content::{Route, RouteKind, RouteStatus, Window};
+use crate::content::{Contact, Route, RouteKind, RouteStatus, Window};
 use crate::domain::conversation::Answers;
 use crate::domain::knowledge::Knowledge;
 use crate::domain::output::{ContactRec, Profile, Recommendations, RouteRec};
@@ -338,13 +342,15 @@ pub fn window_note(k: &Knowledge, r: &Route, today: NaiveDate, lang: Lang) -> Op
 }
 
 /// The "why" of one route for this person: for whom (when it is for the
-/// employees), its own reason tied to their words, the sector's note, the
-/// application window, a note when it is uncertain, and the next step.
+/// employees), its own reason tied to their words, the desk of their own
+/// region (for a regional desk), the sector's note, the application window,
+/// a note when it is uncertain, and the next step.
 fn why(
     k: &Knowledge,
     route: &Route,
     a: &Answers,
     said: &Said,
+    desk: Option<&Contact>,
     today: NaiveDate,
     lang: Lang,
 ) -> String {
@@ -357,6 +363,9 @@ fn why(
     match &route.reason {
         Some(t) => parts.push(capitalise(&fill(t.get(lang), &[("about", &about)]))),
         None => parts.push(k.msg("why_general", lang)),
+    }
+    if let Some(d) = desk {
+        parts.push(fill(&k.msg("desk_own", lang), &[("desk", d.name_in(lang))]));
     }
     if let Some(note) = a.sector.as_ref().and_then(|s| route.sector_notes.get(s)) {
         parts.push(note.get(lang).to_string());
@@ -376,6 +385,30 @@ fn why(
     parts.join(" ")
 }
 
+/// The desk of the person's own labour-market region that a regional desk
+/// route stands for: the Werkcentrum route takes whichever desk the region
+/// has (one door for every question); the Leerwerkloket and WSP routes only
+/// a desk of their own kind.
+fn own_desk<'a>(k: &'a Knowledge, r: &Route, a: &Answers) -> Option<&'a Contact> {
+    if !r.regional_desk {
+        return None;
+    }
+    let amr = a.labour_market_region.as_deref()?;
+    k.content
+        .contacts
+        .iter()
+        .filter(|x| x.labour_market_region.as_deref() == Some(amr))
+        .find(|x| {
+            let kind = x.kind.as_deref().unwrap_or("");
+            match r.id.as_str() {
+                "werkcentrum" => true,
+                "leerwerkloket" => kind.contains("leerwerkloket"),
+                "wsp" => kind == "wsp",
+                _ => false,
+            }
+        })
+}
+
 fn rec(
     k: &Knowledge,
     r: &Route,
@@ -384,24 +417,38 @@ fn rec(
     today: NaiveDate,
     lang: Lang,
 ) -> RouteRec {
+    // A regional desk names the person's own ("Bij jou is dat Werkcentrum
+    // Rijnmond: ...") and links that desk's site.
+    let desk = own_desk(k, r, a);
+    let url = desk.map_or_else(|| r.url.clone(), |d| d.url.clone());
     RouteRec {
         id: r.id.clone(),
         title: r.title.get(lang).to_string(),
-        url: r.url.clone(),
-        why: why(k, r, a, said, today, lang),
+        url,
+        why: why(k, r, a, said, desk, today, lang),
         summary: r.summary.get(lang).to_string(),
         uncertain: r.status == RouteStatus::Uncertain,
     }
 }
 
+/// What a route for individuals (the levenlanglerenkrediet) loses when an
+/// employer with staff did not ask for it: they asked what they can do, and
+/// a loan their employees take out themselves is not the first answer.
+pub const FOR_EMPLOYEES_UNASKED: i32 = 6;
+
 /// The full score with the person's own words.
 fn score_said(r: &Route, a: &Answers, said: &Said) -> i32 {
     let mut s = score(r, a);
-    if said.cued(r) {
+    let cued = said.cued(r);
+    if cued {
         s += 8;
     }
     if said.against(r) {
         s -= 8;
+    }
+    let has_staff = a.size.as_deref().is_some_and(|x| x != "solo");
+    if r.for_employees() && has_staff && !cued {
+        s -= FOR_EMPLOYEES_UNASKED;
     }
     s
 }

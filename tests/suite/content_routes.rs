@@ -378,7 +378,7 @@ fn day() -> chrono::NaiveDate {
 }
 
 /// The sentences of a text (split after ". ", "? ", "! ").
-fn sentence_list(s: &str) -> Vec<String> {
+pub(crate) fn sentence_list(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let chars: Vec<char> = s.chars().collect();

@@ -2,9 +2,12 @@
 //! of them in border municipalities, each run end to end through the console
 //! binary (`console --jsonl`). The regional contact must be the desk of the
 //! labour-market region CBS puts their place in, and no other region's desk.
-//! How the top 3 routes fare against an adviser's judgement is printed (the
-//! catalogue and ranking work of issue 10 items 3-5 is not done yet).
+//! The top 3 routes hold no route the adviser called unacceptable and at
+//! least one they would sign; a regional desk is among them, naming the
+//! person's own desk, unless they tried it; every route's reason is its own
+//! and quotes their words; what they tried is acknowledged, not re-offered.
 
+use crate::content_routes::sentence_list;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Write;
@@ -27,6 +30,12 @@ struct Persona {
     labour_market_region: String,
     acceptable: Vec<String>,
     unacceptable: Vec<String>,
+    /// The answer to "what did you try?" ("sla over" when missing).
+    #[serde(default)]
+    tried: Option<String>,
+    /// Routes that answer names: never in the top 3, named in the intro.
+    #[serde(default)]
+    tried_routes: Vec<String>,
 }
 
 fn personas() -> Vec<Persona> {
@@ -57,7 +66,7 @@ fn run(db: &std::path::Path, p: &Persona) -> Value {
             p.sector.as_str(),
             p.size.as_str(),
             p.place.as_str(),
-            "sla over",
+            p.tried.as_deref().unwrap_or("sla over"),
         ] {
             writeln!(stdin, "{a}").expect("write");
         }
@@ -153,10 +162,8 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
         if province_list {
             errors.push(format!("{}: still the province's list of regions", p.id));
         }
-        let top: Vec<String> = rec["routes"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        let routes = rec["routes"].as_array().cloned().unwrap_or_default();
+        let top: Vec<String> = routes
             .iter()
             .filter_map(|r| r["id"].as_str().map(str::to_string))
             .collect();
@@ -167,11 +174,66 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
         } else {
             verdicts.push(format!("{}: top {top:?}, unacceptable {bad:?}", p.id));
         }
+        // The regional desk: in the top 3 unless they tried it, and then it
+        // names their own region's desk.
+        let desks = ["werkcentrum", "leerwerkloket", "wsp"];
+        let desk_tried = p.tried_routes.iter().any(|r| desks.contains(&r.as_str()));
+        let shown: Vec<&Value> = routes
+            .iter()
+            .filter(|r| desks.iter().any(|d| r["id"] == *d))
+            .collect();
+        if shown.is_empty() && !desk_tried {
+            errors.push(format!("{}: no regional desk in the top 3: {top:?}", p.id));
+        }
+        for d in &shown {
+            let why = d["why"].as_str().unwrap_or("");
+            if d["id"] == "werkcentrum" && !why.contains(&format!("Bij jou is dat {name}:")) {
+                errors.push(format!("{}: the desk does not name {name:?}: {why}", p.id));
+            }
+        }
+        // Tried: not offered again, and acknowledged by name.
+        let intro = rec["intro"].as_str().unwrap_or("");
+        for t in &p.tried_routes {
+            if top.contains(t) {
+                errors.push(format!("{}: tried {t} offered again: {top:?}", p.id));
+            }
+            let title = c.route(t).map(|r| r.title.nl.as_str()).unwrap_or(t);
+            if !intro.contains(title) {
+                errors.push(format!("{}: {title:?} not acknowledged: {intro}", p.id));
+            }
+        }
+        if p.tried.is_some() && !intro.contains("Je schreef dat je al hebt geprobeerd") {
+            errors.push(format!(
+                "{}: what they tried is not acknowledged: {intro}",
+                p.id
+            ));
+        }
+        // Reasons of their own: no sentence twice, and they quote the person.
+        let mut seen = std::collections::BTreeMap::new();
+        for r in &routes {
+            let id = r["id"].as_str().unwrap_or("");
+            for s in sentence_list(r["why"].as_str().unwrap_or("")) {
+                if let Some(other) = seen.insert(s.clone(), id) {
+                    errors.push(format!("{}: {other} and {id} share {s:?}", p.id));
+                }
+            }
+        }
+        let quoting = routes
+            .iter()
+            .filter(|r| r["why"].as_str().is_some_and(|w| w.contains("(\"")))
+            .count();
+        if quoting < 2 {
+            errors.push(format!(
+                "{}: {quoting} of the routes quote the person's words: {routes:?}",
+                p.id
+            ));
+        }
     }
     eprintln!(
-        "personas: {} of {} have a top 3 an adviser accepts; the others: {verdicts:#?}",
+        "personas: {} of {} have a top 3 an adviser accepts",
         routes_ok,
         ps.len()
     );
+    assert!(verdicts.is_empty(), "{verdicts:#?}");
     assert!(errors.is_empty(), "{errors:#?}");
 }
