@@ -242,6 +242,7 @@ pub fn check(c: &Content, today: NaiveDate) -> Vec<Problem> {
                     format!("unknown labour-market region {r:?}"),
                 ));
             }
+            out.extend(check_desk(c, x));
         }
         if let Some(n) = &x.names {
             for l in n.missing() {
@@ -252,6 +253,74 @@ pub fn check(c: &Content, today: NaiveDate) -> Vec<Problem> {
                 ));
             }
         }
+    }
+    out
+}
+
+/// The national site that links every region to its desk: a region's desk
+/// whose own site no source gives points here (`url_scope = "national_finder"`).
+pub const NATIONAL_FINDER: &str = "https://www.werkcentrum.nl";
+
+/// The host of an http(s) URL, without "www.".
+fn host(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let h = rest.split(['/', '?', '#']).next()?;
+    Some(h.strip_prefix("www.").unwrap_or(h)).filter(|h| h.contains('.'))
+}
+
+/// A region's own desk names where its URL was found, and when: a regional
+/// site is backed by a source page on that site (so no URL is guessed); a
+/// desk without one points to [`NATIONAL_FINDER`] and says so.
+fn check_desk(c: &Content, x: &crate::content::Contact) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let file = c.origin("contact", &x.id).to_path_buf();
+    let mut err = |key: &str, msg: String| {
+        out.push(Problem::error(
+            file.clone(),
+            format!("contact.{}.{key}", x.id),
+            msg,
+        ))
+    };
+    let source = x.source_url.as_deref().unwrap_or("");
+    if host(source).is_none() {
+        err(
+            "source_url",
+            format!("a region's desk needs the page its URL was found on, got {source:?}"),
+        );
+    }
+    match x.checked.as_deref() {
+        Some(d) if NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok() => {}
+        other => err(
+            "checked",
+            format!("a region's desk needs the date it was checked (YYYY-MM-DD), got {other:?}"),
+        ),
+    }
+    match x.url_scope.as_deref() {
+        Some("regional") => {
+            if host(&x.url).is_none() || host(&x.url) != host(source) {
+                err(
+                    "source_url",
+                    format!(
+                        "a regional site needs a source page on that site ({}), got {source:?}; without one use url = \"{NATIONAL_FINDER}\" and url_scope = \"national_finder\"",
+                        x.url
+                    ),
+                );
+            }
+        }
+        Some("national_finder") => {
+            if x.url.trim_end_matches('/') != NATIONAL_FINDER {
+                err(
+                    "url",
+                    format!("url_scope is national_finder, so the url is {NATIONAL_FINDER}, got {:?}", x.url),
+                );
+            }
+        }
+        other => err(
+            "url_scope",
+            format!("regional (the region's own site) or national_finder (werkcentrum.nl), got {other:?}"),
+        ),
     }
     out
 }

@@ -855,3 +855,73 @@ fn the_export_has_municipality_and_region_as_its_last_columns() {
     assert_eq!(row.len(), n);
     assert_eq!(&row[m..m + 2], ["GM0200", "AM06"]);
 }
+
+/// Every region's desk says where its URL comes from and when: a regional
+/// site is backed by a source page on that same site; a desk whose own site
+/// no source gives points to werkcentrum.nl and says so (`national_finder`),
+/// naming its region in the text. `check` refuses a guessed URL.
+#[test]
+fn every_regional_desk_has_a_sourced_url_or_the_national_finder() {
+    use llo_intake::content::{check::check_at, Severity};
+    let c = &k().content;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    let mut regional = Vec::new();
+    for r in &c.labour_market_regions {
+        let desk = c
+            .contacts
+            .iter()
+            .find(|x| x.labour_market_region.as_deref() == Some(r.code.as_str()))
+            .unwrap_or_else(|| panic!("{}: no desk", r.code));
+        assert!(desk.checked.is_some(), "{}", desk.id);
+        match desk.url_scope.as_deref() {
+            Some("regional") => regional.push(desk.url.as_str()),
+            Some("national_finder") => {
+                assert_eq!(desk.url, "https://www.werkcentrum.nl", "{}", desk.id);
+                let short = r.name.split(['/', ' ']).next().unwrap_or(&r.name);
+                for l in Lang::ALL {
+                    assert!(desk.about.get(l).contains(short), "{} {l}", desk.id);
+                }
+            }
+            other => panic!("{}: url_scope {other:?}", desk.id),
+        }
+    }
+    // The regional sites the sources give (2026-12-02).
+    assert_eq!(regional.len(), 5, "{regional:?}");
+
+    let errors = |c: &llo_intake::content::Content| -> Vec<String> {
+        check_at(c, &[], today)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| format!("{}: {}", p.key, p.message))
+            .collect()
+    };
+    assert!(errors(c).is_empty(), "{:?}", errors(c));
+    let at = |c: &llo_intake::content::Content, id: &str| {
+        c.contacts.iter().position(|x| x.id == id).expect(id)
+    };
+    // A regional URL nobody's page shows: refused.
+    let mut guessed = c.clone();
+    let i = at(&guessed, "desk_am13");
+    guessed.contacts[i].url = "https://werkcentrummiddenutrecht.nl".into();
+    guessed.contacts[i].url_scope = Some("regional".into());
+    let e = errors(&guessed);
+    assert!(
+        e.iter()
+            .any(|x| x.starts_with("contact.desk_am13.source_url") && x.contains("on that site")),
+        "{e:?}"
+    );
+    // The national finder with another URL, and a desk without a date.
+    let mut other = c.clone();
+    let i = at(&other, "desk_am02");
+    other.contacts[i].url = "https://www.example.org".into();
+    other.contacts[i].checked = None;
+    let e = errors(&other);
+    assert!(
+        e.iter().any(|x| x.starts_with("contact.desk_am02.url:")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(|x| x.starts_with("contact.desk_am02.checked")),
+        "{e:?}"
+    );
+}
