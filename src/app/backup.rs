@@ -340,29 +340,12 @@ pub fn list(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, BackupError> {
     Ok(out)
 }
 
-/// Overwrites a key file with zeros, flushes it, unlinks it (as the store
-/// destroys a data key). Returns whether there was one.
-fn shred(path: &Path) -> std::io::Result<bool> {
-    let len = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    {
-        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-        std::io::Write::write_all(&mut f, &vec![0u8; len as usize])?;
-        f.sync_all()?;
-    }
-    std::fs::remove_file(path)?;
-    Ok(true)
-}
-
 /// Deletes a backup: its data key files are overwritten first (as a
 /// destroyed key is), then the directory goes.
 fn delete(path: &Path) -> Result<(), BackupError> {
     let keys = path.join(crypto::KEYS_DIR);
-    for e in std::fs::read_dir(&keys).into_iter().flatten().flatten() {
-        let _ = shred(&e.path());
+    for f in crypto::key_files(&keys).unwrap_or_default() {
+        let _ = crypto::shred(&f);
     }
     std::fs::remove_dir_all(path).map_err(io("delete", path))
 }
@@ -395,7 +378,11 @@ pub fn forget_in_backups(store: &Store, user: &str) -> usize {
         .collect();
     let mut n = 0;
     for (_, backup) in dirs.iter().flat_map(|d| list(d).unwrap_or_default()) {
-        match shred(&backup.join(crypto::KEYS_DIR).join(&name)) {
+        let keys = backup.join(crypto::KEYS_DIR);
+        // Backups taken before the keys directory was sharded hold it flat.
+        let shredded = crypto::shred(&crypto::key_file_path(&keys, &name))
+            .and_then(|a| Ok(crypto::shred(&keys.join(&name))? || a));
+        match shredded {
             Ok(true) => n += 1,
             Ok(false) => {}
             Err(e) => {
@@ -577,7 +564,18 @@ pub fn open(
     key_file: Option<&Path>,
     backups: Option<&Path>,
 ) -> Result<Store, BackupError> {
-    let store = Store::open_any_version(db, key_file)?;
+    open_with_cache(db, key_file, backups, crate::app::store::CACHE_BYTES)
+}
+
+/// [`open`] with sled's page cache set to `cache_bytes` (the bot's
+/// `[intake] cache_mib`).
+pub fn open_with_cache(
+    db: &Path,
+    key_file: Option<&Path>,
+    backups: Option<&Path>,
+    cache_bytes: u64,
+) -> Result<Store, BackupError> {
+    let store = Store::open_any_version_with_cache(db, key_file, cache_bytes)?;
     register(store.path(), &upgrade_dir(db));
     if let Some(b) = backups {
         register(store.path(), b);

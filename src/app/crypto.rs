@@ -7,7 +7,10 @@
 //! wrapped by the *master key* and kept as one small file per user in
 //! `<db>/keys/`, outside sled, so destroying a key (overwrite, fsync, unlink)
 //! makes every copy of that user's records unreadable, old sled segments and
-//! backups included.
+//! backups included. The files sit in 256 sub-directories named by the first
+//! two hex characters of the file name (`keys/3f/3f…`), so no directory holds
+//! more than a few hundred at 100,000 users; a database from before (all files
+//! directly in `keys/`) is moved over when it is opened ([`Keyring::new`]).
 //!
 //! User ids and event ids that sled needs as keys are replaced by a keyed hash
 //! (HMAC-SHA256 under a key derived from the master key): stable, but useless
@@ -25,6 +28,7 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
@@ -204,6 +208,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_dir(dir)
 }
 
+/// [`write_private`] without the fsyncs (see [`Keyring::defer_sync`]).
+fn write_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    private_options().open(path)?.write_all(bytes)
+}
+
 fn private_options() -> std::fs::OpenOptions {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
@@ -266,6 +275,9 @@ pub struct Keyring {
     /// Unwrapped keys this process has used (dropped, zeroed, on destroy),
     /// at most [`KEY_CACHE`] of them.
     cache: Mutex<HashMap<UserRef, Zeroizing<[u8; KEY_LEN]>>>,
+    /// New key files are written without their fsyncs until
+    /// [`Keyring::defer_sync`] ends it (bulk loading of synthetic databases).
+    deferred: AtomicBool,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -296,11 +308,22 @@ impl Keyring {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
         }
+        let moved = shard_flat_keys(&dir).map_err(|source| KeyError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        if moved > 0 {
+            tracing::info!(
+                keys = moved,
+                "data key files moved into the sharded keys directory"
+            );
+        }
         Ok(Keyring {
             dir,
             wrap: master.derive("llo-intake/wrap/v1"),
             index: master.derive("llo-intake/index/v1"),
             cache: Mutex::new(HashMap::new()),
+            deferred: AtomicBool::new(false),
         })
     }
 
@@ -315,7 +338,7 @@ impl Keyring {
     }
 
     fn path(&self, r: &UserRef) -> PathBuf {
-        self.dir.join(hex(r))
+        key_file_path(&self.dir, &hex(r))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserRef, Zeroizing<[u8; KEY_LEN]>>> {
@@ -361,9 +384,40 @@ impl Keyring {
         rand::rngs::OsRng.fill_bytes(&mut key[..]);
         let wrapped = self.wrap_key(r, &key)?;
         let path = self.path(r);
-        write_private(&path, &wrapped).map_err(|source| KeyError::Io { path, source })?;
+        shard_dir(&self.dir, &path).map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let written = if self.deferred.load(Ordering::Relaxed) {
+            write_unsynced(&path, &wrapped)
+        } else {
+            write_private(&path, &wrapped)
+        };
+        written.map_err(|source| KeyError::Io { path, source })?;
         remember(&mut cache, *r, key.clone());
         Ok(key)
+    }
+
+    /// While `on`, new key files are written without fsync (a bulk loader
+    /// writing thousands of them); turning it off syncs the key directory.
+    /// Not for the bot: a crash while deferred can lose keys whose records
+    /// were already committed.
+    pub(crate) fn defer_sync(&self, on: bool) -> Result<(), KeyError> {
+        self.deferred.store(on, Ordering::Relaxed);
+        if on {
+            return Ok(());
+        }
+        let io = |source| KeyError::Io {
+            path: self.dir.clone(),
+            source,
+        };
+        for e in std::fs::read_dir(&self.dir).map_err(io)? {
+            let e = e.map_err(io)?;
+            if e.file_type().map_err(io)?.is_dir() {
+                sync_dir(&e.path()).map_err(io)?;
+            }
+        }
+        sync_dir(&self.dir).map_err(io)
     }
 
     /// Whether the user has a data key.
@@ -382,21 +436,10 @@ impl Keyring {
             path: path.clone(),
             source,
         };
-        let len = match std::fs::metadata(&path) {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(io(e)),
-        };
-        {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(io)?;
-            f.write_all(&vec![0u8; len as usize]).map_err(io)?;
-            f.sync_all().map_err(io)?;
+        if !shred(&path).map_err(io)? {
+            return Ok(false);
         }
-        std::fs::remove_file(&path).map_err(io)?;
-        sync_dir(&self.dir).map_err(io)?;
+        sync_dir(path.parent().unwrap_or(&self.dir)).map_err(io)?;
         Ok(true)
     }
 
@@ -406,14 +449,11 @@ impl Keyring {
             path: self.dir.clone(),
             source,
         };
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&self.dir).map_err(io)? {
-            let name = e.map_err(io)?.file_name();
-            if let Some(r) = name.to_str().and_then(unhex) {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        Ok(key_files(&self.dir)
+            .map_err(io)?
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().and_then(unhex))
+            .collect())
     }
 
     fn wrap_key(&self, r: &UserRef, key: &[u8; KEY_LEN]) -> Result<Vec<u8>, KeyError> {
@@ -522,6 +562,126 @@ fn aad(header: &[u8], context: &[&[u8]]) -> Vec<u8> {
         a.extend_from_slice(c);
     }
     a
+}
+
+/// Overwrites a key file with zeros, flushes it, unlinks it (how a data key
+/// is destroyed, here and in backups). Returns whether there was one.
+pub fn shred(path: &Path) -> std::io::Result<bool> {
+    let len = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all(&vec![0u8; len as usize])?;
+        f.sync_all()?;
+    }
+    std::fs::remove_file(path)?;
+    Ok(true)
+}
+
+/// Where the data key file `name` (the [`hex`] of its user ref) lives in the
+/// keys directory `keys_dir`: in the sub-directory named by its first two
+/// characters.
+pub fn key_file_path(keys_dir: &Path, name: &str) -> PathBuf {
+    let shard = name.get(..SHARD_CHARS).unwrap_or(name);
+    keys_dir.join(shard).join(name)
+}
+
+/// Characters of a key file's name that name its sub-directory (256 of them).
+const SHARD_CHARS: usize = 2;
+
+fn is_shard(name: &str) -> bool {
+    name.len() == SHARD_CHARS && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Every data key file in `keys_dir`: in its sub-directory, or directly in
+/// `keys_dir` (the layout before sharding, until [`Keyring::new`] moved it).
+/// What a crash left half-written (`*.tmp`) is not a key file. A missing
+/// directory holds none.
+pub fn key_files(keys_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(keys_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    let is_key = |e: &std::fs::DirEntry| -> std::io::Result<bool> {
+        Ok(e.file_name().to_str().and_then(unhex).is_some() && e.file_type()?.is_file())
+    };
+    for e in entries {
+        let e = e?;
+        if is_key(&e)? {
+            out.push(e.path());
+        } else if e.file_name().to_str().is_some_and(is_shard) && e.file_type()?.is_dir() {
+            for f in std::fs::read_dir(e.path())? {
+                let f = f?;
+                if is_key(&f)? {
+                    out.push(f.path());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the sub-directory that `file` goes in (mode 0700) when missing,
+/// durably (the keys directory is synced after).
+fn shard_dir(keys_dir: &Path, file: &Path) -> std::io::Result<()> {
+    let Some(shard) = file.parent() else {
+        return Ok(());
+    };
+    if shard.is_dir() {
+        return Ok(());
+    }
+    match std::fs::create_dir(shard) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(shard, std::fs::Permissions::from_mode(0o700))?;
+    }
+    sync_dir(keys_dir)
+}
+
+/// Moves the key files of the flat layout (directly in `keys_dir`) into
+/// their sub-directories. Each move is one rename, so a file is always in
+/// one of its two places: a kill midway loses no key, and the next start
+/// moves the rest. A flat file whose sharded copy already exists is an old
+/// copy: it is overwritten with zeros and removed. Returns how many moved.
+fn shard_flat_keys(keys_dir: &Path) -> std::io::Result<usize> {
+    let mut moved = 0;
+    let mut shards = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(keys_dir)? {
+        let e = e?;
+        let name = e.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if unhex(name).is_none() || !e.file_type()?.is_file() {
+            continue;
+        }
+        let to = key_file_path(keys_dir, name);
+        if to.exists() {
+            shred(&e.path())?;
+            continue;
+        }
+        shard_dir(keys_dir, &to)?;
+        std::fs::rename(e.path(), &to)?;
+        if let Some(s) = to.parent() {
+            shards.insert(s.to_path_buf());
+        }
+        moved += 1;
+    }
+    for s in &shards {
+        sync_dir(s)?;
+    }
+    sync_dir(keys_dir)?;
+    Ok(moved)
 }
 
 /// Lower-case hex of a user ref (key file names, export pseudonyms).

@@ -116,6 +116,32 @@ pub struct IntakeConfig {
     /// names the content compiled into the binary (the default).
     #[serde(default = "default_content")]
     pub content: Vec<PathBuf>,
+    /// sled's page cache of the bot, in MiB ([`CACHE_MIB`]; default
+    /// [`DEFAULT_CACHE_MIB`]).
+    #[serde(default = "default_cache_mib")]
+    pub cache_mib: u32,
+    /// Threads that run the bot's async work ([`WORKER_THREADS`]); default:
+    /// one per CPU, at most 4. Store work runs on at most
+    /// [`BLOCKING_THREADS`] more.
+    #[serde(default)]
+    pub worker_threads: Option<u32>,
+}
+
+/// The bounds of `[intake] cache_mib`.
+pub const CACHE_MIB: RangeInclusive<u32> = 1..=1024;
+/// sled's page cache when `[intake] cache_mib` is not set: enough for the
+/// indexes and the conversations in progress; more is read from disk (and
+/// the OS page cache).
+pub const DEFAULT_CACHE_MIB: u32 = 16;
+/// The bounds of `[intake] worker_threads`.
+pub const WORKER_THREADS: RangeInclusive<u32> = 1..=64;
+/// Threads for store work (each turn's transaction and flush) at most: more
+/// users at once wait their turn instead of each getting a thread (and its
+/// stack).
+pub const BLOCKING_THREADS: usize = 16;
+
+fn default_cache_mib() -> u32 {
+    DEFAULT_CACHE_MIB
 }
 
 fn default_db() -> PathBuf {
@@ -132,6 +158,8 @@ impl Default for IntakeConfig {
             default_language: Lang::Nl,
             database: default_db(),
             content: default_content(),
+            cache_mib: DEFAULT_CACHE_MIB,
+            worker_threads: None,
         }
     }
 }
@@ -164,6 +192,29 @@ pub fn within<T: PartialOrd + Display>(
 }
 
 impl IntakeConfig {
+    /// Checks the bounds (the message names the key).
+    pub fn validate(&self) -> Result<(), String> {
+        within("intake", "cache_mib", self.cache_mib, CACHE_MIB)?;
+        match self.worker_threads {
+            Some(n) => within("intake", "worker_threads", n, WORKER_THREADS),
+            None => Ok(()),
+        }
+    }
+
+    /// sled's page cache in bytes.
+    pub fn cache_bytes(&self) -> u64 {
+        u64::from(self.cache_mib) << 20
+    }
+
+    /// The worker threads to start: the configured number, else one per CPU
+    /// (at most 4).
+    pub fn worker_threads(&self) -> usize {
+        match self.worker_threads {
+            Some(n) => n as usize,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
+        }
+    }
+
     /// Takes relative paths relative to `base`, the config file's directory.
     pub fn resolve_paths(&mut self, base: &Path) {
         self.database = relative_to(base, &self.database);

@@ -68,6 +68,7 @@ impl Config {
         c.discord.resolve_paths(base);
         c.discord.validate().map_err(invalid)?;
         c.privacy.validate().map_err(invalid)?;
+        c.intake.validate().map_err(invalid)?;
         c.discord
             .followup
             .validate("discord.followup", c.privacy.retention_days)
@@ -98,6 +99,8 @@ mod tests {
             "default_language",
             "database",
             "content",
+            "cache_mib",
+            "worker_threads",
             "mode",
             "guild_id",
             "intake_channel",
@@ -168,6 +171,25 @@ mod tests {
             e.contains("support_hours") && e.contains("close must be after open"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_page_cache_and_threads_are_bounded_when_loading() {
+        let path = Path::new("/etc/llo/config.toml");
+        let c = Config::parse("", path).unwrap();
+        assert_eq!(c.intake.cache_bytes(), 16 << 20);
+        let c = Config::parse("[intake]\ncache_mib = 8\nworker_threads = 3\n", path).unwrap();
+        assert_eq!(
+            (c.intake.cache_bytes(), c.intake.worker_threads()),
+            (8 << 20, 3)
+        );
+        for bad in ["cache_mib = 0", "cache_mib = 4096", "worker_threads = 0"] {
+            let e = Config::parse(&format!("[intake]\n{bad}\n"), path)
+                .unwrap_err()
+                .to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(e.contains(&format!("[intake] {key}")), "{e}");
+        }
     }
 
     #[test]

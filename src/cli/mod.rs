@@ -456,10 +456,11 @@ fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
     let config = load_config(config)?;
     let token = ops::preflight(&config)?;
     let k = knowledge(&config.intake.content)?;
-    let store = crate::app::backup::open(
+    let store = crate::app::backup::open_with_cache(
         &config.intake.database,
         config.privacy.master_key_file.as_deref(),
         config.backup.dir.as_deref(),
+        config.intake.cache_bytes(),
     )?;
     let days = config.privacy.retention_days;
     let intake = Intake::new(Arc::new(k), store.clone(), config.intake.default_language)
@@ -469,6 +470,8 @@ fn run_bot(config: Option<PathBuf>) -> Result<(), Failure> {
         tracing::error!(%info, "panic");
     }));
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.intake.worker_threads())
+        .max_blocking_threads(crate::app::settings::BLOCKING_THREADS)
         .enable_all()
         .build()?;
     // The consent text promises deletion after `days`: sweep daily.

@@ -23,6 +23,7 @@ mod handoff_core;
 mod health;
 mod hostile_output;
 mod input_caps;
+mod keys_layout;
 mod layers;
 mod listening;
 mod ops;

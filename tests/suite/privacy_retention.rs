@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 fn key_files(store: &Store) -> usize {
-    std::fs::read_dir(store.path().join("keys"))
+    llo_intake::app::crypto::key_files(&store.path().join("keys"))
         .unwrap()
-        .count()
+        .len()
 }
 
 #[test]

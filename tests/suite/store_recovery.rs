@@ -5,6 +5,7 @@
 
 use crate::privacy_support;
 
+use llo_intake::app::crypto::key_files;
 use llo_intake::app::store::Store;
 use privacy_support::*;
 use std::path::{Path, PathBuf};
@@ -14,9 +15,9 @@ fn key_file(db: &Path, user: &str) -> PathBuf {
     let store = Store::open(db).unwrap();
     let prefix = store.pseudonym(user);
     drop(store);
-    std::fs::read_dir(db.join("keys"))
+    key_files(&db.join("keys"))
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .into_iter()
         .find(|p| {
             p.file_name()
                 .unwrap()
@@ -76,7 +77,7 @@ fn keys_that_protect_nothing_are_swept_at_start_and_by_purge() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
     console_intake(&db, "41", "Ik kan geen personeel vinden");
-    let keys = || std::fs::read_dir(db.join("keys")).unwrap().count();
+    let keys = || key_files(&db.join("keys")).unwrap().len();
     assert_eq!(keys(), 1);
     // A key without records: what a crash between removing a user's last
     // records and destroying their key leaves.

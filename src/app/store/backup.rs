@@ -26,7 +26,8 @@ const BATCH: usize = 10_000;
 
 impl Store {
     /// The name of `user`'s data key file in `keys/` (here and in every
-    /// backup of this database): so forgetting can destroy its copies.
+    /// backup of this database; its place is [`crypto::key_file_path`]): so
+    /// forgetting can destroy its copies.
     pub fn data_key_name(&self, user: &str) -> String {
         crypto::hex(&self.uref(user))
     }
@@ -77,42 +78,48 @@ impl Store {
     }
 }
 
-/// Copies the data key files (mode 0600, in a 0700 directory); skips what a
-/// crash left half-written (`*.tmp`) or already zeroed (a destroyed key).
+/// Copies the data key files (mode 0600, in 0700 directories) into the
+/// sharded layout, from either layout; skips what a crash left half-written
+/// (`*.tmp`) or already zeroed (a destroyed key).
 fn copy_keys(from: &Path, to: &Path) -> Result<usize, StoreError> {
     let io = |path: &Path, e: std::io::Error| io_error(path, "cannot copy the data keys", &e);
-    std::fs::create_dir_all(to).map_err(|e| io(to, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| io(to, e))?;
-    }
-    let mut n = 0;
-    let entries = match std::fs::read_dir(from) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io(from, e)),
-    };
-    for e in entries {
-        let e = e.map_err(|e| io(from, e))?;
-        let name = e.file_name();
-        if name.to_string_lossy().ends_with(".tmp") || !e.path().is_file() {
-            continue;
+    let private_dir = |dir: &Path| -> Result<(), StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| io(dir, e))?;
         }
-        let bytes = std::fs::read(e.path()).map_err(|err| io(&e.path(), err))?;
+        Ok(())
+    };
+    private_dir(to)?;
+    let mut n = 0;
+    let mut shards = std::collections::BTreeSet::new();
+    for file in crypto::key_files(from).map_err(|e| io(from, e))? {
+        let bytes = std::fs::read(&file).map_err(|err| io(&file, err))?;
         if bytes.iter().all(|b| *b == 0) {
             continue;
         }
-        let path = to.join(&name);
+        let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let path = crypto::key_file_path(to, name);
+        if let Some(shard) = path.parent() {
+            if shards.insert(shard.to_path_buf()) {
+                private_dir(shard)?;
+            }
+        }
         let mut f = crypto::create_private_file(&path).map_err(|e| io(&path, e))?;
         std::io::Write::write_all(&mut f, &bytes).map_err(|e| io(&path, e))?;
         f.sync_all().map_err(|e| io(&path, e))?;
         n += 1;
     }
-    std::fs::File::open(to)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io(to, e))?;
+    for dir in shards.iter().map(|s| s.as_path()).chain([to]) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(dir, e))?;
+    }
     Ok(n)
 }
 

@@ -46,9 +46,11 @@ mod followup;
 mod offers;
 mod peers;
 mod report;
+mod synth;
 
 pub use offers::OfferAnswer;
 pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};
+pub use synth::Record;
 mod index;
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
@@ -71,8 +73,8 @@ pub const SCHEMA_VERSION: u32 = 3;
 pub mod backup;
 pub mod migrate;
 
-/// sled's page cache for the bot and most commands.
-pub const CACHE_BYTES: u64 = 64 << 20;
+/// sled's page cache for most commands (the bot's is `[intake] cache_mib`).
+pub const CACHE_BYTES: u64 = (crate::app::settings::DEFAULT_CACHE_MIB as u64) << 20;
 
 /// A store failure, worded for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -468,6 +470,15 @@ impl Store {
     /// [`Store::schema_version`], [`Store::migrate`]).
     pub fn open_any_version(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
         Store::open_cached(dir, key_file, CACHE_BYTES)
+    }
+
+    /// [`Store::open_any_version`] with sled's page cache set to `cache_bytes`.
+    pub fn open_any_version_with_cache(
+        dir: &Path,
+        key_file: Option<&Path>,
+        cache_bytes: u64,
+    ) -> Result<Store, StoreError> {
+        Store::open_cached(dir, key_file, cache_bytes)
     }
 
     fn open_cached(

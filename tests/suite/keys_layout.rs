@@ -1,0 +1,81 @@
+//! The data keys live in sub-directories of `keys/` (`keys/3f/3f…`); a
+//! database from before, with every key file directly in `keys/`, is moved
+//! over at its next start. A kill midway can leave some files moved and
+//! some not (each move is one rename): the next start finishes, and every
+//! conversation still reads.
+
+use crate::privacy_support;
+
+use llo_intake::app::crypto::{key_file_path, key_files};
+use privacy_support::*;
+use std::path::Path;
+
+/// Moves every key file but the first `keep` back to where the flat layout
+/// had it, and removes the emptied sub-directories.
+fn flatten(keys: &Path, keep: usize) {
+    for f in key_files(keys).unwrap().into_iter().skip(keep) {
+        let name = f.file_name().unwrap().to_owned();
+        std::fs::rename(&f, keys.join(&name)).unwrap();
+        let _ = std::fs::remove_dir(f.parent().unwrap());
+    }
+}
+
+fn users_in(export: &str) -> Vec<String> {
+    let mut users: Vec<String> = export
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| v["user_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    users.sort();
+    users
+}
+
+#[test]
+fn a_flat_keys_directory_is_moved_into_shards_and_an_interrupted_move_is_finished() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let keys = db.join("keys");
+    for user in ["41", "42", "43"] {
+        console_intake(&db, user, "Ik kan geen personeel vinden");
+    }
+    let sharded = key_files(&keys).unwrap();
+    assert_eq!(sharded.len(), 3, "one key file per person");
+    for f in &sharded {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        assert_eq!(f, &key_file_path(&keys, name));
+        assert_ne!(f.parent().unwrap(), keys, "not directly in keys/");
+    }
+    // What a kill in the middle of the move leaves: one moved, two not.
+    flatten(&keys, 1);
+    // And a stale flat copy of a key that was already moved.
+    let moved = &key_files(&keys).unwrap()[0];
+    let moved_name = moved.file_name().unwrap().to_owned();
+    let flat = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .count();
+    assert_eq!(flat, 2);
+    std::fs::copy(moved, keys.join(&moved_name)).unwrap();
+
+    let export = export_all(&db);
+    assert_eq!(
+        users_in(&export),
+        ["41", "42", "43"],
+        "every conversation reads"
+    );
+    let after = key_files(&keys).unwrap();
+    assert_eq!(after.len(), 3, "no key lost, no copy left: {after:?}");
+    assert!(
+        after.iter().all(|f| f.parent().unwrap() != keys),
+        "{after:?}"
+    );
+    // The people carry on where they were, and forgetting still shreds.
+    let o = run(
+        &["forget", "--db", db.to_str().unwrap(), "--user", "42"],
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(users_in(&export_all(&db)), ["41", "43"]);
+    assert_eq!(key_files(&keys).unwrap().len(), 2);
+}
