@@ -791,18 +791,22 @@ fn a_known_region_shows_its_own_desk_and_not_every_desk_of_the_province() {
     );
 }
 
+/// `check`'s errors for this content on `today`, as "key: message".
+fn check_errors(c: &llo_intake::content::Content, today: chrono::NaiveDate) -> Vec<String> {
+    use llo_intake::content::{check::check_at, Severity};
+    check_at(c, &[], today)
+        .into_iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| format!("{}: {}", p.key, p.message))
+        .collect()
+}
+
 #[test]
 fn check_requires_a_region_for_every_municipality_and_a_desk_for_every_region() {
     use llo_intake::content::{check::check_at, Severity};
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     let base = k().content.clone();
-    let errors = |c: &llo_intake::content::Content| -> Vec<String> {
-        check_at(c, &[], today)
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .map(|p| format!("{}: {}", p.key, p.message))
-            .collect()
-    };
+    let errors = |c: &llo_intake::content::Content| check_errors(c, today);
     assert!(errors(&base).is_empty(), "{:?}", errors(&base));
 
     let mut c = base.clone();
@@ -862,7 +866,6 @@ fn the_export_has_municipality_and_region_as_its_last_columns() {
 /// naming its region in the text. `check` refuses a guessed URL.
 #[test]
 fn every_regional_desk_has_a_sourced_url_or_the_national_finder() {
-    use llo_intake::content::{check::check_at, Severity};
     let c = &k().content;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
     let mut regional = Vec::new();
@@ -888,13 +891,7 @@ fn every_regional_desk_has_a_sourced_url_or_the_national_finder() {
     // The regional sites the sources give (2026-12-02).
     assert_eq!(regional.len(), 5, "{regional:?}");
 
-    let errors = |c: &llo_intake::content::Content| -> Vec<String> {
-        check_at(c, &[], today)
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .map(|p| format!("{}: {}", p.key, p.message))
-            .collect()
-    };
+    let errors = |c: &llo_intake::content::Content| check_errors(c, today);
     assert!(errors(c).is_empty(), "{:?}", errors(c));
     let at = |c: &llo_intake::content::Content, id: &str| {
         c.contacts.iter().position(|x| x.id == id).expect(id)
