@@ -78,5 +78,6 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "tried_ack",
     "tried_ack_routes",
     "desk_own",
+    "desk_next_step",
     "months",
 ];

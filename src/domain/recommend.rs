@@ -379,7 +379,12 @@ fn why(
             &[("title", title)],
         ));
     }
-    if let Some(step) = &route.next_step {
+    // A desk with a site of its own: go there, not to the national finder.
+    let own_site = desk.filter(|d| d.url_scope.as_deref() == Some("regional"));
+    if let Some(d) = own_site {
+        let step = fill(&k.msg("desk_next_step", lang), &[("desk", d.name_in(lang))]);
+        parts.push(fill(&k.msg("next_step", lang), &[("step", &step)]));
+    } else if let Some(step) = &route.next_step {
         parts.push(fill(&k.msg("next_step", lang), &[("step", step.get(lang))]));
     }
     parts.join(" ")

@@ -185,10 +185,22 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
         if shown.is_empty() && !desk_tried {
             errors.push(format!("{}: no regional desk in the top 3: {top:?}", p.id));
         }
-        for d in &shown {
+        let own_url = own.and_then(|x| x["url"].as_str()).unwrap_or("");
+        for d in shown.iter().filter(|d| d["id"] == "werkcentrum") {
             let why = d["why"].as_str().unwrap_or("");
-            if d["id"] == "werkcentrum" && !why.contains(&format!("Bij jou is dat {name}:")) {
+            if !why.contains(&format!("Bij jou is dat {name}:")) {
                 errors.push(format!("{}: the desk does not name {name:?}: {why}", p.id));
+            }
+            // Its site, and with a site of its own no detour via werkcentrum.nl.
+            if d["url"] != own_url {
+                errors.push(format!(
+                    "{}: desk route links {} not {own_url}",
+                    p.id, d["url"]
+                ));
+            }
+            let regional = own_url != "https://www.werkcentrum.nl";
+            if regional && !why.contains(&format!("contact op met {name}")) {
+                errors.push(format!("{}: next step is not {name}'s site: {why}", p.id));
             }
         }
         // Tried: not offered again, and acknowledged by name.
@@ -210,7 +222,10 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
         }
         // Reasons of their own: no sentence twice, and they quote the person.
         let mut seen = std::collections::BTreeMap::new();
-        for r in &routes {
+        for r in routes
+            .iter()
+            .chain(Some(&rec["peer"]).filter(|x| !x.is_null()))
+        {
             let id = r["id"].as_str().unwrap_or("");
             for s in sentence_list(r["why"].as_str().unwrap_or("")) {
                 if let Some(other) = seen.insert(s.clone(), id) {
