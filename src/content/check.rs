@@ -314,6 +314,7 @@ pub fn check_at(c: &Content, messages: &[&str], today: NaiveDate) -> Vec<Problem
 
     check_routes(&mut k, today);
     k.out.extend(crate::content::regions::check(c, today));
+    k.out.extend(crate::content::postcodes::check(c, today));
     k.out.extend(super::eligibility::check_eligibility(c));
 
     for x in &c.contacts {

@@ -15,6 +15,7 @@ pub mod check;
 pub mod eligibility;
 pub mod embedded;
 pub mod patterns;
+pub mod postcodes;
 pub mod regions;
 pub mod text;
 
@@ -81,6 +82,11 @@ pub struct ContentFile {
     pub labour_market_region: Vec<regions::LabourMarketRegion>,
     #[serde(default)]
     pub municipality: Vec<regions::Municipality>,
+    /// Source and year of the PC4 -> municipality table.
+    #[serde(default)]
+    pub pc4_table: Option<regions::RegionTable>,
+    #[serde(default)]
+    pub pc4: Vec<postcodes::Pc4Codes>,
 }
 
 /// A staff-related worry the classifier can detect. Ids are stable: exports
@@ -510,6 +516,8 @@ pub struct Content {
     pub region_table: Option<regions::RegionTable>,
     pub labour_market_regions: Vec<regions::LabourMarketRegion>,
     pub municipalities: Vec<regions::Municipality>,
+    pub pc4_table: Option<regions::RegionTable>,
+    pub pc4: Vec<postcodes::Pc4Codes>,
     /// item kind + id -> file, for messages that name the file.
     pub origins: BTreeMap<String, PathBuf>,
 }
@@ -676,6 +684,13 @@ impl RawContent {
             if f.region_table.is_some() {
                 note("region_table", "");
             }
+            if f.pc4_table.is_some() {
+                note("pc4_table", "");
+            }
+            for x in &f.pc4 {
+                note("pc4", &x.municipality);
+                note("pc4", "");
+            }
             for k in f.words.keys() {
                 c.origins
                     .entry(format!("words.{k}"))
@@ -704,6 +719,10 @@ impl RawContent {
             }
             c.labour_market_regions.extend(f.labour_market_region);
             c.municipalities.extend(f.municipality);
+            if f.pc4_table.is_some() {
+                c.pc4_table = f.pc4_table;
+            }
+            c.pc4.extend(f.pc4);
         }
         c
     }

@@ -526,6 +526,12 @@ impl<'k> Run<'k> {
                 self.conv.answers.concerns = picked;
                 self.advance(step, None);
             }
+            StepKind::Choice
+                if self.municipality_choice()
+                    && self.conv.narrowed.iter().flatten().any(|m| m == first) =>
+            {
+                self.municipality_chosen(step, first);
+            }
             StepKind::Choice => {
                 let allowed = self.k.matchers.option_ids(step);
                 let ok = allowed.iter().any(|a| a == first)
@@ -717,17 +723,25 @@ impl<'k> Run<'k> {
             // The answer to "which one?": handled by the province matcher.
             return false;
         }
-        match self.k.places.resolve(&self.k.content, t) {
-            Place::One(code) => {
-                let Some(m) = self.k.content.municipality(&code) else {
-                    return false;
-                };
-                let province = m.province.clone();
-                self.conv.answers.labour_market_region = Some(m.labour_market_region.clone());
-                self.conv.answers.municipality = Some(code);
-                self.chosen(step, province);
-                true
+        let choosing = self.municipality_choice();
+        // "4062": the municipality its addresses lie in; on a border, ask.
+        if let Some((pc4, ms)) = self.k.places.postcode(t, true) {
+            if ms.len() == 1 {
+                return self.municipality_chosen(step, &ms[0]);
             }
+            self.conv.narrowed = Some(ms);
+            let text = self.postcode_mixed_text(Some(pc4));
+            self.ask(step);
+            if let Some(Output::Question(q)) = self.outputs.last_mut() {
+                q.text = text;
+            }
+            return true;
+        }
+        match self.k.places.resolve(&self.k.content, t) {
+            Place::One(code) => self.municipality_chosen(step, &code),
+            // Another answer to "which municipality?" than the ones asked
+            // about is not understood.
+            _ if choosing => false,
             Place::Many {
                 municipalities,
                 provinces,
@@ -742,6 +756,50 @@ impl<'k> Run<'k> {
             }
             _ => false,
         }
+    }
+
+    /// Whether the region question is narrowed to municipalities (a
+    /// postcode on a municipal border).
+    fn municipality_choice(&self) -> bool {
+        self.conv.narrowed.as_ref().is_some_and(|n| {
+            !n.is_empty() && n.iter().all(|m| self.k.content.municipality(m).is_some())
+        })
+    }
+
+    /// "Postcode 4062 ligt op een gemeentegrens. In welke gemeente zit je:
+    /// Tiel of West Betuwe?" (without the first sentence on a re-ask).
+    fn postcode_mixed_text(&self, pc4: Option<u16>) -> String {
+        let names: Vec<String> = self
+            .conv
+            .narrowed
+            .iter()
+            .flatten()
+            .filter_map(|m| self.k.content.municipality(m))
+            .map(|m| m.name.clone())
+            .collect();
+        let pick = fill(
+            &self.msg("postcode_pick"),
+            &[("places", &join_list(&names, &self.msg("or")))],
+        );
+        match pc4 {
+            Some(n) => {
+                let mixed = fill(&self.msg("postcode_mixed"), &[("postcode", &n.to_string())]);
+                format!("{mixed} {pick}")
+            }
+            None => pick,
+        }
+    }
+
+    /// The municipality is known: it gives the province and the region.
+    fn municipality_chosen(&mut self, step: &'k Step, code: &str) -> bool {
+        let Some(m) = self.k.content.municipality(code) else {
+            return false;
+        };
+        let province = m.province.clone();
+        self.conv.answers.labour_market_region = Some(m.labour_market_region.clone());
+        self.conv.answers.municipality = Some(code.to_string());
+        self.chosen(step, province);
+        true
     }
 
     /// A province at the region step (named, from a postcode, or picked after
@@ -1163,6 +1221,17 @@ impl<'k> Run<'k> {
             StepKind::Choice if self.conv.proposed.contains_key(step.field()) => {
                 q.text = self.proposal_text(step);
                 q.choices = vec![yes, no];
+            }
+            StepKind::Choice if self.municipality_choice() => {
+                q.text = self.postcode_mixed_text(None);
+                for m in self.conv.narrowed.iter().flatten() {
+                    if let Some(x) = c.municipality(m) {
+                        q.choices.push(Choice {
+                            id: x.code.clone(),
+                            label: x.name.clone(),
+                        });
+                    }
+                }
             }
             StepKind::Choice => {
                 let ids = self.k.matchers.option_ids(step);

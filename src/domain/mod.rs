@@ -63,6 +63,11 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "propose_sector",
     "propose_size",
     "sector_other_kept",
+    // Places and postcodes (listening).
+    "postcode_mixed",
+    "postcode_pick",
+    "or",
+    "propose_place",
     // The recommender (recommend.rs): around each route's own reason.
     "reason_quote",
     "reason_tried_quote",

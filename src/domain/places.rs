@@ -35,7 +35,32 @@ pub struct Places {
     provinces: Vec<(String, Regex)>,
     /// "provincie Utrecht": the user means the province, not the city.
     province_word: Regex,
+    /// PC4 -> the municipalities its addresses lie in.
+    pc4: BTreeMap<u16, Vec<String>>,
+    /// A four-digit number standing alone, optionally with the two letters.
+    pc4_loose: Regex,
+    /// A full postcode ("7311 AB") or four digits after "postcode".
+    pc4_strict: Regex,
+    /// A place name right after a word that introduces a place ("in",
+    /// "uit", "based in"), for places named inside a longer answer.
+    cued: Option<Regex>,
 }
+
+/// Words that introduce a place inside a sentence ("een bakkerij in Ede").
+const PLACE_CUES: &[&str] = &[
+    "in",
+    "uit",
+    "te",
+    "vanuit",
+    "omgeving",
+    "regio",
+    "buurt van",
+    "gevestigd in",
+    "based in",
+    "located in",
+    "from",
+    "near",
+];
 
 fn alternation(names: &[String]) -> String {
     let mut v: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
@@ -55,6 +80,10 @@ impl Places {
             codes: BTreeMap::new(),
             provinces: Vec::new(),
             province_word: Regex::new("$^").unwrap_or_else(|_| unreachable!()),
+            pc4: BTreeMap::new(),
+            pc4_loose: Regex::new("$^").unwrap_or_else(|_| unreachable!()),
+            pc4_strict: Regex::new("$^").unwrap_or_else(|_| unreachable!()),
+            cued: None,
         }
     }
 
@@ -70,13 +99,17 @@ impl Places {
             }
         }
         let all: Vec<String> = codes.keys().cloned().collect();
-        let names = if all.is_empty() {
-            None
+        let (names, cued) = if all.is_empty() {
+            (None, None)
         } else {
-            Some(Regex::new(&format!(
-                r"(?:^|\W)({})(?:\W|$)",
-                alternation(&all)
-            ))?)
+            let alt = alternation(&all);
+            let cues = PLACE_CUES.join("|");
+            (
+                Some(Regex::new(&format!(r"(?:^|\W)({alt})(?:\W|$)"))?),
+                Some(Regex::new(&format!(
+                    r"(?:^|\W)(?:{cues})\s+({alt})(?:\W|$)"
+                ))?),
+            )
         };
         let mut provinces = Vec::new();
         for p in &c.provinces {
@@ -90,7 +123,47 @@ impl Places {
             codes,
             provinces,
             province_word: Regex::new(r"(?:^|\W)(?:provincie|province)(?:\W|$)")?,
+            pc4: crate::content::postcodes::index(c),
+            pc4_loose: Regex::new(r"(?:^|[^\w])([1-9][0-9]{3})(?:\s?[a-z]{2})?(?:[^\w]|$)")?,
+            pc4_strict: Regex::new(
+                r"(?:^|[^\w])(?:([1-9][0-9]{3})\s?[a-z]{2}|(?:postcode|postal code|zip)\s*:?\s*([1-9][0-9]{3}))(?:[^\w]|$)",
+            )?,
+            cued,
         })
+    }
+
+    /// The postcode in `text` and the municipalities its addresses lie in
+    /// (two for a PC4 on a municipal border). `loose`: any four digits
+    /// standing alone count, as in an answer to "where are you?"; else only
+    /// a full postcode ("7311 AB") or digits after "postcode". `None` when
+    /// there is no postcode or the table does not know it.
+    pub fn postcode(&self, text: &str, loose: bool) -> Option<(u16, Vec<String>)> {
+        let folded = fold(text);
+        let re = if loose {
+            &self.pc4_loose
+        } else {
+            &self.pc4_strict
+        };
+        let caps = re.captures(&folded)?;
+        let digits = caps.get(1).or_else(|| caps.get(2))?;
+        let n: u16 = digits.as_str().parse().ok()?;
+        self.pc4.get(&n).map(|m| (n, m.clone()))
+    }
+
+    /// The one municipality a longer answer places the business in: a
+    /// postcode, or a place name right after "in", "uit", "vanuit", ...
+    /// ("een bakkerij in Apeldoorn"). A name shared by municipalities, or
+    /// one that is also a province, gives nothing.
+    pub fn named_in(&self, c: &Content, text: &str) -> Option<String> {
+        if let Some((_, m)) = self.postcode(text, false) {
+            return (m.len() == 1).then(|| m[0].clone());
+        }
+        let folded = fold(text);
+        let name = self.cued.as_ref()?.captures(&folded)?.get(1)?;
+        match self.resolve(c, name.as_str()) {
+            Place::One(code) => Some(code),
+            _ => None,
+        }
     }
 
     /// The municipality (or municipalities) `text` names.

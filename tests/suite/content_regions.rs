@@ -307,7 +307,7 @@ fn a_mixed_postcode_is_confirmed_in_the_conversation() {
     for a in ["ja", "ik kan geen monteurs vinden", "ja", "bouw", "8"] {
         t = engine::handle(k(), &t.conversation, Input::Text(a.into()), now);
     }
-    t = engine::handle(k(), &t.conversation, Input::Text("8051 AB".into()), now);
+    t = engine::handle(k(), &t.conversation, Input::Text("8000 AB".into()), now);
     let said: String = t.outputs.iter().map(|o| o.text().to_string()).collect();
     assert!(
         said.contains(&k().msg("region_confirm", Lang::Nl)),
@@ -779,7 +779,8 @@ fn a_known_region_shows_its_own_desk_and_not_every_desk_of_the_province() {
         assert!(en.text.contains(want), "{place}: {}", en.text);
     }
     // A postcode gives only the province: the province's pointer to its regions stays.
-    let t = answer(&at_region_step(), "3011 AB");
+    // (3000 has no addresses in the PC4 table, so only its prefix decides.)
+    let t = answer(&at_region_step(), "3000 AB");
     assert_eq!(t.conversation.answers.labour_market_region, None);
     let rec = recommend::recommend(k(), &t.conversation.answers, Lang::Nl, None);
     assert!(

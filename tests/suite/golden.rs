@@ -12,6 +12,7 @@
 //! status = "active"         # optional: active, handoff, ended, stopped, declined
 //! concerns = ["retention"]  # optional: the confirmed/detected concerns after this turn
 //! sector = "bouw"           # optional: sector/size/region after this turn
+//! municipality = "GM0200"   # optional: CBS code; labour_market_region = "AM06" likewise
 //! routes = ["slim"]         # optional: route ids that must be among those recommended in this turn
 //! says = ["STAP"]           # optional: fragments that must appear in the bot's outputs this turn
 //! ```
@@ -52,6 +53,10 @@ struct Turn {
     size: Option<String>,
     #[serde(default)]
     region: Option<String>,
+    #[serde(default)]
+    municipality: Option<String>,
+    #[serde(default)]
+    labour_market_region: Option<String>,
     #[serde(default)]
     routes: Vec<String>,
     #[serde(default)]
@@ -115,6 +120,12 @@ fn run(path: &PathBuf, k: &Arc<Knowledge>) -> Result<(), String> {
             (&t.sector, &conv.answers.sector, "sector"),
             (&t.size, &conv.answers.size, "size"),
             (&t.region, &conv.answers.region, "region"),
+            (&t.municipality, &conv.answers.municipality, "municipality"),
+            (
+                &t.labour_market_region,
+                &conv.answers.labour_market_region,
+                "labour_market_region",
+            ),
         ] {
             if want.is_some() && want != got {
                 return Err(format!("{ctx}: expected {what} {want:?}, got {got:?}"));

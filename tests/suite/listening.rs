@@ -380,3 +380,40 @@ fn the_stored_language_follows_the_person() {
     assert_eq!(r.conversation.lang, Lang::En);
     assert_eq!(store.conversation(&id).unwrap().unwrap().lang, Lang::En);
 }
+
+/// The console up to and including the region answer `place`, then
+/// `rest`.
+fn console_with_place(place: &str, rest: &[&str]) -> String {
+    let mut answers = vec![
+        "ja",
+        "ik kan geen personeel vinden",
+        "ja",
+        "bouw",
+        "12",
+        place,
+    ];
+    answers.extend_from_slice(rest);
+    console_text(&answers)
+}
+
+#[test]
+fn a_postcode_gives_the_municipality_and_its_own_regional_desk() {
+    // 3811 is Amersfoort (Utrecht); its two-digit prefix 38 alone would
+    // also be Gelderland, so the four digits are what place it.
+    let out = console_with_place("3811", &["sla over"]);
+    assert!(
+        out.contains("Werkcentrum regio Amersfoort"),
+        "the region's own desk: {out}"
+    );
+    assert!(
+        !out.contains("In welke provincie"),
+        "no province question: {out}"
+    );
+    // 7693 lies in Hardenberg and Twenterand: asked, not guessed.
+    let out = console_with_place("7693", &["Twenterand", "sla over"]);
+    assert!(
+        out.contains("In welke gemeente zit je: Hardenberg of Twenterand?"),
+        "{out}"
+    );
+    assert!(out.contains("Twente"), "Twenterand's region: {out}");
+}
