@@ -19,6 +19,10 @@ fn main() {
         .collect();
     names.sort();
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
+    // A new file, never a write through an old one: a target directory
+    // seeded with hard links (`cp -al`) shares the old file's inode with
+    // other checkouts, which would then embed this checkout's content.
+    let _ = std::fs::remove_file(out.join("embedded_content.rs"));
     let mut f =
         std::fs::File::create(out.join("embedded_content.rs")).expect("OUT_DIR is writable");
     writeln!(f, "pub static EMBEDDED_FILES: &[(&str, &str)] = &[").unwrap();
