@@ -18,6 +18,40 @@ use tracing::{debug, error, info, warn};
 /// How often expired dedupe records are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
+/// How many interaction ids [`Delivered`] remembers.
+const DELIVERED_KEPT: usize = 4096;
+
+/// The interaction ids this process has taken. After a gateway RESUME
+/// Discord may replay an interaction it had delivered (same id); answering
+/// it again earns 40060, so a replay is dropped before anything is sent. A
+/// replay only happens within one session, so memory is enough (the turns
+/// themselves are also deduplicated in the store).
+#[derive(Default)]
+pub struct Delivered(
+    std::sync::Mutex<(
+        std::collections::HashSet<u64>,
+        std::collections::VecDeque<u64>,
+    )>,
+);
+
+impl Delivered {
+    /// Whether `id` is new (and now remembered).
+    pub fn first_time(&self, id: u64) -> bool {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (set, order) = &mut *g;
+        if !set.insert(id) {
+            return false;
+        }
+        order.push_back(id);
+        if order.len() > DELIVERED_KEPT {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
+}
+
 /// The serenity event handler. Slash commands go through poise instead.
 pub struct Handler {
     bot: Arc<Bot>,
@@ -82,6 +116,15 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let bot = self.bot.clone();
+        let id = match &interaction {
+            Interaction::Component(ci) => Some(ci.id.get()),
+            Interaction::Modal(mi) => Some(mi.id.get()),
+            _ => None,
+        };
+        if id.is_some_and(|id| !bot.delivered.first_time(id)) {
+            debug!("a replayed interaction ignored");
+            return;
+        }
         match interaction {
             Interaction::Component(ci) => {
                 let lang = bot.lang_for(Some(&ci.locale));

@@ -13,7 +13,7 @@ use super::guard::over_limit;
 use super::guard::Verdict;
 use super::ids::CustomId;
 use super::render;
-use super::send::{say, send_reply};
+use super::send::{deliver, dm_channel, dm_closed, say, send_reply, Sent};
 use super::Bot;
 use crate::app::service::{Reply, MAX_INPUT_CHARS};
 use crate::app::store::{Link, Sighting, StoreError, TurnExtras};
@@ -479,17 +479,24 @@ async fn start_turn(bot: &Arc<Bot>, http: &Http, s: Start) -> Outcome {
                 return Outcome::Unavailable;
             }
         };
-        let dm = match s.user.create_dm_channel(http).await {
-            Ok(c) => c.id,
+        let dm = match dm_channel(http, s.user).await {
+            Ok(c) => c,
             Err(e) => {
                 warn!(error = %e, "cannot open a DM");
-                return Outcome::DmClosed;
+                return if dm_closed(&e) {
+                    Outcome::DmClosed
+                } else {
+                    Outcome::Unavailable
+                };
             }
         };
-        if !send_reply(bot, http, dm, &reply, false).await {
-            return Outcome::DmClosed;
-        }
-        return Outcome::Dm;
+        // Only Discord's 50007 means closed DMs; anything else that outlasted
+        // the retries is "not now".
+        return match deliver(bot, http, dm, &reply, false).await {
+            Sent::Delivered => Outcome::Dm,
+            Sent::DmClosed => Outcome::DmClosed,
+            Sent::Failed => Outcome::Unavailable,
+        };
     }
     // Thread mode: the user's thread if it still takes messages, else a new one.
     let form = text_by_form(bot, true);

@@ -144,6 +144,10 @@ pub struct Hooks {
     /// When set, the follow-up loop runs one pass per received tick instead
     /// of every minute.
     pub follow_up_ticks: Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>,
+    /// The HTTP client for Discord's REST API when `api_base_url` is unset
+    /// (serenity's own rate limiter on); tests give one for which
+    /// `discord.com` is the fake. Default: rustls with the timeout.
+    pub rest_client: Option<reqwest::Client>,
 }
 
 /// What a production run adds beyond the `[discord]` section.
@@ -167,6 +171,8 @@ pub struct Bot {
     pub limit: guard::RateLimit,
     /// Set on the first READY; start-up work is skipped on later ones.
     pub(crate) started: AtomicBool,
+    /// Interactions already taken (a RESUME replay is dropped).
+    pub(crate) delivered: handler::Delivered,
     pub threads: threads::Threads,
     /// Which coach thread belongs to which conversation (dm mode relay).
     pub coach_threads: handoff::CoachThreads,
@@ -225,6 +231,7 @@ impl Bot {
             locks: guard::UserLocks::default(),
             gate: guard::Gate::default(),
             started: AtomicBool::new(false),
+            delivered: handler::Delivered::default(),
             threads,
             metrics: metrics::Metrics::new(),
             gateway: health::Gateway::default(),
@@ -341,9 +348,10 @@ pub async fn build_client_full(
     config: &DiscordConfig,
     token: &Token,
     intake: Intake,
-    hooks: Hooks,
+    mut hooks: Hooks,
     ops: &Operations,
 ) -> anyhow::Result<(Client, Arc<Bot>)> {
+    let rest_client = hooks.rest_client.take();
     let mut reqwest = reqwest::Client::builder()
         .use_rustls_tls()
         .timeout(HTTP_TIMEOUT);
@@ -357,9 +365,11 @@ pub async fn build_client_full(
             .proxy(base.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
-    let http = http
-        .client(reqwest.build().context("cannot build the HTTP client")?)
-        .build();
+    let client = match rest_client {
+        Some(c) if config.api_base_url.is_none() => c,
+        _ => reqwest.build().context("cannot build the HTTP client")?,
+    };
+    let http = http.client(client).build();
     let bot = Arc::new(Bot::with_operations(intake, config.clone(), hooks, ops)?);
     let commands = commands::all(&bot);
     let setup_bot = bot.clone();

@@ -10,6 +10,7 @@ mod content_regions;
 mod content_routes;
 mod crash;
 mod discord_catch_up;
+mod discord_errors;
 mod discord_export;
 mod discord_followup;
 mod discord_handoff;

@@ -42,6 +42,30 @@ pub fn config(fake: &Fake) -> DiscordConfig {
     }
 }
 
+/// The production REST path on the fake: no `api_base_url`, so serenity's
+/// own rate limiter runs, and `https://discord.com` is the fake's TLS side
+/// ([`Fake::rest_client`]). The gateway is the fake's, as in [`config`].
+pub fn production_http(fake: &Fake) -> (DiscordConfig, llo_intake::discord::Hooks) {
+    let cfg = DiscordConfig {
+        api_base_url: None,
+        ..config(fake)
+    };
+    let hooks = llo_intake::discord::Hooks {
+        rest_client: Some(fake.rest_client()),
+        ..Default::default()
+    };
+    (cfg, hooks)
+}
+
+/// [`world`] on the production REST path ([`production_http`]).
+pub async fn world_rate_limited() -> (Fake, tempfile::TempDir, Running) {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, hooks) = production_http(&fake);
+    let bot = Running::start_with(&fake, cfg, dir.path(), hooks).await;
+    (fake, dir, bot)
+}
+
 /// Opens the database, waiting while a stopped bot's last handles go away.
 pub async fn open_store(dir: &Path) -> Store {
     let deadline = tokio::time::Instant::now() + WAIT;

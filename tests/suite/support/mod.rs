@@ -11,6 +11,19 @@
 //! forbid ourselves (a message without `allowed_mentions` that parse nothing)
 //! are collected as problems; [`Fake::assert_clean`] fails on any.
 //!
+//! Discord's error answers can be switched on per route: 5xx
+//! ([`Fake::fail`]), 429 with `retry-after` on a route or global
+//! ([`Fake::rate_limit`]), rate-limit buckets running dry
+//! ([`Fake::bucket`]), 403/50007 for a person whose DMs are closed
+//! ([`Fake::close_dms`]); the gateway can drop mid-conversation
+//! ([`Fake::drop_connection`]) or go away ([`Fake::drop_gateway`]).
+//!
+//! The REST API is served twice: over plain HTTP on [`Fake::rest`] (what
+//! `api_base_url` points at; serenity's rate limiter is then off), and as
+//! `https://discord.com` on [`Fake::tls`] with a test certificate
+//! (`support/tls/`), reached through [`Fake::rest_client`]: the production
+//! path, serenity's own rate limiter on.
+//!
 //! Tests wait on the recorded REST log (`wait_*`), never on sleeps.
 
 #![allow(dead_code)]
@@ -62,6 +75,8 @@ pub struct Call {
     pub response: Value,
     /// Files uploaded with the call (multipart): (file name, bytes).
     pub files: Files,
+    /// When the fake answered it.
+    pub at: Instant,
 }
 
 /// Uploaded files: (file name, bytes).
@@ -133,12 +148,36 @@ struct State {
     responses: HashMap<u64, u64>,
     /// `attachment_size_limit` in interactions; uploads over it get 413.
     attachment_limit: Option<u64>,
+    /// Error answers switched on by a test, first match wins.
+    faults: Vec<Fault>,
 }
+
+/// Extra response headers: (name, value).
+type Headers = Vec<(&'static str, String)>;
+
+/// An error answer Discord gives to `method` calls on paths starting with
+/// `prefix`, for the next `left` calls (None: every call).
+struct Fault {
+    method: String,
+    prefix: String,
+    left: Option<usize>,
+    status: u16,
+    body: Value,
+    headers: Headers,
+}
+
+/// The test CA's certificate (DER): the only root [`Fake::rest_client`] trusts.
+const TEST_CA: &[u8] = include_bytes!("tls/ca.der");
+/// The fake's certificate for `discord.com`, signed by the test CA, and its key.
+const DISCORD_CERT: &[u8] = include_bytes!("tls/discord.com.der");
+const DISCORD_KEY: &[u8] = include_bytes!("tls/discord.com.key.der");
 
 /// The fake. Cheap to clone; all clones share one state.
 #[derive(Clone)]
 pub struct Fake {
     pub rest: SocketAddr,
+    /// The same REST API over TLS, as `discord.com`.
+    pub tls: SocketAddr,
     pub gateway: SocketAddr,
     state: Arc<Mutex<State>>,
     changed: Arc<watch::Sender<u64>>,
@@ -149,9 +188,11 @@ impl Fake {
     pub async fn start() -> Fake {
         let rest_l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let gw_l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tls_l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (tx, _) = watch::channel(0);
         let fake = Fake {
             rest: rest_l.local_addr().unwrap(),
+            tls: tls_l.local_addr().unwrap(),
             gateway: gw_l.local_addr().unwrap(),
             state: Arc::new(Mutex::new(State::default())),
             changed: Arc::new(tx),
@@ -160,15 +201,18 @@ impl Fake {
         let f = fake.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = rest_l.accept().await {
-                let f = f.clone();
+                tokio::spawn(f.clone().serve(stream));
+            }
+        });
+        let f = fake.clone();
+        let acceptor = tls_acceptor();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = tls_l.accept().await {
+                let (f, acceptor) = (f.clone(), acceptor.clone());
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let f = f.clone();
-                        async move { Ok::<_, Infallible>(f.rest_call(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        f.serve(stream).await;
+                    }
                 });
             }
         });
@@ -186,12 +230,41 @@ impl Fake {
         fake
     }
 
+    /// Serves the REST API on one connection (plain or TLS).
+    async fn serve<S>(self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let svc = hyper::service::service_fn(move |req| {
+            let f = self.clone();
+            async move { Ok::<_, Infallible>(f.rest_call(req).await) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), svc)
+            .await;
+    }
+
     pub fn api_base(&self) -> String {
         format!("http://{}", self.rest)
     }
 
     pub fn gateway_url(&self) -> String {
         format!("ws://{}", self.gateway)
+    }
+
+    /// An HTTP client for which `https://discord.com` is this fake (its
+    /// TLS listener, trusting only the test CA): give it to the bot with
+    /// `api_base_url` unset, and serenity runs its own rate limiter.
+    pub fn rest_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_der(TEST_CA).unwrap())
+            .resolve("discord.com", self.tls)
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
     }
 
     fn next_id(&self) -> u64 {
@@ -326,6 +399,101 @@ impl Fake {
         self.lock()
             .forbidden
             .push((method.to_string(), prefix.to_string()));
+    }
+
+    // ----- Discord's error answers -----
+
+    fn fault(&self, f: Fault) {
+        self.lock().faults.push(f);
+    }
+
+    /// The next `times` `method` calls on paths starting with `prefix` get
+    /// `status` (a 5xx: Discord's "try again later").
+    pub fn fail(&self, method: &str, prefix: &str, times: usize, status: u16) {
+        self.fault(Fault {
+            method: method.to_string(),
+            prefix: prefix.to_string(),
+            left: Some(times),
+            status,
+            body: json!({"message": "Service Unavailable", "code": 0}),
+            headers: Vec::new(),
+        });
+    }
+
+    /// The next `times` such calls get 429 with `retry-after` seconds, as a
+    /// route's limit or (`global`) the bot's global limit, headers and body
+    /// as Discord sends them.
+    pub fn rate_limit(&self, method: &str, prefix: &str, times: usize, secs: f64, global: bool) {
+        let mut headers = vec![
+            ("retry-after", secs.to_string()),
+            (
+                "x-ratelimit-scope",
+                if global { "global" } else { "user" }.to_string(),
+            ),
+        ];
+        if global {
+            headers.push(("x-ratelimit-global", "true".to_string()));
+        } else {
+            headers.extend([
+                ("x-ratelimit-limit", "5".to_string()),
+                ("x-ratelimit-remaining", "0".to_string()),
+                ("x-ratelimit-reset-after", secs.to_string()),
+                ("x-ratelimit-bucket", "fake-bucket".to_string()),
+            ]);
+        }
+        self.fault(Fault {
+            method: method.to_string(),
+            prefix: prefix.to_string(),
+            left: Some(times),
+            status: 429,
+            body: json!({"message": "You are being rate limited.", "retry_after": secs,
+                         "global": global, "code": 0}),
+            headers,
+        });
+    }
+
+    /// The next `method` call on `prefix` succeeds but says the route's
+    /// bucket is empty for `secs` (`x-ratelimit-remaining: 0`): a client
+    /// that honours Discord's headers waits before its next call there.
+    pub fn bucket(&self, method: &str, prefix: &str, secs: f64) {
+        self.fault(Fault {
+            method: method.to_string(),
+            prefix: prefix.to_string(),
+            left: Some(1),
+            status: 200,
+            body: Value::Null,
+            headers: vec![
+                ("x-ratelimit-limit", "5".to_string()),
+                ("x-ratelimit-remaining", "0".to_string()),
+                ("x-ratelimit-reset-after", secs.to_string()),
+                ("x-ratelimit-bucket", "fake-bucket".to_string()),
+            ],
+        });
+    }
+
+    /// `user` does not take DMs from the bot: every message to their DM
+    /// channel gets 403 with code 50007, as Discord answers.
+    pub fn close_dms(&self, user: u64) {
+        self.fault(Fault {
+            method: "POST".to_string(),
+            prefix: format!("/channels/{}/messages", Self::dm_channel(user)),
+            left: None,
+            status: 403,
+            body: json!({"message": "Cannot send messages to this user", "code": 50007}),
+            headers: Vec::new(),
+        });
+    }
+
+    /// The fault answering this call, if any (one use taken).
+    fn take_fault(&self, method: &str, path: &str) -> Option<(u16, Value, Headers)> {
+        let mut st = self.lock();
+        let f = st.faults.iter_mut().find(|f| {
+            f.method == method && path.starts_with(f.prefix.as_str()) && f.left != Some(0)
+        })?;
+        if let Some(n) = &mut f.left {
+            *n -= 1;
+        }
+        Some((f.status, f.body.clone(), f.headers.clone()))
     }
 
     pub fn identifies(&self) -> usize {
@@ -890,7 +1058,16 @@ impl Fake {
             .forbidden
             .iter()
             .any(|(m, p)| *m == method && path.starts_with(p.as_str()));
-        let (status, response) = if forbidden {
+        let fault = self.take_fault(&method, &path);
+        let mut headers = Vec::new();
+        let (status, response) = if let Some((status, answer, h)) = fault {
+            headers = h;
+            if status == 200 {
+                self.route(&method, &path, &body)
+            } else {
+                (status, answer)
+            }
+        } else if forbidden {
             (
                 403,
                 json!({"message": "Missing Permissions", "code": 50013}),
@@ -923,9 +1100,14 @@ impl Fake {
             status,
             response: response.clone(),
             files,
+            at: Instant::now(),
         });
         self.bump();
-        respond(status, response)
+        let mut r = respond(status, response);
+        for (name, value) in headers {
+            r.headers_mut().insert(name, value.parse().unwrap());
+        }
+        r
     }
 
     fn route(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -1379,6 +1561,22 @@ fn multipart(content_type: &str, body: &[u8]) -> Option<(Value, Files)> {
         }
     }
     Some((payload, files))
+}
+
+/// The TLS side of the fake: `discord.com`'s test certificate.
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use tokio_rustls::rustls;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![rustls::pki_types::CertificateDer::from(DISCORD_CERT)],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(DISCORD_KEY.into()),
+        )
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 /// Sends a frame on the live gateway connection.
