@@ -36,6 +36,23 @@ struct Persona {
     /// Routes that answer names: never in the top 3, named in the intro.
     #[serde(default)]
     tried_routes: Vec<String>,
+    /// `en` for a persona who talks English (default Dutch).
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+impl Persona {
+    fn en(&self) -> bool {
+        self.lang.as_deref() == Some("en")
+    }
+    /// The expected wording, in the persona's language.
+    fn say<'a>(&self, nl: &'a str, en: &'a str) -> &'a str {
+        if self.en() {
+            en
+        } else {
+            nl
+        }
+    }
 }
 
 fn personas() -> Vec<Persona> {
@@ -52,6 +69,7 @@ fn run(db: &std::path::Path, p: &Persona) -> Value {
         .env_remove("LLO_INTAKE_LOG")
         .args(["console", "--jsonl", "--user", &p.id, "--db"])
         .arg(db)
+        .args(["--lang", p.lang.as_deref().unwrap_or("nl")])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -60,9 +78,9 @@ fn run(db: &std::path::Path, p: &Persona) -> Value {
     {
         let mut stdin = child.stdin.take().expect("stdin");
         for a in [
-            "ja",
+            p.say("ja", "yes"),
             p.says.as_str(),
-            "ja",
+            p.say("ja", "yes"),
             p.sector.as_str(),
             p.size.as_str(),
             p.place.as_str(),
@@ -188,7 +206,10 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
         let own_url = own.and_then(|x| x["url"].as_str()).unwrap_or("");
         for d in shown.iter().filter(|d| d["id"] == "werkcentrum") {
             let why = d["why"].as_str().unwrap_or("");
-            if !why.contains(&format!("Bij jou is dat {name}:")) {
+            if !why.contains(&format!(
+                "{} {name}:",
+                p.say("Bij jou is dat", "For you that is")
+            )) {
                 errors.push(format!("{}: the desk does not name {name:?}: {why}", p.id));
             }
             // Its site, and with a site of its own no detour via werkcentrum.nl.
@@ -199,7 +220,8 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
                 ));
             }
             let regional = own_url != "https://www.werkcentrum.nl";
-            if regional && !why.contains(&format!("contact op met {name}")) {
+            let step = format!("{} {name}", p.say("contact op met", "Contact"));
+            if regional && !why.contains(&step) {
                 errors.push(format!("{}: next step is not {name}'s site: {why}", p.id));
             }
         }
@@ -209,12 +231,19 @@ fn personas_get_the_desk_of_their_own_labour_market_region() {
             if top.contains(t) {
                 errors.push(format!("{}: tried {t} offered again: {top:?}", p.id));
             }
-            let title = c.route(t).map(|r| r.title.nl.as_str()).unwrap_or(t);
+            let title = c
+                .route(t)
+                .map(|r| if p.en() { &r.title.en } else { &r.title.nl })
+                .map_or(t.as_str(), String::as_str);
             if !intro.contains(title) {
                 errors.push(format!("{}: {title:?} not acknowledged: {intro}", p.id));
             }
         }
-        if p.tried.is_some() && !intro.contains("Je schreef dat je al hebt geprobeerd") {
+        let ack = p.say(
+            "Je schreef dat je al hebt geprobeerd",
+            "You wrote that you already tried",
+        );
+        if p.tried.is_some() && !intro.contains(ack) {
             errors.push(format!(
                 "{}: what they tried is not acknowledged: {intro}",
                 p.id
