@@ -10,7 +10,8 @@
 //! backups included. The files sit in 256 sub-directories named by the first
 //! two hex characters of the file name (`keys/3f/3f…`), so no directory holds
 //! more than a few hundred at 100,000 users; a database from before (all files
-//! directly in `keys/`) is moved over when it is opened ([`Keyring::new`]).
+//! directly in `keys/`) is moved over by a schema migration
+//! ([`Keyring::shard_flat`]); until then both places are read.
 //!
 //! User ids and event ids that sled needs as keys are replaced by a keyed hash
 //! (HMAC-SHA256 under a key derived from the master key): stable, but useless
@@ -308,16 +309,6 @@ impl Keyring {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
         }
-        let moved = shard_flat_keys(&dir).map_err(|source| KeyError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        if moved > 0 {
-            tracing::info!(
-                keys = moved,
-                "data key files moved into the sharded keys directory"
-            );
-        }
         Ok(Keyring {
             dir,
             wrap: master.derive("llo-intake/wrap/v1"),
@@ -341,6 +332,23 @@ impl Keyring {
         key_file_path(&self.dir, &hex(r))
     }
 
+    /// Where the layout before sharding kept the key file.
+    fn flat_path(&self, r: &UserRef) -> PathBuf {
+        self.dir.join(hex(r))
+    }
+
+    /// Moves the key files of the layout before sharding into their
+    /// sub-directories (the schema migration to version 4). Each move is one
+    /// rename and both places are read, so a kill midway loses nothing and
+    /// running it again finishes the move. Returns how many moved.
+    pub(crate) fn shard_flat(&self) -> Result<usize, KeyError> {
+        let _cache = self.lock();
+        shard_flat_keys(&self.dir).map_err(|source| KeyError::Io {
+            path: self.dir.clone(),
+            source,
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserRef, Zeroizing<[u8; KEY_LEN]>>> {
         // A panic while holding the lock leaves the map consistent (inserts
         // and removes are single operations), so a poisoned lock is usable.
@@ -354,11 +362,18 @@ impl Keyring {
         if let Some(k) = cache.get(r) {
             return Ok(Some(k.clone()));
         }
-        let path = self.path(r);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(KeyError::Io { path, source }),
+        let read = |path: PathBuf| match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(KeyError::Io { path, source }),
+        };
+        let bytes = match read(self.path(r))? {
+            Some(b) => b,
+            // Not moved into its sub-directory yet (see `shard_flat`).
+            None => match read(self.flat_path(r))? {
+                Some(b) => b,
+                None => return Ok(None),
+            },
         };
         if bytes.iter().all(|b| *b == 0) {
             // Overwritten but not yet unlinked: a destroy that a crash cut
@@ -431,16 +446,18 @@ impl Keyring {
     pub fn destroy(&self, r: &UserRef) -> Result<bool, KeyError> {
         let mut cache = self.lock();
         cache.remove(r);
-        let path = self.path(r);
-        let io = |source| KeyError::Io {
-            path: path.clone(),
-            source,
-        };
-        if !shred(&path).map_err(io)? {
-            return Ok(false);
+        let mut had = false;
+        for path in [self.path(r), self.flat_path(r)] {
+            let io = |source| KeyError::Io {
+                path: path.clone(),
+                source,
+            };
+            if shred(&path).map_err(io)? {
+                sync_dir(path.parent().unwrap_or(&self.dir)).map_err(io)?;
+                had = true;
+            }
         }
-        sync_dir(path.parent().unwrap_or(&self.dir)).map_err(io)?;
-        Ok(true)
+        Ok(had)
     }
 
     /// The users that have a data key (for sweeping orphaned keys).
@@ -597,7 +614,8 @@ fn is_shard(name: &str) -> bool {
 }
 
 /// Every data key file in `keys_dir`: in its sub-directory, or directly in
-/// `keys_dir` (the layout before sharding, until [`Keyring::new`] moved it).
+/// `keys_dir` (the layout before sharding, until [`Keyring::shard_flat`]
+/// moved it).
 /// What a crash left half-written (`*.tmp`) is not a key file. A missing
 /// directory holds none.
 pub fn key_files(keys_dir: &Path) -> std::io::Result<Vec<PathBuf>> {

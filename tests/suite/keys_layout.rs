@@ -1,12 +1,14 @@
 //! The data keys live in sub-directories of `keys/` (`keys/3f/3f…`); a
-//! database from before, with every key file directly in `keys/`, is moved
-//! over at its next start. A kill midway can leave some files moved and
-//! some not (each move is one rename): the next start finishes, and every
-//! conversation still reads.
+//! database of schema version 3, with every key file directly in `keys/`,
+//! is backed up as it is and then moved over at its next start (migration
+//! to version 4). A kill midway can leave some files moved and some not
+//! (each move is one rename, and both places are read): the next start
+//! finishes, and every conversation still reads.
 
 use crate::privacy_support;
 
 use llo_intake::app::crypto::{key_file_path, key_files};
+use llo_intake::app::store::{Store, SCHEMA_VERSION};
 use privacy_support::*;
 use std::path::Path;
 
@@ -18,6 +20,14 @@ fn flatten(keys: &Path, keep: usize) {
         std::fs::rename(&f, keys.join(&name)).unwrap();
         let _ = std::fs::remove_dir(f.parent().unwrap());
     }
+}
+
+/// Key files directly in `keys` (the flat layout).
+fn flat_files(keys: &Path) -> usize {
+    std::fs::read_dir(keys)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_file())
+        .count()
 }
 
 fn users_in(export: &str) -> Vec<String> {
@@ -45,18 +55,10 @@ fn a_flat_keys_directory_is_moved_into_shards_and_an_interrupted_move_is_finishe
         assert_eq!(f, &key_file_path(&keys, name));
         assert_ne!(f.parent().unwrap(), keys, "not directly in keys/");
     }
-    // What a kill in the middle of the move leaves: one moved, two not.
+    // A version 3 database whose move a kill cut short: one moved, two not.
+    Store::open(&db).unwrap().set_schema_version(3).unwrap();
     flatten(&keys, 1);
-    // And a stale flat copy of a key that was already moved.
-    let moved = &key_files(&keys).unwrap()[0];
-    let moved_name = moved.file_name().unwrap().to_owned();
-    let flat = std::fs::read_dir(&keys)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .count();
-    assert_eq!(flat, 2);
-    std::fs::copy(moved, keys.join(&moved_name)).unwrap();
+    assert_eq!(flat_files(&keys), 2);
 
     let export = export_all(&db);
     assert_eq!(
@@ -65,12 +67,16 @@ fn a_flat_keys_directory_is_moved_into_shards_and_an_interrupted_move_is_finishe
         "every conversation reads"
     );
     let after = key_files(&keys).unwrap();
-    assert_eq!(after.len(), 3, "no key lost, no copy left: {after:?}");
-    assert!(
-        after.iter().all(|f| f.parent().unwrap() != keys),
-        "{after:?}"
-    );
-    // The people carry on where they were, and forgetting still shreds.
+    assert_eq!(after.len(), 3, "no key lost: {after:?}");
+    assert_eq!(flat_files(&keys), 0, "all moved: {after:?}");
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+    drop(store);
+    // The automatic backup before the move holds the keys as they were.
+    let kept = llo_intake::app::backup::list(&tmp.path().join("db.backups")).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(flat_files(&kept[0].1.join("keys")), 2);
+    // Forgetting still shreds the key.
     let o = run(
         &["forget", "--db", db.to_str().unwrap(), "--user", "42"],
         "",

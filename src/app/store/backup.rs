@@ -78,9 +78,11 @@ impl Store {
     }
 }
 
-/// Copies the data key files (mode 0600, in 0700 directories) into the
-/// sharded layout, from either layout; skips what a crash left half-written
-/// (`*.tmp`) or already zeroed (a destroyed key).
+/// Copies the data key files (mode 0600, in 0700 directories), each to the
+/// same place under `to` (a database not yet migrated to the sharded layout
+/// is copied as it is, so its backup opens with the version it came from);
+/// skips what a crash left half-written (`*.tmp`) or already zeroed (a
+/// destroyed key).
 fn copy_keys(from: &Path, to: &Path) -> Result<usize, StoreError> {
     let io = |path: &Path, e: std::io::Error| io_error(path, "cannot copy the data keys", &e);
     let private_dir = |dir: &Path| -> Result<(), StoreError> {
@@ -101,11 +103,11 @@ fn copy_keys(from: &Path, to: &Path) -> Result<usize, StoreError> {
         if bytes.iter().all(|b| *b == 0) {
             continue;
         }
-        let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        let Ok(rel) = file.strip_prefix(from) else {
             continue;
         };
-        let path = crypto::key_file_path(to, name);
-        if let Some(shard) = path.parent() {
+        let path = to.join(rel);
+        if let Some(shard) = path.parent().filter(|p| *p != to) {
             if shards.insert(shard.to_path_buf()) {
                 private_dir(shard)?;
             }

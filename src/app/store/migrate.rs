@@ -18,11 +18,22 @@ pub struct Step {
 }
 
 /// Every step, oldest first.
-pub const STEPS: &[Step] = &[Step {
-    from: 2,
-    what: "meta records the migrations that ran (migrated_to_N: when)",
-    run: |_| Ok(()),
-}];
+pub const STEPS: &[Step] = &[
+    Step {
+        from: 2,
+        what: "meta records the migrations that ran (migrated_to_N: when)",
+        run: |_| Ok(()),
+    },
+    Step {
+        from: 3,
+        what: "data key files move into sub-directories of keys/ (keys/<first 2 hex>/<file>)",
+        run: |store| {
+            let moved = store.keys.shard_flat()?;
+            tracing::info!(keys = moved, "data key files moved into sub-directories");
+            Ok(())
+        },
+    },
+];
 
 /// Whether a database at `from` can be brought to [`SCHEMA_VERSION`].
 pub fn reaches_current(from: u32) -> bool {

@@ -68,7 +68,8 @@ mod health;
 /// [`migrate::STEPS`].
 /// 2: records sealed per user, user and event ids replaced by keyed hashes.
 /// 3: meta records the migrations that ran.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: data key files in sub-directories of `keys/` (see [`crypto`]).
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub mod backup;
 pub mod migrate;
