@@ -54,15 +54,15 @@ pub(super) struct ReportArgs {
 
 pub(super) fn run(a: ReportArgs) -> Result<(), Failure> {
     // Opened as every command opens it (an older database is backed up and
-    // upgraded), then again with a small page cache: one pass needs little.
+    // upgraded), then again with a small page cache for each part of the
+    // reading (`report::tally_at`).
     let (config, store) = a.db.open()?;
     let path = store.path().to_path_buf();
     drop(store);
-    let store = crate::app::store::Store::open_with_cache(
-        &path,
-        config.privacy.master_key_file.as_deref(),
-        report::CACHE_BYTES,
-    )?;
+    let key_file = config.privacy.master_key_file.clone();
+    let open = || {
+        crate::app::store::Store::open_with_cache(&path, key_file.as_deref(), report::CACHE_BYTES)
+    };
     let delimiter = a.delimiter.unwrap_or(config.export.delimiter);
     let delimiter = parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
     let content = report::load_content(&dirs(a.intents), &message_keys())
@@ -86,7 +86,7 @@ pub(super) fn run(a: ReportArgs) -> Result<(), Failure> {
         top: a.top as usize,
     };
     let started = std::time::Instant::now();
-    let r = report::build(&store, &content, &opts)?;
+    let r = report::build_at(open, &content, &opts)?;
     let mut bytes = Vec::new();
     match a.format {
         ReportFormat::Html => bytes.extend_from_slice(report::html::render(&r).as_bytes()),

@@ -774,3 +774,22 @@ fn the_follow_up_section_counts_sent_answered_helped_and_reopened() {
         "no follow-up section without follow-ups"
     );
 }
+
+#[test]
+fn reading_in_parts_reopens_the_store_and_counts_the_same() {
+    let (_t, db) = with_follow_ups();
+    let filter = report::Filter::default();
+    let whole = {
+        let store = Store::open(&db).unwrap();
+        report::tally(&store, &filter).unwrap()
+    };
+    assert_eq!(whole.conversations, 26 + 43);
+    let opens = std::cell::Cell::new(0);
+    let open = || {
+        opens.set(opens.get() + 1);
+        Store::open_with_cache(&db, None, report::CACHE_BYTES)
+    };
+    let parts = report::tally_in_parts(open, &filter, 10).unwrap();
+    assert_eq!(parts, whole, "the same counts, follow-ups included");
+    assert_eq!(opens.get(), 7, "69 conversations in parts of 10");
+}

@@ -7,8 +7,10 @@
 //! finer than a week; every count passes [`table`]'s suppression rule (a
 //! cell from fewer than 5 conversations is "<5", and cannot be worked out
 //! from a total). Conversations are read one at a time
-//! ([`Store::each_conversation`]) into a [`Tally`], so a report over
-//! 100,000 conversations holds counts, not conversations.
+//! ([`Store::each_conversation_in`]) into a [`Tally`], so a report over
+//! 100,000 conversations holds counts, not conversations; `llo-intake
+//! report` reopens the store every [`PART`] of them ([`tally_at`]), so it
+//! does not hold sled's pages of all of them either.
 //!
 //! A report is a list of [`Section`]s of [`Block`]s (tables, charts,
 //! figures): a new section (follow-up answers, peer introductions) is one
@@ -168,7 +170,7 @@ impl Filter {
 pub type ByConcern = BTreeMap<String, u64>;
 
 /// Everything the report counts, filled one conversation at a time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     pub conversations: u64,
     /// `YYYY-MM` -> conversations started, and per confirmed concern.
@@ -388,26 +390,80 @@ fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
     (to - from).num_minutes().clamp(0, u32::MAX as i64) as u32
 }
 
-/// Reads every matching conversation into a [`Tally`], one at a time.
-pub fn tally(store: &Store, filter: &Filter) -> Result<Tally, StoreError> {
-    let mut t = Tally::default();
-    store.each_conversation(|c| {
-        if filter.matches(&c) {
-            t.add(&c);
-            // Only an intake that ended can have a follow-up.
-            if c.ended_at.is_some() {
-                match store.follow_up(&c.id) {
-                    Ok(Some(f)) => t.followups.add(&f),
-                    Ok(None) | Err(StoreError::Decode(_)) => {}
-                    Err(e) => return Err(e),
-                }
+impl Tally {
+    /// Counts a stored conversation when the filter takes it, with its
+    /// follow-up (only an intake that ended can have one).
+    fn count(
+        &mut self,
+        store: &Store,
+        filter: &Filter,
+        c: &Conversation,
+    ) -> Result<(), StoreError> {
+        if !filter.matches(c) {
+            return Ok(());
+        }
+        self.add(c);
+        if c.ended_at.is_some() {
+            match store.follow_up(&c.id) {
+                Ok(Some(f)) => self.followups.add(&f),
+                Ok(None) | Err(StoreError::Decode(_)) => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(())
-    })?;
-    let peers = crate::app::peers::counts(store)?;
-    t.peers = (peers != PeerCounts::default()).then_some(peers);
+    }
+
+    fn add_peers(&mut self, store: &Store) -> Result<(), StoreError> {
+        let peers = crate::app::peers::counts(store)?;
+        self.peers = (peers != PeerCounts::default()).then_some(peers);
+        Ok(())
+    }
+}
+
+/// Reads every matching conversation into a [`Tally`], one at a time, in
+/// one pass over an open store (the bot's, for `/stats`).
+pub fn tally(store: &Store, filter: &Filter) -> Result<Tally, StoreError> {
+    let mut t = Tally::default();
+    store.each_conversation(|c| t.count(store, filter, &c))?;
+    t.add_peers(store)?;
     Ok(t)
+}
+
+/// Conversations read per opening of the store in [`tally_at`].
+pub const PART: usize = 10_000;
+
+/// [`tally`] over a database that `open` opens, and opens again every
+/// [`PART`] conversations. sled keeps in memory most of what one opening
+/// has read, whatever its cache size (its cache evicts per shard, and one
+/// pass touches too little of each shard to evict), so a report over
+/// 100,000 conversations reads them in parts, holding one part's pages at
+/// a time (README "Report", memory and time).
+pub fn tally_at(
+    open: impl Fn() -> Result<Store, StoreError>,
+    filter: &Filter,
+) -> Result<Tally, StoreError> {
+    tally_in_parts(open, filter, PART)
+}
+
+/// [`tally_at`] with parts of `part` conversations.
+pub fn tally_in_parts(
+    open: impl Fn() -> Result<Store, StoreError>,
+    filter: &Filter,
+    part: usize,
+) -> Result<Tally, StoreError> {
+    let mut t = Tally::default();
+    let mut after: Option<String> = None;
+    loop {
+        let store = open()?;
+        let part = store.each_conversation_in(after.as_deref(), part.max(1), |c| {
+            t.count(&store, filter, &c)
+        })?;
+        if !part.more {
+            t.add_peers(&store)?;
+            return Ok(t);
+        }
+        after = part.last;
+    }
 }
 
 /// A table as the report shows it: a header row and labelled rows of
@@ -541,6 +597,16 @@ pub fn load_content(
 /// Reads the store and builds the report.
 pub fn build(store: &Store, content: &Content, opts: &Options) -> Result<Report, StoreError> {
     let t = tally(store, &opts.filter)?;
+    Ok(Report::from_tally(&t, content, opts, Utc::now()))
+}
+
+/// Builds the report from the database `open` opens, in parts ([`tally_at`]).
+pub fn build_at(
+    open: impl Fn() -> Result<Store, StoreError>,
+    content: &Content,
+    opts: &Options,
+) -> Result<Report, StoreError> {
+    let t = tally_at(open, &opts.filter)?;
     Ok(Report::from_tally(&t, content, opts, Utc::now()))
 }
 

@@ -50,6 +50,7 @@ mod synth;
 
 pub use offers::OfferAnswer;
 pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};
+pub use report::ReadPart;
 pub use synth::Record;
 mod index;
 

@@ -8,6 +8,19 @@ use crate::app::crypto::KeyError;
 use crate::domain::conversation::Conversation;
 use sled::transaction::Transactional;
 
+/// What [`Store::each_conversation_in`] read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadPart {
+    /// Records read (readable or not).
+    pub records: usize,
+    /// Left out for a damaged key or record.
+    pub unreadable: usize,
+    /// The id of the last record read: where the next part starts after.
+    pub last: Option<String>,
+    /// The limit stopped it before the end.
+    pub more: bool,
+}
+
 impl Store {
     /// Calls `f` with every readable conversation, oldest id first, reading
     /// one record at a time. Like [`Store::conversations`], conversations of
@@ -15,17 +28,41 @@ impl Store {
     /// returns how many were left out for a damaged key.
     pub fn each_conversation(
         &self,
-        mut f: impl FnMut(Conversation) -> Result<(), StoreError>,
+        f: impl FnMut(Conversation) -> Result<(), StoreError>,
     ) -> Result<usize, StoreError> {
-        let mut unreadable = 0;
-        for kv in self.conversations.iter() {
+        Ok(self.each_conversation_in(None, usize::MAX, f)?.unreadable)
+    }
+
+    /// [`Store::each_conversation`] for at most `limit` records, starting
+    /// after the id `after`: a long read in parts. sled keeps much of what
+    /// one opening of the database has read (its cache bounds little in one
+    /// pass), so a reader of everything reopens the store between parts
+    /// (see `app::report::tally_at`).
+    pub fn each_conversation_in(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        mut f: impl FnMut(Conversation) -> Result<(), StoreError>,
+    ) -> Result<ReadPart, StoreError> {
+        let mut part = ReadPart::default();
+        let from = after.map(|a| a.as_bytes().to_vec()).unwrap_or_default();
+        for kv in self.conversations.range(from.clone()..) {
             let (k, v) = kv?;
+            if after.is_some() && k.as_ref() == from.as_slice() {
+                continue;
+            }
+            if part.records == limit {
+                part.more = true;
+                break;
+            }
+            part.records += 1;
+            part.last = Some(String::from_utf8_lossy(&k).into_owned());
             let plain = match self.keys.open(&[T_CONVERSATIONS, &k], &v) {
                 Ok(Some(p)) => p,
                 Ok(None) => continue,
                 Err(e) => match StoreError::from(e) {
                     StoreError::Key(KeyError::Damaged(_)) | StoreError::Decode(_) => {
-                        unreadable += 1;
+                        part.unreadable += 1;
                         continue;
                     }
                     e => return Err(e),
@@ -33,16 +70,16 @@ impl Store {
             };
             match from_json::<Conversation>(&plain) {
                 Ok(c) => f(c)?,
-                Err(_) => unreadable += 1,
+                Err(_) => part.unreadable += 1,
             }
         }
-        if unreadable > 0 {
+        if part.unreadable > 0 {
             tracing::warn!(
-                conversations = unreadable,
+                conversations = part.unreadable,
                 "conversations left out of the report: their data key is damaged"
             );
         }
-        Ok(unreadable)
+        Ok(part)
     }
 
     /// Writes conversations (no transcript) and their index entries in one
