@@ -74,6 +74,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "reason_fallback",
     "for_employees",
     "rec_uncertain_route",
+    "rec_uncertain_other",
     "window_open",
     "window_open_no_end",
     "window_upcoming",

@@ -374,10 +374,13 @@ fn why(
         parts.push(w);
     }
     if route.status == RouteStatus::Uncertain {
-        parts.push(fill(
-            &k.msg("rec_uncertain_route", lang),
-            &[("title", title)],
-        ));
+        // Nobody "applies for" a desk or a coach: their note says the
+        // route may work differently now.
+        let key = match route.kind {
+            RouteKind::Desk | RouteKind::Peer => "rec_uncertain_other",
+            _ => "rec_uncertain_route",
+        };
+        parts.push(fill(&k.msg(key, lang), &[("title", title)]));
     }
     // A desk with a site of its own: go there, not to the national finder.
     let own_site = desk.filter(|d| d.url_scope.as_deref() == Some("regional"));

@@ -810,3 +810,34 @@ fn check_names_file_and_key_for_eligibility_data() {
         "{err}"
     );
 }
+
+/// An uncertain desk or coach (Leerwerkloket, Ondernemersklankbord) is not
+/// something you apply for: its note says it may work differently now, in
+/// both languages, and never "apply".
+#[test]
+fn an_uncertain_desk_or_coach_is_not_something_you_apply_for() {
+    use llo_intake::content::RouteKind;
+    let mut shown = 0;
+    for a in profiles_without_words().iter().step_by(5) {
+        for (lang, apply, note) in [
+            (
+                Lang::Nl,
+                "aanvragen",
+                "ik weet niet zeker of dit nu nog zo werkt",
+            ),
+            (Lang::En, "apply", "I am not sure this still works this way"),
+        ] {
+            let rec = recommend::recommend_at(k(), a, lang, None, day());
+            for r in rec.routes.iter().chain(rec.peer.iter()) {
+                let route = k().content.route(&r.id).expect("route");
+                if !r.uncertain || !matches!(route.kind, RouteKind::Desk | RouteKind::Peer) {
+                    continue;
+                }
+                shown += 1;
+                assert!(r.why.contains(note), "{lang} {}: {}", r.id, r.why);
+                assert!(!r.why.contains(apply), "{lang} {}: {}", r.id, r.why);
+            }
+        }
+    }
+    assert!(shown > 10, "{shown}");
+}
