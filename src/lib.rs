@@ -65,6 +65,17 @@
 //!   sections, `cli::ops` logging and the operator checks, `cli::backup`
 //!   the `backup` and `restore` commands.
 //!   `main.rs` only calls [`cli::main`].
+//!
+//! # Visibility
+//!
+//! A module is `pub` only when the integration tests (`tests/suite/`), the
+//! benches or the fuzz targets reach into it; every other module is
+//! `pub(crate)`, so the compiler reports what in it has no caller. To find
+//! dead code in the `pub` modules too, make every module in this file private
+//! with only `pub use cli::main;` left, and run `cargo check --lib`: what it
+//! reports is either dead or used by tests alone (the last sweep, 2026-12-02,
+//! left only test entry points such as `Store::open` and
+//! `discord::run_with`).
 
 pub mod app;
 pub mod cli;

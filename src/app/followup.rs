@@ -10,7 +10,7 @@ use crate::app::store::{Entry, Role, StoreError};
 use crate::content::text::fill;
 use crate::domain::conversation::{HandoffReason, Status};
 use crate::domain::engine::Event;
-use crate::domain::followup::{self, FollowUp, FollowUpError, Helped, State};
+use crate::domain::followup::{self, FollowUp, FollowUpError, Helped};
 use crate::domain::handoff;
 use crate::domain::output::Output;
 use chrono::{DateTime, Utc};
@@ -137,15 +137,6 @@ pub fn stop(intake: &Intake, user: &str, now: DateTime<Utc>) -> Result<usize, St
     Ok(n)
 }
 
-/// Whether `user` has a follow-up waiting to be sent (so "stop" is for it).
-pub fn has_scheduled(intake: &Intake, user: &str) -> Result<bool, StoreError> {
-    Ok(intake
-        .store
-        .follow_ups_of(user)?
-        .iter()
-        .any(|f| f.state == State::Scheduled))
-}
-
 /// `user`'s follow-up of `conversation`, or [`Refused::Gone`].
 fn mine(intake: &Intake, conversation: &str, user: &str) -> Result<FollowUp, Refused> {
     intake
@@ -235,7 +226,6 @@ pub fn reopen_for_coach(
         conversation: conv,
         outputs: vec![Output::Message { step: None, text }],
         events: vec![Event::HandoffRequested { reason }],
-        started: false,
     })))
 }
 

@@ -4,17 +4,17 @@
 //! settings.
 
 pub mod backup;
-pub mod crypto;
+pub(crate) mod crypto;
 pub mod eval;
 pub mod export;
-pub mod followup;
-pub mod ops;
-pub mod peers;
+pub(crate) mod followup;
+pub(crate) mod ops;
+pub(crate) mod peers;
 pub mod privacy;
 pub mod reload;
 pub mod report;
 pub mod service;
-pub mod settings;
+pub(crate) mod settings;
 pub mod store;
 pub mod summary;
 

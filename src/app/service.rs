@@ -26,8 +26,6 @@ pub struct Reply {
     pub conversation: Conversation,
     pub outputs: Vec<Output>,
     pub events: Vec<Event>,
-    /// This input started a new conversation.
-    pub started: bool,
 }
 
 /// The intake service: knowledge plus store.
@@ -116,7 +114,7 @@ impl Intake {
         new_id: Option<String>,
     ) -> Result<Reply, StoreError> {
         match self.store.active_conversation(user)? {
-            Some(conv) => self.apply(conv, Input::Resume, None, now, false, extras),
+            Some(conv) => self.apply(conv, Input::Resume, None, now, extras),
             None => self.start_with(user, lang, now, extras, new_id),
         }
     }
@@ -158,7 +156,6 @@ impl Intake {
             conversation: turn.conversation,
             outputs: turn.outputs,
             events: turn.events,
-            started: true,
         })
     }
 
@@ -185,7 +182,7 @@ impl Intake {
         match self.store.active_conversation(user)? {
             Some(conv) => {
                 let text = user_text(&input);
-                self.apply(conv, input, text, now, false, extras)
+                self.apply(conv, input, text, now, extras)
             }
             None => self.start_with(user, None, now, extras, None),
         }
@@ -200,7 +197,7 @@ impl Intake {
     ) -> Result<Option<Reply>, StoreError> {
         match self.store.conversation(conversation)? {
             Some(conv) => self
-                .apply(conv, input, None, now, false, &TurnExtras::default())
+                .apply(conv, input, None, now, &TurnExtras::default())
                 .map(Some),
             None => Ok(None),
         }
@@ -212,7 +209,6 @@ impl Intake {
         input: Input,
         user_text: Option<String>,
         now: DateTime<Utc>,
-        started: bool,
         extras: &TurnExtras,
     ) -> Result<Reply, StoreError> {
         let (input, cut) = cap(input);
@@ -258,7 +254,6 @@ impl Intake {
             conversation: turn.conversation,
             outputs: turn.outputs,
             events: turn.events,
-            started,
         })
     }
 }
@@ -380,7 +375,6 @@ impl Intake {
             conversation,
             outputs,
             events,
-            started: false,
         })
     }
 

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub mod config;
+pub(crate) mod config;
 use config::Config;
 
 /// `println!` that returns the write error instead of panicking, so a closed

@@ -57,6 +57,29 @@ pub fn check_eligibility(c: &Content) -> Vec<Problem> {
                 }
             }
         }
+        // The amount in `min_costs` is the one the conditions say, in each
+        // language's own digit grouping (5.000 / 5,000).
+        if let (Some(min), Some(t)) = (r.min_costs, &r.conditions) {
+            let grouped = |sep: char| {
+                let digits = min.to_string();
+                let mut g = String::new();
+                for (i, ch) in digits.chars().enumerate() {
+                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                        g.push(sep);
+                    }
+                    g.push(ch);
+                }
+                g
+            };
+            for (l, text, sep) in [("nl", &t.nl, '.'), ("en", &t.en, ',')] {
+                if !text.contains(&grouped(sep)) && !text.contains(&min.to_string()) {
+                    err(
+                        format!("route.{id}.conditions.{l}"),
+                        format!("does not name the minimum costs ({} euros)", grouped(sep)),
+                    );
+                }
+            }
+        }
         if let Some(t) = &r.next_window {
             text(&mut err, "next_window", t);
         }

@@ -12,11 +12,11 @@
 //! after validation, so the engine may rely on every reference resolving.
 
 pub mod check;
-pub mod eligibility;
+pub(crate) mod eligibility;
 pub mod embedded;
 pub mod patterns;
-pub mod postcodes;
-pub mod regions;
+pub(crate) mod postcodes;
+pub(crate) mod regions;
 pub mod text;
 
 use crate::content::patterns::Patterns;
@@ -482,12 +482,6 @@ impl Contact {
             None => &self.name,
         }
     }
-}
-
-/// Where an item came from, for error messages.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub file: PathBuf,
 }
 
 /// All content directories merged, with the file each item came from.

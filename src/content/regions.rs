@@ -131,6 +131,20 @@ pub fn check(c: &Content, today: NaiveDate) -> Vec<Problem> {
                     format!("must be an https:// URL, got {:?}", t.source_url),
                 ));
             }
+            if t.source.trim().is_empty() {
+                out.push(Problem::error(
+                    file("region_table", ""),
+                    "region_table.source",
+                    "names no publication",
+                ));
+            }
+            if let Some(v) = t.via_url.as_deref().filter(|v| !v.starts_with("https://")) {
+                out.push(Problem::error(
+                    file("region_table", ""),
+                    "region_table.via_url",
+                    format!("must be an https:// URL, got {v:?}"),
+                ));
+            }
             if NaiveDate::parse_from_str(&t.checked, "%Y-%m-%d").is_err() {
                 out.push(Problem::error(
                     file("region_table", ""),
@@ -157,6 +171,13 @@ pub fn check(c: &Content, today: NaiveDate) -> Vec<Problem> {
     }
     let mut regions = BTreeSet::new();
     for r in &c.labour_market_regions {
+        if r.aliases.iter().any(|a| a.trim().is_empty()) {
+            out.push(Problem::error(
+                file("labour_market_region", &r.code),
+                format!("labour_market_region.{}.aliases", r.code),
+                "an empty alias",
+            ));
+        }
         if !regions.insert(r.code.as_str()) {
             out.push(Problem::error(
                 file("labour_market_region", &r.code),
@@ -169,6 +190,17 @@ pub fn check(c: &Content, today: NaiveDate) -> Vec<Problem> {
     let mut members: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for m in &c.municipalities {
         let key = format!("municipality.{}", m.code);
+        let year = c.region_table.as_ref().map_or(i32::MAX, |t| t.year);
+        for f in m.former.iter().filter(|f| f.until > year) {
+            out.push(Problem::error(
+                file("municipality", &m.code),
+                format!("{key}.former"),
+                format!(
+                    "{} merged into {} in {}, after the table's year {year}",
+                    f.name, m.name, f.until
+                ),
+            ));
+        }
         if !codes.insert(m.code.as_str()) {
             out.push(Problem::error(
                 file("municipality", &m.code),

@@ -28,14 +28,6 @@ impl Lang {
             Lang::En => "en",
         }
     }
-
-    /// The other language, used as a fallback when nothing matches in the first.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Nl => Lang::En,
-            Lang::En => Lang::Nl,
-        }
-    }
 }
 
 impl fmt::Display for Lang {

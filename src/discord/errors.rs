@@ -64,7 +64,6 @@ pub fn act_error(e: ActError) -> super::Error {
         ActError::Handoff(HandoffError::NotHandedOff) | ActError::NotFound => {
             UserError::new("handoff_not_open")
         }
-        ActError::Handoff(HandoffError::NotYours) => UserError::new("handoff_not_allowed"),
         ActError::Store(_) => return e.into(),
     };
     user.into()

@@ -48,6 +48,7 @@ impl UserLocks {
     }
 
     /// How many users have an entry (for tests of the tidying).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map
             .lock()
@@ -55,6 +56,7 @@ impl UserLocks {
             .len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

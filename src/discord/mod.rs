@@ -52,7 +52,7 @@
 pub(crate) mod backup;
 pub(crate) mod coach;
 pub(crate) mod commands;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod errors;
 pub(crate) mod export;
 pub(crate) mod followup;
@@ -64,7 +64,7 @@ pub(crate) mod i18n;
 pub(crate) mod ids;
 pub(crate) mod intake;
 pub(crate) mod messages;
-pub mod metrics;
+pub(crate) mod metrics;
 pub(crate) mod offers;
 pub(crate) mod peers;
 pub(crate) mod perms;

@@ -21,8 +21,6 @@ pub enum HandoffError {
     NotHandedOff,
     #[error("already claimed by {0}")]
     AlreadyClaimed(String),
-    #[error("only the coach who has it can do this")]
-    NotYours,
 }
 
 /// Hands the conversation to a coach: the bot goes quiet and the request

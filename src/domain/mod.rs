@@ -7,11 +7,11 @@ pub mod engine;
 pub mod followup;
 pub mod handoff;
 pub mod knowledge;
-pub mod listen;
+pub(crate) mod listen;
 pub mod nlu;
 pub mod output;
-pub mod peers;
-pub mod places;
+pub(crate) mod peers;
+pub(crate) mod places;
 pub mod recommend;
 
 /// The message keys (`[messages]` in the content) the domain says by key;

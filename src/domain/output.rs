@@ -34,15 +34,6 @@ impl Output {
             Output::Recommendations(r) => &r.text,
         }
     }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Output::Message { .. } => "message",
-            Output::Question(_) => "question",
-            Output::Recommendations(_) => "recommendations",
-            Output::End { .. } => "end",
-        }
-    }
 }
 
 /// A question, with its options when it has any.

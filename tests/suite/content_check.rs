@@ -302,3 +302,22 @@ fn an_unknown_route_kind_fails_at_load_naming_file_and_key() {
     );
     assert!(line.contains("unknown variant"), "{line}");
 }
+
+#[test]
+fn minimum_costs_the_conditions_do_not_name_are_an_error() {
+    let (code, err) = check_with("routes.toml", "min_costs = 5000", "min_costs = 4000");
+    assert_error(code, &err, "routes.toml", "conditions.nl");
+    assert!(err.contains("4.000 euros"), "{err}");
+    let en = err.lines().any(|l| l.contains("conditions.en") && l.contains("4,000"));
+    assert!(en, "{err}");
+}
+
+#[test]
+fn an_unknown_url_scope_of_a_regional_desk_is_an_error() {
+    let (code, err) = check_with(
+        "labour_market_regions.toml",
+        "\nurl_scope = \"national_finder\"",
+        "\nurl_scope = \"somewhere\"",
+    );
+    assert_error(code, &err, "labour_market_regions.toml", ".url_scope");
+}

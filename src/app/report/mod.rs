@@ -20,7 +20,7 @@
 pub mod csv;
 pub mod html;
 pub mod png;
-pub mod table;
+pub(crate) mod table;
 
 use crate::app::store::{PeerCounts, Store, StoreError};
 use crate::content::text::{fill, Lang};

@@ -72,8 +72,8 @@ mod health;
 /// 4: data key files in sub-directories of `keys/` (see [`crypto`]).
 pub const SCHEMA_VERSION: u32 = 4;
 
-pub mod backup;
-pub mod migrate;
+pub(crate) mod backup;
+pub(crate) mod migrate;
 
 /// sled's page cache for most commands (the bot's is `[intake] cache_mib`).
 pub const CACHE_BYTES: u64 = (crate::app::settings::DEFAULT_CACHE_MIB as u64) << 20;
