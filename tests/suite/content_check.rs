@@ -308,7 +308,9 @@ fn minimum_costs_the_conditions_do_not_name_are_an_error() {
     let (code, err) = check_with("routes.toml", "min_costs = 5000", "min_costs = 4000");
     assert_error(code, &err, "routes.toml", "conditions.nl");
     assert!(err.contains("4.000 euros"), "{err}");
-    let en = err.lines().any(|l| l.contains("conditions.en") && l.contains("4,000"));
+    let en = err
+        .lines()
+        .any(|l| l.contains("conditions.en") && l.contains("4,000"));
     assert!(en, "{err}");
 }
 
