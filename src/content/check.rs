@@ -321,43 +321,39 @@ pub fn check_at(c: &Content, messages: &[&str], today: NaiveDate) -> Vec<Problem
         let id = &x.id;
         k.text("contact", id, format!("contact.{id}.about"), &x.about);
         k.https("contact", id, format!("contact.{id}.url"), &x.url);
-        // A citation, not a link the bot sends: an http:// source may stay.
-        if let Some(u) = x.source_url.as_deref() {
-            if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(' ') {
-                k.err(
-                    "contact",
-                    id,
-                    format!("contact.{id}.source_url"),
-                    format!("must be a web address, got {u:?}"),
-                );
+        // A region's desk is checked by `regions::check_desk`; any other
+        // contact that names its provenance names it well. A citation, not
+        // a link the bot sends: an http:// source may stay.
+        if x.labour_market_region.is_none() {
+            if let Some(u) = x.source_url.as_deref() {
+                if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(' ') {
+                    k.err(
+                        "contact",
+                        id,
+                        format!("contact.{id}.source_url"),
+                        format!("must be a web address, got {u:?}"),
+                    );
+                }
             }
-        }
-        if let Some(d) = &x.checked {
-            if NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
-                k.err(
-                    "contact",
-                    id,
-                    format!("contact.{id}.checked"),
-                    format!("not a date (YYYY-MM-DD): {d:?}"),
-                );
+            if let Some(d) = &x.checked {
+                if NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                    k.err(
+                        "contact",
+                        id,
+                        format!("contact.{id}.checked"),
+                        format!("not a date (YYYY-MM-DD): {d:?}"),
+                    );
+                }
             }
-        }
-        if x.url_scope.is_some() != x.source_url.is_some() && x.labour_market_region.is_some() {
-            k.err(
-                "contact",
-                id,
-                format!("contact.{id}.source_url"),
-                "a region's desk names both url_scope and the source_url it was seen in",
-            );
-        }
-        if let Some(scope) = x.url_scope.as_deref() {
-            if !matches!(scope, "regional" | "national_finder") {
-                k.err(
-                    "contact",
-                    id,
-                    format!("contact.{id}.url_scope"),
-                    format!("{scope:?}: use \"regional\" or \"national_finder\""),
-                );
+            if let Some(scope) = x.url_scope.as_deref() {
+                if !matches!(scope, "regional" | "national_finder") {
+                    k.err(
+                        "contact",
+                        id,
+                        format!("contact.{id}.url_scope"),
+                        format!("{scope:?}: use \"regional\" or \"national_finder\""),
+                    );
+                }
             }
         }
         if x.kind.as_deref().is_some_and(|t| t.trim().is_empty()) {

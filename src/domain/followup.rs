@@ -142,6 +142,12 @@ pub struct Answer {
     pub answered_at: Option<DateTime<Utc>>,
 }
 
+impl Answer {
+    pub fn is_empty(&self) -> bool {
+        self.helped.is_none() && self.route.is_none() && self.note.is_none() && !self.coach
+    }
+}
+
 /// The "which route or contact" answer for none of them.
 pub const NO_ROUTE: &str = "none";
 
