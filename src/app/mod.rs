@@ -4,7 +4,7 @@
 //! settings.
 
 pub mod backup;
-pub(crate) mod crypto;
+pub mod crypto;
 pub mod eval;
 pub mod export;
 pub(crate) mod followup;
