@@ -100,6 +100,10 @@ const NOT_A_SECTOR_HERE: &[&str] = &[
     "marketing",
 ];
 
+/// Where a proposal keeps the municipality a place in the open answer names
+/// (beside the province under the region step's field).
+const PROPOSED_MUNICIPALITY: &str = "municipality";
+
 /// Words that deny what their clause names ("geen vergrijzing").
 const NEGATIONS: &[&str] = &[
     "geen", "niet", "nee", "not", "no", "isn't", "isnt", "aren't", "arent", "without", "zonder",
@@ -360,15 +364,18 @@ impl<'k> Run<'k> {
             }
             StepKind::ConfirmConcerns => self.confirm_text(step, t, noted),
             StepKind::Choice => {
-                if step.source == Some(Source::Regions) && self.place(step, t) {
-                    return;
-                }
                 if self.conv.proposed.contains_key(step.field()) {
                     if let Some(i) = self.k.matchers.intent(t, &["yes", "no"]) {
                         return self.proposal(step, i == "yes");
                     }
                     // They name something else: that is the answer.
                     self.conv.proposed.remove(step.field());
+                    if step.source == Some(Source::Regions) {
+                        self.conv.proposed.remove(PROPOSED_MUNICIPALITY);
+                    }
+                }
+                if step.source == Some(Source::Regions) && self.place(step, t) {
+                    return;
                 }
                 let narrowed = self.conv.narrowed.clone();
                 // "met z'n twaalven", "vijfentwintig": as digits for sizes.
@@ -963,6 +970,17 @@ impl<'k> Run<'k> {
                         _ => None,
                     }
                 }),
+                // "een bakkerij in Apeldoorn", "7311 AB": the province,
+                // with the municipality kept beside it.
+                _ if s.source == Some(Source::Regions) => {
+                    self.k.places.named_in(c, t).and_then(|code| {
+                        let m = c.municipality(&code)?;
+                        self.conv
+                            .proposed
+                            .insert(PROPOSED_MUNICIPALITY.to_string(), code.clone());
+                        Some(m.province.clone())
+                    })
+                }
                 _ => None,
             };
             if let Some(id) = found {
@@ -980,7 +998,16 @@ impl<'k> Run<'k> {
         }
         let accepted = std::mem::take(&mut self.conv.proposed);
         for (field, id) in &accepted {
-            self.conv.answers.set_text(field, Some(id.clone()));
+            if field != PROPOSED_MUNICIPALITY {
+                self.conv.answers.set_text(field, Some(id.clone()));
+            }
+        }
+        if let Some(m) = accepted
+            .get(PROPOSED_MUNICIPALITY)
+            .and_then(|code| self.k.content.municipality(code))
+        {
+            self.conv.answers.municipality = Some(m.code.clone());
+            self.conv.answers.labour_market_region = Some(m.labour_market_region.clone());
         }
         let branch = |s: &Step| {
             accepted
@@ -1161,6 +1188,12 @@ impl<'k> Run<'k> {
                 &self.msg("propose_size"),
                 &[("size", s.label.get(lang))],
             ));
+        }
+        if let Some(m) = p
+            .get(PROPOSED_MUNICIPALITY)
+            .and_then(|code| c.municipality(code))
+        {
+            parts.push(fill(&self.msg("propose_place"), &[("place", &m.name)]));
         }
         parts.join(" ")
     }
