@@ -20,8 +20,13 @@ use crate::content::text::{fold, Lang, Text};
 use crate::content::{Content, Problem};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_automata::meta;
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+use regex_syntax::hir::{Hir, HirKind};
 use std::collections::BTreeMap;
+
+mod bytewise;
+pub use bytewise::{Alphabet, Hay, Matcher};
 
 /// Compiled-size budget for one pattern (the regex crate's default).
 pub const SIZE_LIMIT: usize = 10 << 20;
@@ -91,13 +96,53 @@ fn build(src: &str, written: &str) -> Result<Regex, String> {
 
 /// A pattern that matches at word starts: folded, `\b(?:…)`.
 pub fn word(p: &str) -> Result<Regex, String> {
-    build(&format!(r"\b(?:{})", fold(p)), p)
+    build(&word_source(p), p)
+}
+
+fn word_source(p: &str) -> String {
+    format!(r"\b(?:{})", fold(p))
 }
 
 /// A concern pattern: word lists expanded, then as [`word`].
 pub fn concern(p: &str, words: &BTreeMap<String, String>) -> Result<Regex, String> {
-    let expanded = expand_words(p, words)?;
-    build(&format!(r"\b(?:{})", fold(&expanded)), p)
+    build(&concern_source(p, words)?, p)
+}
+
+fn concern_source(p: &str, words: &BTreeMap<String, String>) -> Result<String, String> {
+    Ok(word_source(&expand_words(p, words)?))
+}
+
+/// `src` parsed as the regex crate parses it (Unicode, default flags).
+fn parse(src: &str, written: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .nest_limit(250)
+        .build()
+        .parse(src)
+        .map_err(|e| {
+            let e = regex::Error::Syntax(e.to_string());
+            format!("invalid regex {written:?}: {}", reason(&e))
+        })
+}
+
+/// A parsed pattern compiled for the classifier: over `alphabet` when it
+/// `fits`, else as a Unicode regex of `src`.
+fn matcher(
+    alphabet: &Alphabet,
+    fits: bool,
+    hir: &Hir,
+    src: &str,
+    written: &str,
+) -> Result<(Matcher, Option<Hir>), String> {
+    if fits {
+        if let Ok(bytes) = alphabet.translate(hir) {
+            let re = meta::Regex::builder()
+                .configure(meta::Config::new().nfa_size_limit(Some(SIZE_LIMIT)))
+                .build_from_hir(&bytes)
+                .map_err(|e| format!("invalid regex {written:?}: {e}"))?;
+            return Ok((Matcher::Bytes(re), Some(bytes)));
+        }
+    }
+    Ok((Matcher::Text(build(src, written)?), None))
 }
 
 /// A pattern that must match the whole message: `^\W*(?:…)\W*$`.
@@ -147,7 +192,7 @@ pub struct ConcernPattern {
     pub index: usize,
     /// As written in the content file.
     pub source: String,
-    pub re: Regex,
+    pub re: Matcher,
 }
 
 /// One compiled negation cue.
@@ -156,10 +201,11 @@ pub struct Cue {
     pub lang: Lang,
     pub index: usize,
     pub source: String,
-    pub re: Regex,
+    pub re: Matcher,
 }
 
-/// What the concern classifier runs.
+/// What the concern classifier runs. Every matcher reads a folded text in
+/// [`alphabet`](Self::alphabet) (see [`Alphabet::hay`]).
 #[derive(Debug, Clone)]
 pub struct ConcernPatterns {
     /// Both languages, Dutch first; within a language, content order.
@@ -167,8 +213,9 @@ pub struct ConcernPatterns {
     /// Which of [`patterns`](Self::patterns) can match a text.
     pub prefilter: Prefilter,
     pub cues: Vec<Cue>,
-    pub split: Regex,
-    pub join: Option<Regex>,
+    pub split: Matcher,
+    pub join: Option<Matcher>,
+    pub alphabet: Alphabet,
 }
 
 /// An option of a choice with the regex that finds its names in a sentence.
@@ -249,64 +296,124 @@ impl Patterns {
     }
 }
 
+/// One classifier pattern before compiling: its source as the regex crate
+/// would compile it, and that parsed.
+struct Parsed {
+    key: String,
+    written: String,
+    src: String,
+    hir: Hir,
+}
+
 fn concern_patterns(k: &mut Compiler<'_>) -> Option<ConcernPatterns> {
     let c = k.c;
     let before = k.problems.len();
-    let mut patterns = Vec::new();
+    let parsed = |k: &mut Compiler<'_>,
+                  kind: &str,
+                  id: &str,
+                  key: String,
+                  p: &str,
+                  src: Result<String, String>| {
+        let r = src.and_then(|src| {
+            parse(&src, p).map(|hir| Parsed {
+                key: key.clone(),
+                written: p.to_string(),
+                src,
+                hir,
+            })
+        });
+        k.take(kind, id, key, r)
+    };
+    // Concern patterns, then cues, then the split and join patterns.
+    let mut all: Vec<(&str, String, Parsed)> = Vec::new();
+    let mut meta: Vec<(usize, Lang, usize)> = Vec::new();
     for lang in Lang::ALL {
         for (ci, x) in c.concerns.iter().enumerate() {
             for (index, p) in x.patterns.get(lang).iter().enumerate() {
                 let key = format!("concern.{}.patterns.{lang}[{index}]", x.id);
-                if let Some(re) = k.take("concern", &x.id, key, concern(p, &c.words)) {
-                    patterns.push(ConcernPattern {
-                        concern: ci,
-                        lang,
-                        index,
-                        source: p.clone(),
-                        re,
-                    });
+                let src = concern_source(p, &c.words);
+                if let Some(q) = parsed(k, "concern", &x.id, key, p, src) {
+                    all.push(("concern", x.id.clone(), q));
+                    meta.push((ci, lang, index));
                 }
             }
         }
     }
-    let mut cues = Vec::new();
+    let concerns = all.len();
     for lang in Lang::ALL {
         for (index, p) in c.negation.patterns.get(lang).iter().enumerate() {
             let key = format!("negation.patterns.{lang}[{index}]");
-            if let Some(re) = k.take("negation", "", key, word(p)) {
-                cues.push(Cue {
-                    lang,
-                    index,
-                    source: p.clone(),
-                    re,
-                });
+            if let Some(q) = parsed(k, "negation", "", key, p, Ok(word_source(p))) {
+                all.push(("negation", String::new(), q));
+                meta.push((0, lang, index));
             }
         }
     }
-    let split = k.take(
-        "negation",
-        "",
-        "negation.clause_split".into(),
-        plain(&c.negation.clause_split),
-    );
-    let join = match c.negation.join.as_deref() {
-        Some(j) if !j.trim().is_empty() => {
-            let re = word(&format!("^(?:{j})"));
-            k.take("negation", "", "negation.join".into(), re).map(Some)
+    let cues = all.len();
+    let split = &c.negation.clause_split;
+    let key = "negation.clause_split".to_string();
+    if let Some(q) = parsed(k, "negation", "", key, split, Ok(fold(split))) {
+        all.push(("negation", String::new(), q));
+    }
+    let join = c.negation.join.as_deref().filter(|j| !j.trim().is_empty());
+    if let Some(j) = join {
+        let src = word_source(&format!("^(?:{j})"));
+        let key = "negation.join".to_string();
+        let written = format!("^(?:{j})");
+        if let Some(q) = parsed(k, "negation", "", key, &written, Ok(src)) {
+            all.push(("negation", String::new(), q));
         }
-        _ => Some(None),
-    };
+    }
     if k.problems.len() > before {
         return None;
     }
-    let res: Vec<&Regex> = patterns.iter().map(|p| &p.re).collect();
-    let prefilter = k.take("concern", "", "concern".into(), Prefilter::new(&res))?;
+    let hirs: Vec<&Hir> = all.iter().map(|(_, _, q)| &q.hir).collect();
+    let (alphabet, fits) = Alphabet::new(&hirs);
+    let mut compiled = Vec::with_capacity(all.len());
+    for ((kind, id, q), fits) in all.iter().zip(fits) {
+        let r = matcher(&alphabet, fits, &q.hir, &q.src, &q.written);
+        compiled.extend(k.take(kind, id, q.key.clone(), r));
+    }
+    if k.problems.len() > before {
+        return None;
+    }
+    let mut compiled = compiled.into_iter();
+    let mut bytes = Vec::with_capacity(concerns);
+    let mut patterns = Vec::with_capacity(concerns);
+    for (q, &(concern, lang, index)) in all[..concerns].iter().map(|(_, _, q)| q).zip(&meta) {
+        let (re, hir) = compiled.next()?;
+        bytes.push(hir);
+        patterns.push(ConcernPattern {
+            concern,
+            lang,
+            index,
+            source: q.written.clone(),
+            re,
+        });
+    }
+    let mut cue_list = Vec::with_capacity(cues - concerns);
+    for (q, &(_, lang, index)) in all[concerns..cues]
+        .iter()
+        .map(|(_, _, q)| q)
+        .zip(&meta[concerns..])
+    {
+        cue_list.push(Cue {
+            lang,
+            index,
+            source: q.written.clone(),
+            re: compiled.next()?.0,
+        });
+    }
+    let split = compiled.next()?.0;
+    let join = compiled.next().map(|(re, _)| re);
+    let prefilter = k.take("concern", "", "concern".into(), Prefilter::new(&bytes))?;
     Some(ConcernPatterns {
         patterns,
         prefilter,
-        cues,
-        split: split?,
-        join: join?,
+        cues: cue_list,
+        split,
+        join,
+        alphabet,
     })
 }
 
@@ -404,57 +511,107 @@ fn answer_patterns(k: &mut Compiler<'_>) -> Option<AnswerPatterns> {
     })
 }
 
-/// Chooses the patterns that can match a text, by the literals each match of
-/// a pattern must start with (extracted from the compiled pattern with
-/// regex-syntax). One Aho-Corasick pass over the text finds them all; a
-/// pattern without such a finite set of literals (one starting with `\w+`,
-/// say) is always a candidate. Exact: a pattern that matches is always
-/// among the candidates, so running only those gives what running every
-/// pattern gives.
+/// Chooses the patterns that can match a text, by literals every match of a
+/// pattern must contain (extracted from the pattern over the byte alphabet
+/// with regex-syntax: the leading literals of the pattern, or of any part
+/// every match must go through, whichever are longest). One Aho-Corasick
+/// pass over the text finds them all; a pattern without such a finite set
+/// of literals is always a candidate. Exact: a pattern that matches is
+/// always among the candidates, so running only those gives what running
+/// every pattern gives.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     literals: AhoCorasick,
-    /// For each literal: the patterns it starts.
-    starts: Vec<Vec<usize>>,
+    /// For each literal: the patterns that need it.
+    needs: Vec<Vec<u32>>,
     /// Patterns without literals: always candidates.
-    always: Vec<usize>,
+    always: Vec<u32>,
     patterns: usize,
 }
 
+type Lits = Vec<Vec<u8>>;
+
+fn extractor() -> Extractor {
+    let mut e = Extractor::new();
+    e.kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_repeat(4)
+        .limit_literal_len(8)
+        .limit_total(2000);
+    e
+}
+
+/// A finite set of non-empty literals, if `seq` is one.
+fn usable(seq: Seq) -> Option<Lits> {
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// The more selective of two literal sets: longest shortest literal, then
+/// fewest literals.
+fn better(a: Option<Lits>, b: Option<Lits>) -> Option<Lits> {
+    let score = |l: &Lits| {
+        (
+            l.iter().map(Vec::len).min().unwrap_or(0),
+            std::cmp::Reverse(l.len()),
+        )
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Literals one of which every match of `h` contains.
+fn required(h: &Hir, ex: &Extractor) -> Option<Lits> {
+    let mut best = usable(ex.extract(h));
+    match h.kind() {
+        HirKind::Capture(c) => best = better(best, required(&c.sub, ex)),
+        HirKind::Repetition(r) if r.min >= 1 => best = better(best, required(&r.sub, ex)),
+        HirKind::Concat(v) => {
+            for i in 0..v.len() {
+                if i > 0 {
+                    let rest = Hir::concat(v[i..].to_vec());
+                    best = better(best, usable(ex.extract(&rest)));
+                }
+                best = better(best, required(&v[i], ex));
+            }
+        }
+        HirKind::Alternation(v) => {
+            let all: Option<Vec<Lits>> = v.iter().map(|b| required(b, ex)).collect();
+            best = better(best, all.map(|x| x.concat()));
+        }
+        _ => {}
+    }
+    best
+}
+
 impl Prefilter {
-    /// The prefilter over `res` (pattern `i` is `res[i]`).
-    pub fn new(res: &[&Regex]) -> Result<Prefilter, String> {
-        let mut extractor = Extractor::new();
-        extractor
-            .kind(ExtractKind::Prefix)
-            .limit_class(16)
-            .limit_repeat(4)
-            .limit_literal_len(8)
-            .limit_total(2000);
+    /// The prefilter over patterns over the byte alphabet (pattern `i` is
+    /// `hirs[i]`; `None`, a pattern run as Unicode, is always a candidate).
+    pub fn new(hirs: &[Option<Hir>]) -> Result<Prefilter, String> {
+        let ex = extractor();
         let mut index: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
         let mut lits: Vec<Vec<u8>> = Vec::new();
-        let mut starts: Vec<Vec<usize>> = Vec::new();
+        let mut needs: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
-        for (i, re) in res.iter().enumerate() {
-            let hir = regex_syntax::Parser::new()
-                .parse(re.as_str())
-                .map_err(|e| format!("cannot read pattern {}: {e}", re.as_str()))?;
-            let seq = extractor.extract(&hir);
-            let usable = seq
-                .literals()
-                .filter(|l| !l.is_empty() && l.iter().all(|x| !x.as_bytes().is_empty()));
-            let Some(found) = usable else {
+        for (i, hir) in hirs.iter().enumerate() {
+            let i = i as u32;
+            let Some(found) = hir.as_ref().and_then(|h| required(h, &ex)) else {
                 always.push(i);
                 continue;
             };
             for l in found {
-                let id = *index.entry(l.as_bytes().to_vec()).or_insert_with(|| {
-                    lits.push(l.as_bytes().to_vec());
-                    starts.push(Vec::new());
+                let id = *index.entry(l.clone()).or_insert_with(|| {
+                    lits.push(l);
+                    needs.push(Vec::new());
                     lits.len() - 1
                 });
-                if starts[id].last() != Some(&i) {
-                    starts[id].push(i);
+                if needs[id].last() != Some(&i) {
+                    needs[id].push(i);
                 }
             }
         }
@@ -464,21 +621,22 @@ impl Prefilter {
             .map_err(|e| format!("the concern patterns' prefilter does not build: {e}"))?;
         Ok(Prefilter {
             literals,
-            starts,
+            needs,
             always,
-            patterns: res.len(),
+            patterns: hirs.len(),
         })
     }
 
-    /// The patterns that can match `text`, ascending.
-    pub fn candidates(&self, text: &str) -> Vec<usize> {
+    /// The patterns that can match `text` (bytes in the classifier's
+    /// alphabet), ascending.
+    pub fn candidates(&self, text: &[u8]) -> Vec<usize> {
         let mut seen = vec![false; self.patterns];
         for &i in &self.always {
-            seen[i] = true;
+            seen[i as usize] = true;
         }
         for m in self.literals.find_overlapping_iter(text) {
-            for &i in &self.starts[m.pattern().as_usize()] {
-                seen[i] = true;
+            for &i in &self.needs[m.pattern().as_usize()] {
+                seen[i as usize] = true;
             }
         }
         seen.iter()

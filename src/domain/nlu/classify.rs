@@ -17,10 +17,11 @@
 //! Both languages' patterns are always tried: people mix Dutch and English,
 //! and the patterns of one language rarely fire on the other.
 
-use crate::content::patterns::{ConcernPattern as Pattern, ConcernPatterns, Cue, Prefilter};
+use crate::content::patterns::{
+    Alphabet, ConcernPattern as Pattern, ConcernPatterns, Cue, Hay, Matcher, Prefilter,
+};
 use crate::content::text::{bounded, fold, Lang};
 use crate::content::Content;
-use regex::Regex;
 use serde::Serialize;
 
 /// The concern classifier built from content.
@@ -32,8 +33,10 @@ pub struct Classifier {
     prefilter: Prefilter,
     patterns: Vec<Pattern>,
     cues: Vec<Cue>,
-    split: Regex,
-    join: Option<Regex>,
+    split: Matcher,
+    join: Option<Matcher>,
+    /// What every matcher reads: the folded text, a byte per character.
+    alphabet: Alphabet,
 }
 
 /// Why a hit does not count.
@@ -109,6 +112,7 @@ impl Classifier {
             cues: compiled.cues,
             split: compiled.split,
             join: compiled.join,
+            alphabet: compiled.alphabet,
         }
     }
 
@@ -118,27 +122,29 @@ impl Classifier {
         self.explain(content, text, lang).concerns
     }
 
-    /// The clauses of a folded text, as byte ranges, trimmed.
-    fn clauses(&self, folded: &str) -> Vec<(usize, usize)> {
+    /// The clauses of a folded text, as ranges of its bytes, trimmed.
+    fn clauses(&self, hay: &Hay<'_>) -> Vec<(usize, usize)> {
+        let bytes = hay.bytes();
         let mut raw = Vec::new();
         let mut start = 0;
-        for m in self.split.find_iter(folded) {
-            raw.push((start, m.start()));
-            start = m.end();
+        for (a, b) in self.split.find_all(hay, 0, bytes.len()) {
+            raw.push((start, a));
+            start = b;
         }
-        raw.push((start, folded.len()));
+        raw.push((start, bytes.len()));
         let mut clauses: Vec<(usize, usize)> = Vec::new();
-        for (a, b) in raw {
-            let piece = &folded[a..b];
-            let lead = piece.len() - piece.trim_start().len();
-            let (a, b) = (a + lead, a + piece.trim_end().len());
+        for (mut a, mut b) in raw {
+            // Folded text has no white space but the plain space.
+            while a < b && bytes[a] == b' ' {
+                a += 1;
+            }
+            while a < b && bytes[b - 1] == b' ' {
+                b -= 1;
+            }
             if a >= b {
                 continue;
             }
-            let continues = self
-                .join
-                .as_ref()
-                .is_some_and(|j| j.is_match(&folded[a..b]));
+            let continues = self.join.as_ref().is_some_and(|j| j.is_match(hay, a, b));
             match clauses.last_mut() {
                 Some(prev) if continues => prev.1 = b,
                 _ => clauses.push((a, b)),
@@ -152,10 +158,11 @@ impl Classifier {
     /// characters are read.
     pub fn explain(&self, content: &Content, text: &str, lang: Lang) -> Explanation {
         let folded = fold(bounded(text));
-        let clauses = self.clauses(&folded);
+        let hay = self.alphabet.hay(&folded);
+        let clauses = self.clauses(&hay);
         let mut hits = Vec::new();
         for (ci, &(a, b)) in clauses.iter().enumerate() {
-            hits.extend(self.clause_hits(content, &folded, ci, a, b, lang));
+            hits.extend(self.clause_hits(content, &hay, ci, a, b, lang));
         }
         let mut found = vec![false; self.ids.len()];
         for h in hits.iter().filter(|h| h.cancelled.is_none()) {
@@ -163,11 +170,13 @@ impl Classifier {
                 found[i] = true;
             }
         }
+        let clauses = clauses
+            .iter()
+            .map(|&(a, b)| folded[hay.to_text(a)..hay.to_text(b)].to_string())
+            .collect();
+        drop(hay);
         Explanation {
-            clauses: clauses
-                .iter()
-                .map(|&(a, b)| folded[a..b].to_string())
-                .collect(),
+            clauses,
             concerns: self
                 .ids
                 .iter()
@@ -183,23 +192,23 @@ impl Classifier {
     fn clause_hits(
         &self,
         content: &Content,
-        folded: &str,
+        hay: &Hay<'_>,
         clause_index: usize,
         a: usize,
         b: usize,
         lang: Lang,
     ) -> Vec<Hit> {
-        let clause = &folded[a..b];
         // Only the patterns whose literals occur here can match.
-        let mut found: Vec<(usize, regex::Match<'_>)> = self
+        let mut found: Vec<(usize, (usize, usize))> = self
             .prefilter
-            .candidates(clause)
+            .candidates(&hay.bytes()[a..b])
             .into_iter()
-            .filter_map(|i| self.patterns[i].re.find(clause).map(|m| (i, m)))
+            .filter_map(|i| self.patterns[i].re.find(hay, a, b).map(|m| (i, m)))
             .collect();
         if found.is_empty() {
             return Vec::new();
         }
+        let text = |(s, e): (usize, usize)| &hay.text[hay.to_text(s)..hay.to_text(e)];
         // The user's language first, so its cue is the one shown.
         let negation = self
             .cues
@@ -207,8 +216,8 @@ impl Classifier {
             .filter(|c| c.lang == lang)
             .chain(self.cues.iter().filter(|c| c.lang != lang))
             .find_map(|c| {
-                c.re.find(clause).map(|m| Cancel::Negation {
-                    cue: m.as_str().to_string(),
+                c.re.find(hay, a, b).map(|m| Cancel::Negation {
+                    cue: text(m).to_string(),
                     pattern: c.source.clone(),
                     lang: c.lang,
                     index: c.index,
@@ -227,8 +236,8 @@ impl Classifier {
                     pattern: p.source.clone(),
                     index: p.index,
                     clause: clause_index,
-                    span: (a + m.start(), a + m.end()),
-                    matched: m.as_str().to_string(),
+                    span: (hay.to_text(m.0), hay.to_text(m.1)),
+                    matched: text(m).to_string(),
                     cancelled: negation.clone(),
                 },
             ));

@@ -1,0 +1,459 @@
+//! Concern patterns run over a one-byte-per-character alphabet, so they
+//! compile small and every search stays in the lazy DFA.
+//!
+//! Unicode `\w` and `\b` are what made the patterns large (the `\w` class
+//! alone is hundreds of UTF-8 ranges) and slow (a Unicode `\b` makes the DFA
+//! give up at the first non-ASCII byte). But folded text is nearly all ASCII,
+//! and a pattern can only tell characters apart by the classes and literals
+//! it is written with. So each character of a folded text becomes one byte:
+//! * printable ASCII other than `A`-`Z` (which folded text never has), and
+//!   the newline, stay themselves;
+//! * a character a pattern names itself (`€` in a literal, or one a class
+//!   takes without taking all of its kind) gets a byte of its own;
+//! * every other character becomes the byte of its kind: a word character,
+//!   a decimal digit, white space, or anything else (emoji, punctuation).
+//!
+//! The patterns are rewritten to match those bytes: a class takes the byte
+//! of a kind when it takes every character of that kind, and `\b` becomes
+//! the ASCII word boundary (word kinds get letters `A`-`Z`, the others
+//! control bytes). A pattern therefore matches the bytes exactly where the
+//! original matches the text, with spans that map back one to one. A pattern
+//! that cannot be rewritten this way (a class such as `\p{Greek}` that splits
+//! a kind into more parts than there are spare bytes) runs as a Unicode
+//! regex on the text instead.
+
+use regex_automata::meta;
+use regex_syntax::hir::{
+    Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
+    Literal, Look, Repetition,
+};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+/// Kinds of the characters that are not kept as themselves.
+const WORD: usize = 0;
+const DIGIT: usize = 1;
+const SPACE: usize = 2;
+const OTHER: usize = 3;
+
+/// Byte of each kind: word kinds are ASCII word bytes (letters), the others
+/// are not, so the ASCII `\b` sees what the Unicode one saw.
+const KIND_CODES: [u8; 4] = [b'A', b'B', 0x0B, 0x01];
+
+/// At most this many characters a single class takes out of a kind become
+/// characters of their own; more and the pattern runs as Unicode.
+const MAX_SPLIT: u32 = 8;
+
+/// Whether a character stays itself.
+fn identity(c: char) -> bool {
+    c == '\n' || ((' '..='~').contains(&c) && !c.is_ascii_uppercase())
+}
+
+fn class(ranges: &[(char, char)]) -> ClassUnicode {
+    ClassUnicode::new(ranges.iter().map(|&(a, b)| ClassUnicodeRange::new(a, b)))
+}
+
+fn identity_class() -> ClassUnicode {
+    class(&[('\n', '\n'), (' ', '@'), ('[', '~')])
+}
+
+fn perl(src: &str) -> ClassUnicode {
+    match regex_syntax::parse(src).map(|h| h.into_kind()) {
+        Ok(HirKind::Class(Class::Unicode(c))) => c,
+        _ => ClassUnicode::empty(),
+    }
+}
+
+fn minus(a: &ClassUnicode, b: &ClassUnicode) -> ClassUnicode {
+    let mut c = a.clone();
+    c.difference(b);
+    c
+}
+
+fn and(a: &ClassUnicode, b: &ClassUnicode) -> ClassUnicode {
+    let mut c = a.clone();
+    c.intersect(b);
+    c
+}
+
+fn count(c: &ClassUnicode) -> u32 {
+    c.ranges()
+        .iter()
+        .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
+        .sum()
+}
+
+fn chars(c: &ClassUnicode) -> impl Iterator<Item = char> + '_ {
+    c.ranges().iter().flat_map(|r| r.start()..=r.end())
+}
+
+fn within(set: &ClassUnicode, c: char) -> bool {
+    set.ranges()
+        .binary_search_by(|r| {
+            if r.end() < c {
+                std::cmp::Ordering::Less
+            } else if r.start() > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Why a pattern runs as Unicode instead.
+#[derive(Debug)]
+pub struct Untranslatable;
+
+/// The byte alphabet of one set of patterns.
+#[derive(Debug, Clone)]
+pub struct Alphabet {
+    /// Characters with a byte of their own, sorted.
+    specials: Vec<(char, u8)>,
+    /// Unicode `\w`, `\d` and `\s` (to find a character's kind) and the
+    /// kinds without the specials.
+    kinds: Kinds,
+}
+
+/// The kinds, each without the characters kept as themselves (and, once
+/// known, without the specials).
+#[derive(Debug, Clone)]
+struct Kinds {
+    identity: ClassUnicode,
+    word: ClassUnicode,
+    digit: ClassUnicode,
+    space: ClassUnicode,
+    sets: [ClassUnicode; 4],
+}
+
+impl Kinds {
+    fn new() -> Kinds {
+        let identity = identity_class();
+        let (word, digit, space) = (perl(r"\w"), perl(r"\d"), perl(r"\s"));
+        let all = class(&[('\0', char::MAX)]);
+        let sets = [
+            minus(&minus(&word, &digit), &identity),
+            minus(&digit, &identity),
+            minus(&minus(&space, &word), &identity),
+            minus(&minus(&minus(&all, &word), &space), &identity),
+        ];
+        Kinds {
+            identity,
+            word,
+            digit,
+            space,
+            sets,
+        }
+    }
+
+    fn remove(&mut self, specials: &ClassUnicode) {
+        for s in &mut self.sets {
+            s.difference(specials);
+        }
+    }
+}
+
+/// The classes and literal characters of a pattern.
+fn parts<'h>(h: &'h Hir, classes: &mut Vec<&'h ClassUnicode>, lits: &mut Vec<char>) -> bool {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(Literal(b)) => match std::str::from_utf8(b) {
+            Ok(s) => {
+                lits.extend(s.chars());
+                true
+            }
+            Err(_) => false,
+        },
+        HirKind::Class(Class::Unicode(c)) => {
+            classes.push(c);
+            true
+        }
+        HirKind::Class(Class::Bytes(_)) => false,
+        HirKind::Repetition(r) => parts(&r.sub, classes, lits),
+        HirKind::Capture(c) => parts(&c.sub, classes, lits),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(|h| parts(h, classes, lits)),
+    }
+}
+
+impl Alphabet {
+    /// The alphabet for `hirs` (Unicode patterns, as parsed), and for each
+    /// pattern whether it can run over it.
+    pub fn new(hirs: &[&Hir]) -> (Alphabet, Vec<bool>) {
+        let mut kinds = Kinds::new();
+        let mut specials: BTreeSet<char> = BTreeSet::new();
+        let word_codes = 26 - 2;
+        let other_codes = 32 - 2;
+        let mut ok = Vec::with_capacity(hirs.len());
+        for h in hirs {
+            let (mut classes, mut lits) = (Vec::new(), Vec::new());
+            if !parts(h, &mut classes, &mut lits) {
+                ok.push(false);
+                continue;
+            }
+            // The characters this pattern needs bytes of their own for.
+            let mut own: BTreeSet<char> = lits.into_iter().filter(|c| !identity(*c)).collect();
+            let mut fits = true;
+            'grow: loop {
+                let own_class = class(&own.iter().map(|&c| (c, c)).collect::<Vec<_>>());
+                let mut added = false;
+                for c in &classes {
+                    for set in &kinds.sets {
+                        let set = minus(set, &own_class);
+                        let inside = and(&set, c);
+                        if inside.ranges().is_empty() {
+                            continue;
+                        }
+                        let outside = minus(&set, c);
+                        if outside.ranges().is_empty() {
+                            continue;
+                        }
+                        let split = if count(&inside) <= count(&outside) {
+                            inside
+                        } else {
+                            outside
+                        };
+                        if count(&split) > MAX_SPLIT {
+                            fits = false;
+                            break 'grow;
+                        }
+                        own.extend(chars(&split));
+                        added = true;
+                    }
+                }
+                if !added {
+                    break;
+                }
+            }
+            let new: Vec<char> = own.difference(&specials).copied().collect();
+            let is_word = |c: &&char| within(&kinds.word, **c);
+            let words =
+                specials.iter().filter(is_word).count() + new.iter().filter(is_word).count();
+            let others = specials.len() + new.len() - words;
+            if !fits || words > word_codes || others > other_codes {
+                ok.push(false);
+                continue;
+            }
+            specials.extend(new.iter().copied());
+            kinds.remove(&class(&new.iter().map(|&c| (c, c)).collect::<Vec<_>>()));
+            ok.push(true);
+        }
+        let mut word_free = (b'C'..=b'Z').filter(|b| !KIND_CODES.contains(b));
+        let mut other_free = (0u8..=0x1F)
+            .chain([0x7F])
+            .filter(|b| *b != b'\n' && !KIND_CODES.contains(b));
+        let specials = specials
+            .into_iter()
+            .filter_map(|c| {
+                let code = if within(&kinds.word, c) {
+                    word_free.next()
+                } else {
+                    other_free.next()
+                };
+                code.map(|b| (c, b))
+            })
+            .collect();
+        (Alphabet { specials, kinds }, ok)
+    }
+
+    /// The byte of a character.
+    pub fn code(&self, c: char) -> u8 {
+        if identity(c) {
+            return c as u8;
+        }
+        if let Ok(i) = self.specials.binary_search_by(|(s, _)| s.cmp(&c)) {
+            return self.specials[i].1;
+        }
+        let k = &self.kinds;
+        let kind = if within(&k.digit, c) {
+            DIGIT
+        } else if within(&k.word, c) {
+            WORD
+        } else if within(&k.space, c) {
+            SPACE
+        } else {
+            OTHER
+        };
+        KIND_CODES[kind]
+    }
+
+    /// `text` in this alphabet.
+    pub fn hay<'a>(&self, text: &'a str) -> Hay<'a> {
+        if text.bytes().all(|b| identity(b as char)) {
+            return Hay {
+                text,
+                bytes: Cow::Borrowed(text.as_bytes()),
+                offsets: None,
+            };
+        }
+        let mut bytes = Vec::with_capacity(text.len());
+        let mut offsets = Vec::with_capacity(text.len() + 1);
+        for (i, c) in text.char_indices() {
+            bytes.push(self.code(c));
+            offsets.push(i);
+        }
+        offsets.push(text.len());
+        Hay {
+            text,
+            bytes: Cow::Owned(bytes),
+            offsets: Some(offsets),
+        }
+    }
+
+    /// `h` (a Unicode pattern, as parsed) over this alphabet.
+    pub fn translate(&self, h: &Hir) -> Result<Hir, Untranslatable> {
+        Ok(match h.kind() {
+            HirKind::Empty => Hir::empty(),
+            HirKind::Literal(Literal(b)) => {
+                let s = std::str::from_utf8(b).map_err(|_| Untranslatable)?;
+                let mut out = Vec::with_capacity(s.len());
+                for c in s.chars() {
+                    if identity(c) {
+                        out.push(c as u8);
+                    } else {
+                        let i = self
+                            .specials
+                            .binary_search_by(|(s, _)| s.cmp(&c))
+                            .map_err(|_| Untranslatable)?;
+                        out.push(self.specials[i].1);
+                    }
+                }
+                Hir::literal(out)
+            }
+            HirKind::Class(Class::Unicode(c)) => Hir::class(Class::Bytes(self.class(c)?)),
+            HirKind::Class(Class::Bytes(_)) => return Err(Untranslatable),
+            HirKind::Look(l) => Hir::look(match l {
+                Look::Start | Look::End | Look::StartLF | Look::EndLF => *l,
+                Look::WordAscii | Look::WordUnicode => Look::WordAscii,
+                Look::WordAsciiNegate | Look::WordUnicodeNegate => Look::WordAsciiNegate,
+                Look::WordStartAscii | Look::WordStartUnicode => Look::WordStartAscii,
+                Look::WordEndAscii | Look::WordEndUnicode => Look::WordEndAscii,
+                Look::WordStartHalfAscii | Look::WordStartHalfUnicode => Look::WordStartHalfAscii,
+                Look::WordEndHalfAscii | Look::WordEndHalfUnicode => Look::WordEndHalfAscii,
+                _ => return Err(Untranslatable),
+            }),
+            HirKind::Repetition(r) => Hir::repetition(Repetition {
+                min: r.min,
+                max: r.max,
+                greedy: r.greedy,
+                sub: Box::new(self.translate(&r.sub)?),
+            }),
+            HirKind::Capture(c) => Hir::capture(Capture {
+                index: c.index,
+                name: c.name.clone(),
+                sub: Box::new(self.translate(&c.sub)?),
+            }),
+            HirKind::Concat(v) => Hir::concat(
+                v.iter()
+                    .map(|h| self.translate(h))
+                    .collect::<Result<_, _>>()?,
+            ),
+            HirKind::Alternation(v) => Hir::alternation(
+                v.iter()
+                    .map(|h| self.translate(h))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+
+    /// A Unicode class as the bytes of the characters it takes.
+    fn class(&self, c: &ClassUnicode) -> Result<ClassBytes, Untranslatable> {
+        let kinds = &self.kinds;
+        let mut out: Vec<ClassBytesRange> = and(c, &kinds.identity)
+            .ranges()
+            .iter()
+            .map(|r| ClassBytesRange::new(r.start() as u8, r.end() as u8))
+            .collect();
+        for &(s, b) in &self.specials {
+            if within(c, s) {
+                out.push(ClassBytesRange::new(b, b));
+            }
+        }
+        for (kind, set) in kinds.sets.iter().enumerate() {
+            if set.ranges().is_empty() || and(set, c).ranges().is_empty() {
+                continue;
+            }
+            if !minus(set, c).ranges().is_empty() {
+                return Err(Untranslatable);
+            }
+            out.push(ClassBytesRange::new(KIND_CODES[kind], KIND_CODES[kind]));
+        }
+        Ok(ClassBytes::new(out))
+    }
+}
+
+/// A folded text and its bytes in an [`Alphabet`]: byte `i` is character
+/// `i`.
+#[derive(Debug)]
+pub struct Hay<'a> {
+    pub text: &'a str,
+    bytes: Cow<'a, [u8]>,
+    /// Byte offset in `text` of each character, and of the end (`None`:
+    /// all ASCII, the offsets are the indices).
+    offsets: Option<Vec<usize>>,
+}
+
+impl Hay<'_> {
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The offset in the text of position `i` of the bytes.
+    pub fn to_text(&self, i: usize) -> usize {
+        self.offsets.as_ref().map_or(i, |o| o[i])
+    }
+
+    /// The position in the bytes of offset `i` of the text (a char boundary).
+    pub fn from_text(&self, i: usize) -> usize {
+        self.offsets
+            .as_ref()
+            .map_or(i, |o| o.binary_search(&i).unwrap_or_else(|x| x))
+    }
+}
+
+/// A compiled pattern: over the bytes, or (when it could not be rewritten)
+/// a Unicode regex over the text.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Bytes(meta::Regex),
+    Text(regex::Regex),
+}
+
+impl Matcher {
+    /// The leftmost-first match in bytes `a..b` of `hay` (searched as a text
+    /// of its own), as positions in the bytes.
+    pub fn find(&self, hay: &Hay<'_>, a: usize, b: usize) -> Option<(usize, usize)> {
+        match self {
+            Matcher::Bytes(re) => re
+                .find(&hay.bytes()[a..b])
+                .map(|m| (a + m.start(), a + m.end())),
+            Matcher::Text(re) => {
+                let (ta, tb) = (hay.to_text(a), hay.to_text(b));
+                re.find(&hay.text[ta..tb])
+                    .map(|m| (hay.from_text(ta + m.start()), hay.from_text(ta + m.end())))
+            }
+        }
+    }
+
+    /// Every match in bytes `a..b` of `hay`, as `find_iter` gives them.
+    pub fn find_all(&self, hay: &Hay<'_>, a: usize, b: usize) -> Vec<(usize, usize)> {
+        match self {
+            Matcher::Bytes(re) => re
+                .find_iter(&hay.bytes()[a..b])
+                .map(|m| (a + m.start(), a + m.end()))
+                .collect(),
+            Matcher::Text(re) => {
+                let (ta, tb) = (hay.to_text(a), hay.to_text(b));
+                re.find_iter(&hay.text[ta..tb])
+                    .map(|m| (hay.from_text(ta + m.start()), hay.from_text(ta + m.end())))
+                    .collect()
+            }
+        }
+    }
+
+    pub fn is_match(&self, hay: &Hay<'_>, a: usize, b: usize) -> bool {
+        match self {
+            Matcher::Bytes(re) => re.is_match(&hay.bytes()[a..b]),
+            Matcher::Text(re) => re.is_match(&hay.text[hay.to_text(a)..hay.to_text(b)]),
+        }
+    }
+}
