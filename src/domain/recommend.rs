@@ -144,19 +144,33 @@ fn clauses(text: Option<&str>) -> Vec<(String, String)> {
 /// Whether any pattern (a regex on folded text, matched from a word start)
 /// matches. Patterns are validated by `check`; an invalid one never matches.
 fn matches_any(patterns: &[String], folded: &str) -> bool {
-    patterns
-        .iter()
-        .any(|p| compiled(&format!(r"\b(?:{p})")).is_some_and(|re| re.is_match(folded)))
+    !patterns.is_empty() && compiled(&cue_source(patterns)).is_some_and(|re| re.is_match(folded))
 }
 
-/// `pattern` compiled once per process (`None` when it does not compile).
-/// Compiling a Unicode `\b` regex costs far more than matching it, and the
-/// ranking matches every route's cues against every clause, so compiling per
-/// call made a long answer with many clauses take seconds.
-fn compiled(pattern: &str) -> Option<Regex> {
+/// One regex for a list of cue patterns: each from a word start, the valid
+/// ones only.
+fn cue_source(patterns: &[String]) -> String {
+    let alts: Vec<String> = patterns
+        .iter()
+        .map(|p| format!(r"\b(?:{p})"))
+        .filter(|p| compiled(p).is_some())
+        .collect();
+    if alts.is_empty() {
+        // Matches nothing.
+        return r"[^\s\S]".to_string();
+    }
+    alts.join("|")
+}
+
+/// `pattern` compiled once per process (`None` when it does not compile),
+/// shared: a clone of a `Regex` starts with empty search caches, and
+/// rebuilding those on every match cost more than the match. The ranking
+/// matches every route's cues against every clause.
+fn compiled(pattern: &str) -> Option<std::sync::Arc<Regex>> {
     use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+    type Cache = Mutex<HashMap<String, Option<Arc<Regex>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(re) = cache
         .lock()
@@ -165,7 +179,7 @@ fn compiled(pattern: &str) -> Option<Regex> {
     {
         return re.clone();
     }
-    let re = Regex::new(pattern).ok();
+    let re = Regex::new(pattern).ok().map(Arc::new);
     cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
