@@ -457,3 +457,56 @@ impl Matcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::content::patterns::{concern, word};
+    use crate::content::text::fold;
+
+    /// Over texts with emoji, `€`, letters outside ASCII, other scripts'
+    /// digits and controls, every shipped concern pattern and negation cue
+    /// finds over the bytes exactly what its Unicode regex finds in the text.
+    #[test]
+    fn the_bytes_match_where_the_unicode_regex_matches() {
+        let loaded = crate::content::load(&crate::content::default_sources(), &[]).unwrap();
+        let (c, p) = (&loaded.content, &loaded.patterns.concerns);
+        let texts = [
+            "ik kan geen personeel vinden 😩😩",
+            "de cursus kost €500, dat is te duur €",
+            "straße: wir finden keine mitarbeiter, ſtaff",
+            "we hebben ١٢ mensen extra nodig, ٣ vacatures",
+            "日本語のvacature en 中文 werknemers gezocht",
+            "x\u{1b}[31m personeelstekort\u{202e} \u{7}",
+            "ΑΒΓ vacatures · werkdruk te hoog — burn-out",
+            "naïeve werknemers ✓ zoeken «nieuwe» collega’s",
+            "ÆØÅ æøå ßẞ ĳ ﬁ monteurs niet te vinden",
+            "geen tijd om mensen op te leiden 👍🏽 maar geld is het probleem niet",
+        ];
+        let mut checked = 0;
+        for t in texts {
+            let folded = fold(t);
+            let hay = p.alphabet.hay(&folded);
+            let n = hay.bytes().len();
+            let reference = p
+                .patterns
+                .iter()
+                .map(|x| concern(&x.source, &c.words).unwrap())
+                .zip(p.patterns.iter().map(|x| &x.re))
+                .chain(
+                    p.cues
+                        .iter()
+                        .map(|x| word(&x.source).unwrap())
+                        .zip(p.cues.iter().map(|x| &x.re)),
+                );
+            for (unicode, ours) in reference {
+                let want = unicode.find(&folded).map(|m| (m.start(), m.end()));
+                let got = ours
+                    .find(&hay, 0, n)
+                    .map(|(a, b)| (hay.to_text(a), hay.to_text(b)));
+                assert_eq!(got, want, "{} on {folded:?}", unicode.as_str());
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+}
