@@ -417,3 +417,21 @@ fn a_postcode_gives_the_municipality_and_its_own_regional_desk() {
     );
     assert!(out.contains("Twente"), "Twenterand's region: {out}");
 }
+
+#[test]
+fn english_trade_words_name_their_sector() {
+    for (said, want) in [
+        ("we run a bakery", "retail"),
+        ("a butcher's shop", "retail"),
+        ("we're plumbers", "techniek"),
+        ("a printing company", "techniek"),
+    ] {
+        let base = play(Lang::En, &["yes", "we can't find staff", "yes"]).conversation;
+        let t = say(&base, said);
+        assert_eq!(
+            t.conversation.answers.sector.as_deref(),
+            Some(want),
+            "{said:?}"
+        );
+    }
+}
