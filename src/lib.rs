@@ -56,7 +56,8 @@
 //!   poise: events to turns, outputs to messages, slash commands, the
 //!   hand-off to coaches, `/export`, `/stats`, `/mijn-gegevens`, offers after the
 //!   advice and peer introductions, reliability guards,
-//!   the scheduled backups in its run loop, the follow-up DM and its loop);
+//!   the scheduled backups in its run loop, the follow-up DM and its loop;
+//!   `discord::schedule` is the one periodic-loop shape they all use);
 //!   its `[discord]` section is [`discord::config`]; [`discord::health`]
 //!   serves `/healthz` and `/metrics` (`[health] listen`, counters in
 //!   [`discord::metrics`]); `discord::reload` is `/reload-content` and SIGHUP.

@@ -15,37 +15,18 @@ const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Starts the schedule (nothing when no `[backup] dir` is configured). It
 /// ends when the bot stops.
 pub fn spawn_schedule(bot: &Arc<Bot>) {
-    let ticks = bot
-        .backup_ticks
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
     if bot.config.backup.dir.is_none() {
+        // Test ticks go unanswered: there is nothing to pass.
+        drop(
+            bot.backup_ticks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         return;
     }
-    let weak = Arc::downgrade(bot);
-    tokio::spawn(async move {
-        match ticks {
-            Some(mut rx) => {
-                while let Some(done) = rx.recv().await {
-                    let Some(bot) = weak.upgrade() else { return };
-                    pass(&bot).await;
-                    let _ = done.send(());
-                }
-            }
-            None => {
-                let mut tick = tokio::time::interval(CHECK_EVERY);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    let Some(bot) = weak.upgrade() else { return };
-                    if bot.gate.is_closed() {
-                        return;
-                    }
-                    pass(&bot).await;
-                }
-            }
-        }
+    super::schedule::spawn_every(bot, &bot.backup_ticks, CHECK_EVERY, |bot, _| async move {
+        pass(&bot).await
     });
 }
 

@@ -22,7 +22,10 @@
 use super::errors::Answer;
 use super::guard::over_limit;
 use super::offers::{self, Click, Offer};
-use super::render::{truncate, MAX_BUTTON_LABEL, MAX_CONTENT, MAX_OPTIONS, MAX_OPTION_LABEL};
+use super::render::{
+    form_text, truncate, FORM_INPUT as NOTE_INPUT, MAX_BUTTON_LABEL, MAX_CONTENT, MAX_OPTIONS,
+    MAX_OPTION_LABEL,
+};
 use super::send::say;
 use super::Bot;
 use crate::app::followup::{self as app, Part, Refused, Reopened};
@@ -42,8 +45,6 @@ use std::sync::Arc;
 use tracing::{debug, error, info, warn};
 
 const PREFIX: &str = "llofu:";
-/// The text input of the note form (the same id as the answer form's).
-const NOTE_INPUT: &str = "answer";
 /// At most this many follow-ups are sent per pass; the rest wait a minute.
 const BATCH: usize = 50;
 /// How often the loop looks for due follow-ups.
@@ -222,33 +223,10 @@ pub(crate) async fn after_turn(bot: &Arc<Bot>, http: &Http, reply: &Reply, chann
 /// test tick ([`super::Hooks::follow_up_ticks`]). Due times are in the
 /// store, so a restart picks up exactly what is still due.
 pub(crate) fn spawn_follow_ups(bot: &Arc<Bot>, http: Arc<Http>) {
-    let weak = Arc::downgrade(bot);
-    let ticks = bot
-        .follow_up_ticks
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
-    tokio::spawn(async move {
-        match ticks {
-            Some(mut rx) => {
-                while let Some(done) = rx.recv().await {
-                    let Some(bot) = weak.upgrade() else { return };
-                    pass(&bot, &http).await;
-                    let _ = done.send(());
-                }
-            }
-            None => {
-                let mut tick = tokio::time::interval(EVERY);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    let Some(bot) = weak.upgrade() else { return };
-                    if bot.gate.is_closed() {
-                        return;
-                    }
-                    pass(&bot, &http).await;
-                }
-            }
+    super::schedule::spawn_every(bot, &bot.follow_up_ticks, EVERY, move |bot, _| {
+        let http = http.clone();
+        async move {
+            pass(&bot, &http).await;
         }
     });
 }
@@ -831,16 +809,7 @@ pub(crate) async fn on_form(
     if !answer.first(ack).await {
         return Ok(());
     }
-    let text = mi
-        .data
-        .components
-        .iter()
-        .flat_map(|r| &r.components)
-        .find_map(|c| match c {
-            ActionRowComponent::InputText(t) if t.custom_id == NOTE_INPUT => t.value.clone(),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let text = form_text(mi);
     record(
         bot,
         answer,

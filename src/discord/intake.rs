@@ -12,7 +12,7 @@ use super::errors::Answer;
 use super::guard::over_limit;
 use super::guard::Verdict;
 use super::ids::CustomId;
-use super::render;
+use super::render::{self, form_text, FORM_INPUT};
 use super::send::{deliver, dm_channel, dm_closed, say, send_reply, Sent};
 use super::Bot;
 use crate::app::service::{Reply, MAX_INPUT_CHARS};
@@ -20,7 +20,7 @@ use crate::app::store::{Link, Sighting, StoreError, TurnExtras};
 use crate::content::text::{fill, Lang};
 use crate::domain::engine::Input;
 use serenity::all::{
-    ActionRowComponent, AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
+    AutoArchiveDuration, ChannelId, ChannelType, ComponentInteraction,
     ComponentInteractionDataKind, Context, CreateActionRow, CreateAllowedMentions, CreateInputText,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, CreateThread,
     EditInteractionResponse, Http, InputTextStyle, Mentionable, Message, ModalInteraction, UserId,
@@ -28,9 +28,6 @@ use serenity::all::{
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, error, info, warn};
-
-/// The text input of the answer form.
-const FORM_INPUT: &str = "answer";
 
 /// One turn to run.
 struct TurnReq {
@@ -258,16 +255,7 @@ pub(crate) async fn on_form(
     if !answer.first(ack).await {
         return Ok(());
     }
-    let text = mi
-        .data
-        .components
-        .iter()
-        .flat_map(|r| &r.components)
-        .find_map(|c| match c {
-            ActionRowComponent::InputText(t) if t.custom_id == FORM_INPUT => t.value.clone(),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let text = form_text(mi);
     turn(
         bot,
         http,

@@ -71,6 +71,7 @@ pub(crate) mod perms;
 pub(crate) mod privacy;
 pub(crate) mod reload;
 pub(crate) mod render;
+pub(crate) mod schedule;
 pub(crate) mod send;
 pub(crate) mod stats;
 pub(crate) mod threads;

@@ -95,6 +95,22 @@ impl Outgoing {
     }
 }
 
+/// The custom id of the one text input in each of the bot's forms.
+pub(crate) const FORM_INPUT: &str = "answer";
+
+/// What was typed into a form's input (empty when there is none).
+pub(crate) fn form_text(mi: &serenity::all::ModalInteraction) -> String {
+    mi.data
+        .components
+        .iter()
+        .flat_map(|r| &r.components)
+        .find_map(|c| match c {
+            ActionRowComponent::InputText(t) if t.custom_id == FORM_INPUT => t.value.clone(),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// Renders one turn's outputs. Statements and the question are joined into
 /// one message where they fit; recommendations get their own message with
 /// embeds; the question's components go on the last message.

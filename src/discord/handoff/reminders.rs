@@ -17,34 +17,10 @@ use tracing::{debug, error, warn};
 /// `reminder_after_mins`. The "reminded" mark is stored in the
 /// conversation, so a restart neither repeats nor forgets a reminder.
 pub fn spawn_reminders(bot: &Arc<Bot>, http: Arc<Http>) {
-    let weak = Arc::downgrade(bot);
-    let ticks = bot
-        .reminder_ticks
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
     let every = std::time::Duration::from_secs(bot.config.reminder_check_secs.max(1));
-    tokio::spawn(async move {
-        match ticks {
-            Some(mut rx) => {
-                while let Some(done) = rx.recv().await {
-                    let Some(bot) = weak.upgrade() else { return };
-                    reminder_pass(&bot, &http).await;
-                    let _ = done.send(());
-                }
-            }
-            None => {
-                let mut tick = tokio::time::interval(every);
-                loop {
-                    tick.tick().await;
-                    let Some(bot) = weak.upgrade() else { return };
-                    if bot.gate.is_closed() {
-                        return;
-                    }
-                    reminder_pass(&bot, &http).await;
-                }
-            }
-        }
+    crate::discord::schedule::spawn_every(bot, &bot.reminder_ticks, every, move |bot, _| {
+        let http = http.clone();
+        async move { reminder_pass(&bot, &http).await }
     });
 }
 

@@ -14,8 +14,9 @@ use crate::content::text::fill;
 use crate::discord::errors::{Answer, UserError};
 use crate::discord::perms::{is_coach, is_moderator};
 use crate::discord::render::{escape_markdown, truncate, MAX_BUTTON_LABEL, MAX_CONTENT};
+use crate::discord::schedule::Trigger;
 use crate::discord::send::{mention_user, say, user_channel};
-use crate::discord::{Bot, Error, Tick};
+use crate::discord::{Bot, Error};
 use crate::domain::peers::{Answered, PeerError, Proposal};
 use serenity::all::{
     AutoArchiveDuration, ButtonStyle, ChannelId, ChannelType, ComponentInteraction,
@@ -503,35 +504,15 @@ pub(crate) fn spawn_loop(bot: &Arc<Bot>, http: Arc<Http>) {
     if !super::active(bot) {
         return;
     }
-    let ticks = bot
-        .peer_ticks
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
-    let weak = Arc::downgrade(bot);
     let every = Duration::from_secs(bot.config.peers.check_secs);
-    tokio::spawn(async move {
-        if let Some(mut ticks) = ticks {
-            while let Some(done) = ticks.recv().await {
-                let Some(bot) = weak.upgrade() else { return };
-                pass(&bot, &http, true).await;
-                let _: Result<(), ()> = Tick::send(done, ());
-            }
-            return;
+    let mut last_match = tokio::time::Instant::now();
+    crate::discord::schedule::spawn_every(bot, &bot.peer_ticks, every, move |bot, trigger| {
+        // A test tick always matches; the timer matches once a day.
+        let match_now = trigger == Trigger::Tick || last_match.elapsed() >= MATCH_EVERY;
+        if match_now && trigger == Trigger::Timer {
+            last_match = tokio::time::Instant::now();
         }
-        let mut tick = tokio::time::interval(every);
-        let mut last_match = tokio::time::Instant::now();
-        loop {
-            tick.tick().await;
-            let Some(bot) = weak.upgrade() else { return };
-            if bot.gate.is_closed() {
-                return;
-            }
-            let match_now = last_match.elapsed() >= MATCH_EVERY;
-            if match_now {
-                last_match = tokio::time::Instant::now();
-            }
-            pass(&bot, &http, match_now).await;
-        }
+        let http = http.clone();
+        async move { pass(&bot, &http, match_now).await }
     });
 }

@@ -41,7 +41,7 @@ pub(crate) const OFFER: Offer = Offer {
 const PREFIX: &str = "llo-peer:";
 
 /// The text input of the peer forms (the fake Discord fills `answer`).
-const FORM_INPUT: &str = "answer";
+use super::render::FORM_INPUT;
 
 /// Serialises changes to the pool and proposals (a match, two answers at
 /// once): a load-change-save never races. Held for storage work only.
@@ -109,18 +109,7 @@ pub(crate) async fn on_form(
     }
 }
 
-/// The text of a form's input.
+/// The text of a form's input, trimmed.
 fn form_text(mi: &ModalInteraction) -> String {
-    use serenity::all::ActionRowComponent;
-    mi.data
-        .components
-        .iter()
-        .flat_map(|r| &r.components)
-        .find_map(|c| match c {
-            ActionRowComponent::InputText(t) if t.custom_id == FORM_INPUT => t.value.clone(),
-            _ => None,
-        })
-        .unwrap_or_default()
-        .trim()
-        .to_string()
+    super::render::form_text(mi).trim().to_string()
 }
