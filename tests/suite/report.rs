@@ -793,3 +793,19 @@ fn reading_in_parts_reopens_the_store_and_counts_the_same() {
     assert_eq!(parts, whole, "the same counts, follow-ups included");
     assert_eq!(opens.get(), 7, "69 conversations in parts of 10");
 }
+
+/// The report closes and reopens the store between parts; sled lets go of
+/// its lock a moment after the last handle goes, so a reopening in the same
+/// process waits for it instead of failing "in use" (CI saw that at random).
+#[test]
+fn a_store_reopened_while_its_last_handle_is_still_going_opens() {
+    let (_t, db) = seeded();
+    let store = Store::open(&db).unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(store);
+    });
+    let again = Store::open(&db);
+    holder.join().unwrap();
+    assert!(again.is_ok(), "reopened: {:?}", again.err());
+}

@@ -336,6 +336,15 @@ fn io_error(path: &Path, what: &str, e: &std::io::Error) -> StoreError {
 /// disk, which would stop sled from opening intact data). Returns true for
 /// a new database: no marker yet, and nothing in it but what an earlier,
 /// unfinished first start may have left.
+/// How long [`Store::open`] waits for a lock that may be its own process's,
+/// just released (see `open_cached`), before it reports [`StoreError::InUse`].
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.to_string().contains("could not acquire lock")
+}
+
 fn prepare_dir(dir: &Path) -> Result<bool, StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create the directory", &e))?;
     let mut names = Vec::new();
@@ -494,10 +503,26 @@ impl Store {
             .cache_capacity(cache_bytes)
             .flush_every_ms(Some(500));
         // sled can panic on some corruptions instead of returning an error.
-        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || config.open()));
+        let open_once = || {
+            let config = config.clone();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || config.open()))
+        };
+        let mut opened = open_once();
+        // sled lets go of its lock a moment after the last handle is dropped
+        // (its background threads finish first), so a store closed and
+        // reopened in one process (the report reads in parts) can find its
+        // own lock still held: wait a little before calling it in use.
+        let mut waited = std::time::Duration::ZERO;
+        while waited < LOCK_WAIT
+            && matches!(&opened, Ok(Err(sled::Error::Io(e))) if is_lock_error(e))
+        {
+            std::thread::sleep(LOCK_POLL);
+            waited += LOCK_POLL;
+            opened = open_once();
+        }
         let db = match opened {
             Ok(Ok(db)) => db,
-            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+            Ok(Err(sled::Error::Io(e))) if is_lock_error(&e) => {
                 return Err(StoreError::InUse(dir.to_path_buf()))
             }
             Ok(Err(sled::Error::Io(e))) if e.kind() == std::io::ErrorKind::PermissionDenied => {
