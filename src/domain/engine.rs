@@ -19,6 +19,7 @@ use crate::domain::places::Place;
 use crate::domain::recommend;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What reaches the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,8 +366,11 @@ impl<'k> Run<'k> {
             StepKind::ConfirmConcerns => self.confirm_text(step, t, noted),
             StepKind::Choice => {
                 if self.conv.proposed.contains_key(step.field()) {
+                    if let Some(rest) = self.no_and_then(t) {
+                        return self.proposal(step, false, Some(rest));
+                    }
                     if let Some(i) = self.k.matchers.intent(t, &["yes", "no"]) {
-                        return self.proposal(step, i == "yes");
+                        return self.proposal(step, i == "yes", None);
                     }
                     // They name something else: that is the answer.
                     self.conv.proposed.remove(step.field());
@@ -503,7 +507,7 @@ impl<'k> Run<'k> {
             && self.conv.proposed.contains_key(step.field())
             && (first == "yes" || first == "no")
         {
-            return self.proposal(step, first == "yes");
+            return self.proposal(step, first == "yes", None);
         }
         match step.kind {
             StepKind::YesNo if first == "yes" || first == "no" => self.yes_no(step, first == "yes"),
@@ -943,7 +947,43 @@ impl<'k> Run<'k> {
     /// word that also means something else ("zorg", "it", "techniek") does
     /// not count here; "Iets anders" is never proposed.
     fn propose_from(&mut self, t: &str) {
-        self.conv.proposed.clear();
+        self.conv.proposed = self.proposals_in(t);
+    }
+
+    /// "Nee, Delft": a no, then what is right instead (after the first
+    /// comma, semicolon or colon).
+    fn no_and_then<'t>(&self, t: &'t str) -> Option<&'t str> {
+        let (head, rest) = t.split_once([',', ';', ':'])?;
+        let rest = rest.trim();
+        let no = self.k.matchers.intent(head, &["no"]).is_some();
+        (no && !rest.is_empty()).then_some(rest)
+    }
+
+    /// What a "nee, ..." to a proposal names instead: as in an open answer,
+    /// and a place on its own ("Delft") too.
+    fn correction(&self, t: &str) -> BTreeMap<String, String> {
+        let mut found = self.proposals_in(t);
+        if found.contains_key(PROPOSED_MUNICIPALITY) {
+            return found;
+        }
+        let c = &self.k.content;
+        let region = c
+            .steps
+            .iter()
+            .find(|s| s.kind == StepKind::Choice && s.source == Some(Source::Regions));
+        if let (Some(step), Place::One(code)) = (region, self.k.places.resolve(c, t)) {
+            if let Some(m) = c.municipality(&code) {
+                found.insert(step.field().to_string(), m.province.clone());
+                found.insert(PROPOSED_MUNICIPALITY.to_string(), code);
+            }
+        }
+        found
+    }
+
+    /// What [`Engine::propose_from`] would propose for `t`: field -> id
+    /// (and the municipality beside the province).
+    fn proposals_in(&self, t: &str) -> BTreeMap<String, String> {
+        let mut proposed = BTreeMap::new();
         let c = &self.k.content;
         let folded = crate::content::text::fold(t);
         let plain: String = folded
@@ -975,25 +1015,34 @@ impl<'k> Run<'k> {
                 _ if s.source == Some(Source::Regions) => {
                     self.k.places.named_in(c, t).and_then(|code| {
                         let m = c.municipality(&code)?;
-                        self.conv
-                            .proposed
-                            .insert(PROPOSED_MUNICIPALITY.to_string(), code.clone());
+                        proposed.insert(PROPOSED_MUNICIPALITY.to_string(), code.clone());
                         Some(m.province.clone())
                     })
                 }
                 _ => None,
             };
             if let Some(id) = found {
-                self.conv.proposed.insert(s.field().to_string(), id);
+                proposed.insert(s.field().to_string(), id);
             }
         }
+        proposed
     }
 
     /// The answer to a proposal: yes takes every proposed answer and skips
-    /// their questions; no asks this question from scratch.
-    fn proposal(&mut self, step: &'k Step, yes: bool) {
+    /// their questions; no asks this question from scratch, unless it names
+    /// what is right instead ("nee, Delft"): then that replaces what it
+    /// corrects and the proposal is checked again.
+    fn proposal(&mut self, step: &'k Step, yes: bool, said: Option<&str>) {
         if !yes {
-            self.conv.proposed.clear();
+            let correction = said.map(|t| self.correction(t)).unwrap_or_default();
+            if correction.is_empty() {
+                self.conv.proposed.clear();
+            } else {
+                if correction.contains_key(PROPOSED_MUNICIPALITY) {
+                    self.conv.proposed.remove(PROPOSED_MUNICIPALITY);
+                }
+                self.conv.proposed.extend(correction);
+            }
             return self.ask(step);
         }
         let accepted = std::mem::take(&mut self.conv.proposed);

@@ -346,6 +346,66 @@ fn an_open_answer_without_sector_or_headcount_proposes_nothing() {
 }
 
 #[test]
+fn a_no_that_names_the_right_place_or_sector_corrects_the_proposal() {
+    let open = "we hebben een bouwbedrijf in Utrecht en vinden geen timmerlieden";
+    let t = play(Lang::Nl, &["ja", open, "ja"]);
+    assert_eq!(
+        t.conversation
+            .proposed
+            .get("municipality")
+            .map(String::as_str),
+        Some("GM0344"),
+        "Utrecht proposed"
+    );
+    // "Nee, Delft": the place is replaced, the sector kept, and asked again.
+    let t = say(&t.conversation, "Nee, Delft");
+    let q = t.question().unwrap().text.clone();
+    assert!(q.contains("Delft") && q.contains("Bouw"), "{q}");
+    assert!(!q.contains("Utrecht"), "{q}");
+    let t = say(&t.conversation, "ja");
+    assert_eq!(
+        t.conversation.answers.municipality.as_deref(),
+        Some("GM0503")
+    );
+    assert_eq!(t.conversation.answers.sector.as_deref(), Some("bouw"));
+    assert_eq!(
+        pending(&t).as_deref(),
+        Some("size"),
+        "sector and place are done"
+    );
+    // "nee: een bakkerij": the sector is replaced, the place kept.
+    let t = play(Lang::Nl, &["ja", open, "ja", "nee: een bakkerij", "ja"]);
+    assert_eq!(
+        t.conversation.answers.municipality.as_deref(),
+        Some("GM0344")
+    );
+    assert_eq!(t.conversation.answers.sector.as_deref(), Some("retail"));
+    // In English as well.
+    let t = play(
+        Lang::En,
+        &[
+            "yes",
+            "we run a construction firm in Utrecht and cannot find carpenters",
+            "yes",
+            "no, Delft",
+            "yes",
+        ],
+    );
+    assert_eq!(
+        t.conversation.answers.municipality.as_deref(),
+        Some("GM0503")
+    );
+    // A bare "nee", or a no naming nothing we know, asks from scratch.
+    let t = play(
+        Lang::Nl,
+        &["ja", open, "ja", "nee, dat klopt niet helemaal"],
+    );
+    assert!(t.conversation.proposed.is_empty());
+    assert_eq!(pending(&t).as_deref(), Some("sector"));
+    assert!(t.question().unwrap().choices.len() >= 10);
+}
+
+#[test]
 fn the_stored_language_follows_the_person() {
     use llo_intake::app::service::Intake;
     use llo_intake::app::store::Store;
