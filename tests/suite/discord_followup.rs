@@ -14,7 +14,7 @@ use llo_intake::domain::followup::{Helped, State};
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use support::bot::{config, knowledge, open_store, Chat, Running};
+use support::bot::{config, dm_to_the_offer, knowledge, open_store, Chat, Running};
 use support::{button, custom_ids, Fake, COACHES};
 
 const ANNA: u64 = 7301;
@@ -76,23 +76,7 @@ fn id_with(m: &Value, prefix: &str) -> String {
 /// `user` walks an intake to the end by DM (no coach); returns the chat
 /// after the closing message.
 async fn to_the_end(fake: &Fake, user: u64) -> Chat<'_> {
-    let mut chat = Chat::new(fake, Fake::dm_channel(user));
-    fake.dm(user, "hoi");
-    let consent = chat.question("consent").await;
-    fake.click(user, &consent, &button(&consent, "yes"));
-    chat.question("concerns").await;
-    fake.dm(user, "Ik kan geen goed personeel vinden");
-    let confirm = chat.question("confirm").await;
-    fake.click(user, &confirm, &button(&confirm, "yes"));
-    chat.question("sector").await;
-    fake.dm(user, "bouw");
-    let size = chat.question("size").await;
-    fake.click(user, &size, &button(&size, "micro"));
-    chat.question("region").await;
-    fake.dm(user, "Utrecht");
-    let tried = chat.question("tried").await;
-    fake.click(user, &tried, &button(&tried, "skip"));
-    let offer = chat.question("handoff_offer").await;
+    let (mut chat, offer) = dm_to_the_offer(fake, user, "2", "Utrecht", None).await;
     fake.click(user, &offer, &button(&offer, "no"));
     let end = knowledge().content.step("end").unwrap().prompt.nl.clone();
     while content(&chat.next().await) != end {}

@@ -11,7 +11,7 @@ use llo_intake::discord::{DiscordConfig, Hooks, Tick};
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use support::bot::{config, knowledge, open_store, Chat, Running};
+use support::bot::{config, dm_to_the_offer, knowledge, open_store, Running};
 use support::{button, custom_ids, Call, Fake, COACHES, LOBBY};
 
 const ANNA: u64 = 7101;
@@ -85,23 +85,8 @@ async fn tick(ticks: &Ticks) {
 /// `user` does the intake (recruitment, in `place`) and says no to a
 /// coach; returns the offer that follows the advice.
 async fn intake(fake: &Fake, user: u64, place: &str) -> Value {
-    let mut chat = Chat::new(fake, Fake::dm_channel(user));
-    fake.dm(user, "hoi");
-    let consent = chat.question("consent").await;
-    fake.click(user, &consent, &button(&consent, "yes"));
-    chat.question("concerns").await;
-    fake.dm(user, "Ik kan geen goed personeel vinden");
-    let confirm = chat.question("confirm").await;
-    fake.click(user, &confirm, &button(&confirm, "yes"));
-    chat.question("sector").await;
-    fake.dm(user, "bouw");
-    chat.question("size").await;
-    fake.dm(user, "4");
-    chat.question("region").await;
-    fake.dm(user, place);
-    chat.question("tried").await;
-    fake.dm(user, "Vacatures op onze site gezet");
-    let offer = chat.question("handoff_offer").await;
+    let tried = Some("Vacatures op onze site gezet");
+    let (mut chat, offer) = dm_to_the_offer(fake, user, "4", place, tried).await;
     fake.click(user, &offer, &button(&offer, "no"));
     loop {
         let m = chat.next().await;

@@ -214,3 +214,38 @@ pub async fn first_conversation(dir: &Path) -> llo_intake::domain::conversation:
         .next()
         .expect("a stored conversation")
 }
+
+/// `user` takes the intake by DM up to the coach offer: consent, "Ik kan
+/// geen goed personeel vinden", bouw, `size` (a headcount as typed),
+/// `place`, and `tried` (typed, or skipped with the button when `None`).
+/// Returns the chat and the offer question.
+pub async fn dm_to_the_offer<'a>(
+    fake: &'a Fake,
+    user: u64,
+    size: &str,
+    place: &str,
+    tried: Option<&str>,
+) -> (Chat<'a>, Value) {
+    use super::button;
+    let mut chat = Chat::new(fake, Fake::dm_channel(user));
+    fake.dm(user, "hoi");
+    let consent = chat.question("consent").await;
+    fake.click(user, &consent, &button(&consent, "yes"));
+    chat.question("concerns").await;
+    fake.dm(user, "Ik kan geen goed personeel vinden");
+    let confirm = chat.question("confirm").await;
+    fake.click(user, &confirm, &button(&confirm, "yes"));
+    chat.question("sector").await;
+    fake.dm(user, "bouw");
+    chat.question("size").await;
+    fake.dm(user, size);
+    chat.question("region").await;
+    fake.dm(user, place);
+    let asked = chat.question("tried").await;
+    match tried {
+        Some(t) => fake.dm(user, t),
+        None => fake.click(user, &asked, &button(&asked, "skip")),
+    };
+    let offer = chat.question("handoff_offer").await;
+    (chat, offer)
+}
