@@ -8,9 +8,9 @@ use crate::domain::output::{Output, Recommendations};
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, Write};
 
-/// The message keys the console says by key beyond the domain's: none, it
-/// renders the engine's outputs as they are.
-pub const MESSAGE_KEYS: &[&str] = &[];
+/// The message keys the console says by key beyond the domain's: only that
+/// a turn could not be saved; otherwise it renders the engine's outputs.
+pub const MESSAGE_KEYS: &[&str] = &["not_saved"];
 
 /// How outputs are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +39,30 @@ pub fn run(
     if !waits_for_user(reply.conversation.status) {
         return Ok(());
     }
+    let (mut lang, mut step) = (reply.conversation.lang, reply.conversation.step);
     for line in input.lines() {
         let line = line?;
-        let reply = intake.handle(user, Input::Text(line), clock())?;
+        let reply = match intake.handle(user, Input::Text(line), clock()) {
+            Ok(reply) => reply,
+            Err(e) if e.is_unsaved() => {
+                // Not kept: the person is told so and stays at the same
+                // question (the store logged why; the final flush reports it).
+                let text = intake.knowledge().msg("not_saved", lang);
+                let o = Output::Message {
+                    step: step.clone(),
+                    text,
+                };
+                print_outputs(&[o], format, &mut out)?;
+                if format == Format::Text {
+                    write!(out, "> ")?;
+                    out.flush()?;
+                }
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         print(&reply, format, &mut out)?;
+        (lang, step) = (reply.conversation.lang, reply.conversation.step);
         if !waits_for_user(reply.conversation.status) {
             break;
         }
@@ -50,14 +70,19 @@ pub fn run(
     Ok(())
 }
 
-fn print(reply: &Reply, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
-    for o in &reply.outputs {
+fn print_outputs(outputs: &[Output], format: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    for o in outputs {
         match format {
             Format::Jsonl => crate::app::export::write_json_line(&mut *out, o)?,
             Format::Text => writeln!(out, "{}\n", printable(&render_text(o)))?,
         }
         out.flush()?;
     }
+    Ok(())
+}
+
+fn print(reply: &Reply, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
+    print_outputs(&reply.outputs, format, out)?;
     if format == Format::Text && waits_for_user(reply.conversation.status) {
         write!(out, "> ")?;
         out.flush()?;

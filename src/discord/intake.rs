@@ -344,7 +344,14 @@ async fn turn(bot: &Arc<Bot>, http: &Http, req: TurnReq) {
             bot.metrics.error(super::metrics::ErrorKind::Turn);
             error!(error = %e, "turn failed");
             let lang = user_lang(bot, req.user).await;
-            say(http, req.channel, &bot.msg("discord_error", lang)).await;
+            // Not kept (a full disk): the conversation stays at the last
+            // saved question ([`crate::app::store::Store::writable`]).
+            let key = if e.is_unsaved() {
+                "not_saved"
+            } else {
+                "discord_error"
+            };
+            say(http, req.channel, &bot.msg(key, lang)).await;
         }
     }
 }

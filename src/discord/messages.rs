@@ -16,6 +16,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "discord_choose_many",
     "discord_rate_limited",
     "discord_error",
+    "not_saved",
     "discord_failed",
     "discord_dm_sent",
     "discord_dm_closed",

@@ -19,6 +19,7 @@ mod discord_peers;
 mod engine;
 mod export_cli;
 mod export_scale;
+mod full_disk;
 mod golden;
 mod handoff_core;
 mod health;

@@ -63,6 +63,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+mod durable;
 mod health;
 
 /// Bumped when the stored format changes; each bump gets a step in
@@ -97,6 +98,10 @@ pub enum StoreError {
         found: String,
         expected: u32,
     },
+    #[error("the database in {0} cannot be written: the disk is full or a file size limit was reached. Nothing that was saved is lost; free some space and start llo-intake again")]
+    NoSpace(PathBuf),
+    #[error("a write to the database in {0} failed; nothing after the last saved turn is taken in until llo-intake restarts (see the log for the cause)")]
+    WriteFailed(PathBuf),
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
     #[error("a stored record could not be read: {0}")]
@@ -210,7 +215,8 @@ pub struct TurnExtras {
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    db: sled::Db,
+    /// sled's database; its flush latches on failure ([`durable`]).
+    db: durable::Db,
     conversations: sled::Tree,
     active: sled::Tree,
     by_user: sled::Tree,
@@ -528,6 +534,9 @@ impl Store {
             Ok(Err(sled::Error::Io(e))) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 return Err(StoreError::Permission(dir.to_path_buf()))
             }
+            Ok(Err(sled::Error::Io(e))) if durable::is_no_space(&e) => {
+                return Err(StoreError::NoSpace(dir.to_path_buf()))
+            }
             Ok(Err(e)) => {
                 // sled's own words are for the log, not the operator's message.
                 tracing::warn!(error = %e, "sled could not open the database");
@@ -646,7 +655,7 @@ impl Store {
         }
         let store = Store {
             path: dir.to_path_buf(),
-            db,
+            db: durable::Db::new(db, dir),
             conversations,
             active,
             by_user,
@@ -871,6 +880,7 @@ impl Store {
         entries: &[Entry],
         extras: &TurnExtras,
     ) -> Result<(), StoreError> {
+        self.writable()?;
         let no_consent = conv.status.is_finished() && conv.answers.consent != Some(true);
         if conv.status == Status::Declined || no_consent {
             // The erasure flushes; the event is recorded first so a

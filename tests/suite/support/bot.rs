@@ -115,6 +115,19 @@ impl Running {
         knowledge: Arc<Knowledge>,
     ) -> Running {
         let store = open_store(dir).await;
+        Running::start_on(fake, config, store, hooks, ops, knowledge).await
+    }
+
+    /// [`Running::start_full`] on a store the test keeps a handle on (to
+    /// inject a fault into it, say).
+    pub async fn start_on(
+        fake: &Fake,
+        config: DiscordConfig,
+        store: Store,
+        hooks: llo_intake::discord::Hooks,
+        ops: llo_intake::discord::Operations,
+        knowledge: Arc<Knowledge>,
+    ) -> Running {
         let intake = Intake::new(knowledge, store, Lang::Nl);
         let (tx, rx) = oneshot::channel();
         let mark = fake.mark();
