@@ -119,10 +119,11 @@ impl StoreError {
     /// Whether this error means a turn was not saved (the person is told
     /// to try again later: content `not_saved`).
     pub fn is_unsaved(&self) -> bool {
-        match self {
-            StoreError::NoSpace(_) | StoreError::WriteFailed(_) => true,
-            StoreError::Sled(sled::Error::Io(_)) => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            StoreError::NoSpace(_)
+                | StoreError::WriteFailed(_)
+                | StoreError::Sled(sled::Error::Io(_))
+        )
     }
 }
