@@ -279,6 +279,10 @@ pub struct Keyring {
     /// New key files are written without their fsyncs until
     /// [`Keyring::defer_sync`] ends it (bulk loading of synthetic databases).
     deferred: AtomicBool,
+    /// Users whose key this process made, until [`Keyring::take_created`]:
+    /// a retention sweep checks these (and not every key file) for keys
+    /// that protect nothing, say after a turn that failed to commit.
+    created: Mutex<Vec<UserRef>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -315,6 +319,7 @@ impl Keyring {
             index: master.derive("llo-intake/index/v1"),
             cache: Mutex::new(HashMap::new()),
             deferred: AtomicBool::new(false),
+            created: Mutex::new(Vec::new()),
         })
     }
 
@@ -410,7 +415,19 @@ impl Keyring {
         };
         written.map_err(|source| KeyError::Io { path, source })?;
         remember(&mut cache, *r, key.clone());
+        if !self.deferred.load(Ordering::Relaxed) {
+            self.created
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(*r);
+        }
         Ok(key)
+    }
+
+    /// The users whose key this process made since the last call (see
+    /// `created`), for the retention sweep to check.
+    pub(crate) fn take_created(&self) -> Vec<UserRef> {
+        std::mem::take(&mut *self.created.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// While `on`, new key files are written without fsync (a bulk loader

@@ -5,7 +5,7 @@
 use crate::privacy_support;
 
 use chrono::Duration;
-use llo_intake::app::privacy::{purge, sweep_every};
+use llo_intake::app::privacy::{forget, purge, sweep_every};
 use llo_intake::app::store::{Entry, Role, Store};
 use privacy_support::*;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -196,4 +196,66 @@ async fn the_periodic_task_sweeps_at_start_and_on_every_tick_until_shutdown() {
     let n = sweeps.load(Ordering::SeqCst);
     tokio::time::sleep(period * 3).await;
     assert_eq!(sweeps.load(Ordering::SeqCst), n, "no sweeps after shutdown");
+}
+
+/// Many finished conversations, each with a transcript line, of one user in
+/// ten, started `day(start)` onwards (one a day).
+fn bulk(store: &Store, n: usize, start: i64) -> Vec<String> {
+    use llo_intake::domain::conversation::{Conversation, Status};
+    let mut convs = Vec::new();
+    for i in 0..n {
+        let id = store.new_conversation_id().unwrap();
+        let mut c = Conversation::new(
+            &id,
+            &format!("bulk-{}", i % (n / 10).max(1)),
+            llo_intake::content::text::Lang::Nl,
+            day(start + i as i64),
+        );
+        c.answers.consent = Some(true);
+        c.status = Status::Ended;
+        convs.push(c);
+    }
+    store.load_conversations(&convs).unwrap();
+    convs.into_iter().map(|c| c.id).collect()
+}
+
+#[test]
+fn a_purge_reads_what_is_due_not_everything_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("db")).unwrap();
+    // 1,000 conversations started on days 0..1000 (links and a forgotten user too).
+    let ids = bulk(&store, 1_000, 0);
+    store
+        .link(&[llo_intake::app::store::Link::IntakeThread {
+            user: "bulk-3".into(),
+            thread: "100".into(),
+        }])
+        .unwrap();
+    seed_full(
+        &store,
+        "gone",
+        day(500),
+        "Ik kan geen personeel vinden",
+        "Utrecht",
+    );
+    forget(&store, "gone").unwrap();
+    // A new process (the keys this one made are checked by its next sweep).
+    drop(store);
+    let store = Store::open(&tmp.path().join("db")).unwrap();
+    // On day 180 nothing is due yet (the first started on day 0).
+    let before = store.records_read();
+    let p = purge(&store, 180, day(180)).unwrap();
+    assert!(p.conversations.is_empty());
+    let read = store.records_read() - before;
+    assert!(read <= 5, "a purge with nothing due read {read} records");
+    // On day 190, the ten of days 0..10 are due: about ten records each, not 1,000.
+    let before = store.records_read();
+    let p = purge(&store, 180, day(190)).unwrap();
+    assert_eq!(p.conversations, ids[..10]);
+    let read = store.records_read() - before;
+    assert!(
+        read <= 10 * 4 + 5,
+        "a purge with 10 due read {read} records"
+    );
+    assert_eq!(store.conversations().unwrap().len(), 990);
 }

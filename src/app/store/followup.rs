@@ -218,7 +218,7 @@ impl Store {
     /// offer already taken, stop when stopped), so recording the event after
     /// the change costs a second flush but never a wrong state.
     pub fn record_sighting(&self, s: &Sighting) -> Result<(), StoreError> {
-        self.seen.insert(s.key, &s.expiry[..])?;
+        s.record_now(&self.seen)?;
         self.db.flush()?;
         Ok(())
     }

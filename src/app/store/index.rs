@@ -118,6 +118,7 @@ impl Store {
         let mut out = Vec::new();
         for k in self.index.range(&b"B"[..]..end.as_slice()).keys() {
             let k = k?;
+            self.visit(1);
             if k.len() > 9 {
                 out.push(String::from_utf8_lossy(&k[9..]).into_owned());
             }

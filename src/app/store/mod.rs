@@ -17,6 +17,8 @@
 //! * `seen`: event ref -> expiry (unix seconds), for deduplication, written in
 //!   the transaction of the turn the event caused ([`Store::sighting`]). Holds
 //!   no user id and no content; it cannot be tied to a user, and expires.
+//!   Each has a second key, `E` expiry (i64 BE), event ref, so the expired
+//!   ones are found by a range ([`Store::sweep_seen`]).
 //! * `links`: where a transport talks with a person (see [`Link`]), ids only:
 //!   `P` user ref -> their intake thread; `T` thread -> the owner's user id,
 //!   sealed with the owner's data key; `C` coach thread -> conversation id;
@@ -36,6 +38,8 @@
 //! * `peers` ([`peers`]): the peer pool, proposals and their history.
 //! * `followups`: follow-ups after an intake, sealed, with their due-time
 //!   index (see [`followup`]).
+//! * `journal`: erasures begun and not yet complete, user refs only (see
+//!   [`sweep`]): the sweeps finish what they name instead of reading everything.
 //!
 //! Every table with personal data lives here (features add their trees in child
 //! modules of this one, e.g. `store/peers.rs`, so they reach the private
@@ -46,6 +50,7 @@ mod followup;
 mod offers;
 mod peers;
 mod report;
+mod sweep;
 mod synth;
 
 pub use offers::OfferAnswer;
@@ -229,6 +234,10 @@ pub struct Store {
     /// Hand-offs and last activity ([`index`]).
     index: sled::Tree,
     followups: sled::Tree,
+    /// Erasures begun and not yet complete ([`sweep`]).
+    journal: sled::Tree,
+    /// Records read by scans and sweeps ([`Store::records_read`]).
+    reads: Arc<std::sync::atomic::AtomicU64>,
     keys: Arc<Keyring>,
     /// Sealing-and-committing takes it shared; destroying a key takes it
     /// exclusive, so a key is never destroyed between a seal and its commit.
@@ -584,6 +593,7 @@ impl Store {
                 "peers",
                 "index",
                 followup::T_FOLLOWUPS,
+                sweep::T_JOURNAL,
             ];
             let foreign = db.tree_names().iter().any(|n| {
                 n.as_ref() != b"__sled__default" && !ours.iter().any(|o| o.as_bytes() == n.as_ref())
@@ -650,6 +660,7 @@ impl Store {
         }
         let keys = Keyring::new(dir, &master)?;
         let followups = db.open_tree(followup::T_FOLLOWUPS)?;
+        let journal = db.open_tree(sweep::T_JOURNAL)?;
         if new_dir {
             write_marker(dir)?;
         }
@@ -667,10 +678,16 @@ impl Store {
             peers,
             index,
             followups,
+            journal,
+            reads: Arc::default(),
             keys: Arc::new(keys),
             lifecycle: Arc::new(RwLock::new(())),
         };
         store.build_index(&meta)?;
+        if store.schema_version()? == Some(SCHEMA_VERSION) {
+            store.sweep_upgrade(&meta)?;
+        }
+        store.sweep_journal()?;
         let swept = store.sweep_orphan_keys()?;
         if swept > 0 {
             tracing::info!(
@@ -750,6 +767,7 @@ impl Store {
     }
 
     pub fn conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
+        self.visit(1);
         match self.conversations.get(id.as_bytes())? {
             Some(v) => self.open_json(T_CONVERSATIONS, id.as_bytes(), &v),
             None => Ok(None),
@@ -816,6 +834,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in tree.scan_prefix(prefix(conversation)) {
             let (k, v) = kv?;
+            self.visit(1);
             if let Some(e) = self.open_json(name, &k, &v)? {
                 out.push(e);
             }
@@ -886,7 +905,7 @@ impl Store {
             // The erasure flushes; the event is recorded first so a
             // redelivery is not taken for a new start.
             if let Some(s) = &extras.seen {
-                self.seen.insert(s.key, &s.expiry[..])?;
+                s.record_now(&self.seen)?;
             }
             return self.erase_conversation(conv);
         }
@@ -912,7 +931,7 @@ impl Store {
                 |(convs, active, by_user, transcript, link_tree, seen, index)| -> Tx {
                     indexed.apply(index)?;
                     if let Some(s) = &extras.seen {
-                        seen.insert(&s.key[..], &s.expiry[..])?;
+                        s.record(seen)?;
                     }
                     convs.insert(conv.id.as_bytes(), state.clone())?;
                     by_user.insert(user_key(&r, &conv.id), &[][..])?;
@@ -1093,7 +1112,7 @@ impl Store {
                 "lines for a conversation that is not stored were dropped"
             );
             if let Some(s) = seen {
-                self.seen.insert(s.key, &s.expiry[..])?;
+                s.record_now(&self.seen)?;
                 self.db.flush()?;
             }
             return Ok(());
@@ -1109,7 +1128,7 @@ impl Store {
                     tree.insert(k.clone(), v.clone())?;
                 }
                 if let Some(s) = seen {
-                    seen_tree.insert(&s.key[..], &s.expiry[..])?;
+                    s.record(seen_tree)?;
                 }
                 Ok(())
             })
@@ -1129,6 +1148,8 @@ impl Store {
         if self.ids_of(&r)?.is_empty() {
             self.forget_features(&r)?;
             self.keys.destroy(&r)?;
+            // The erasure journalled itself (see `erase`): complete now.
+            self.journal.remove(sweep::erased_key(&r))?;
         }
         Ok(())
     }
@@ -1157,7 +1178,8 @@ impl Store {
         self.erase_follow_up(id, r)?;
         let mut links = self.conversation_links(id)?;
         // The person's own links go with their last conversation.
-        if self.ids_of(r)?.iter().all(|c| c == id) {
+        let last = self.ids_of(r)?.iter().all(|c| c == id);
+        if last {
             links.extend(self.person_links(r)?);
         }
         (
@@ -1168,9 +1190,14 @@ impl Store {
             &self.links,
             &self.cleanup,
             &self.index,
+            &self.journal,
         )
             .transaction(
-                |(convs, active, by_user, transcript, link_tree, cleanup, index_tree)| -> Tx {
+                |(convs, active, by_user, transcript, link_tree, cleanup, index_tree, journal)| -> Tx {
+                    if last {
+                        // Their key and feature records still go: a sweep finishes a cut-short erasure.
+                        journal.insert(sweep::erased_key(r), &[][..])?;
+                    }
                     index::forget(index_tree, id)?;
                     convs.remove(id.as_bytes())?;
                     for k in &links {
@@ -1236,6 +1263,8 @@ impl Store {
                 threads.push(t);
             }
         }
+        // Journalled first: a forget cut short is finished by the next sweep.
+        self.journal_forget(&r)?;
         self.forget_features(&r)?;
         let key_destroyed = self.keys.destroy(&r)?;
         for (id, card) in conversations.iter().zip(&card_of) {
@@ -1248,6 +1277,7 @@ impl Store {
             self.links.remove(k)?;
         }
         self.db.flush()?;
+        self.journal_done(&r)?;
         Ok(Forgotten {
             conversations,
             cards,
@@ -1264,6 +1294,7 @@ impl Store {
         let mut orphans = Vec::new();
         for kv in self.conversations.iter() {
             let (k, v) = kv?;
+            self.visit(1);
             let Some(r) = crypto::owner(&v) else {
                 continue;
             };
@@ -1289,6 +1320,7 @@ impl Store {
         let _guard = self.exclusive();
         let mut n = 0;
         for r in self.keys.users()? {
+            self.visit(1);
             if self.by_user.scan_prefix(r).next().is_none() && self.keys.destroy(&r)? {
                 n += 1;
             }
@@ -1303,6 +1335,7 @@ impl Store {
         let mut gone = Vec::new();
         for kv in self.links.iter() {
             let (k, v) = kv?;
+            self.visit(1);
             let dead = match k.first() {
                 Some(b'P') => match UserRef::try_from(&k[1..]) {
                     Ok(r) => matches!(self.keys.has_key(&r), Ok(false)),
@@ -1411,22 +1444,6 @@ impl Store {
                 expiry: now.timestamp().saturating_add(ttl_secs).to_be_bytes(),
             }),
         })
-    }
-
-    /// Drops expired dedupe records. Returns how many went.
-    pub fn sweep_seen(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for kv in self.seen.iter() {
-            let (k, v) = kv?;
-            let t = <[u8; 8]>::try_from(v.as_ref())
-                .map(i64::from_be_bytes)
-                .unwrap_or(0);
-            if t < now.timestamp() {
-                self.seen.remove(k)?;
-                n += 1;
-            }
-        }
-        Ok(n)
     }
 
     /// Flushes everything to disk (shutdown).
