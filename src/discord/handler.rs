@@ -1,6 +1,7 @@
 //! The serenity event handler: READY (start-up work, once), messages,
 //! buttons, menus and forms, each as one unit of in-flight work in its own
-//! task, so a panic ends only that event. Slash commands go through poise.
+//! task, so a panic ends only that event. Slash commands go through poise,
+//! behind [`Once`]: no interaction id is answered twice.
 
 use super::errors::Answer;
 use super::metrics::ErrorKind;
@@ -49,6 +50,40 @@ impl Delivered {
             }
         }
         true
+    }
+}
+
+/// poise's framework behind the same replay filter as buttons and forms:
+/// a slash command replayed after a RESUME (same interaction id) is
+/// dropped before poise answers it a second time.
+pub struct Once<F> {
+    inner: F,
+    bot: Arc<Bot>,
+}
+
+impl<F> Once<F> {
+    pub fn new(inner: F, bot: Arc<Bot>) -> Self {
+        Once { inner, bot }
+    }
+}
+
+#[serenity::async_trait]
+impl<F: serenity::framework::Framework> serenity::framework::Framework for Once<F> {
+    async fn init(&mut self, client: &serenity::Client) {
+        self.inner.init(client).await
+    }
+
+    async fn dispatch(&self, ctx: Context, event: serenity::all::FullEvent) {
+        if let serenity::all::FullEvent::InteractionCreate {
+            interaction: Interaction::Command(c) | Interaction::Autocomplete(c),
+        } = &event
+        {
+            if !self.bot.delivered.first_time(c.id.get()) {
+                debug!("a replayed command ignored");
+                return;
+            }
+        }
+        self.inner.dispatch(ctx, event).await
     }
 }
 

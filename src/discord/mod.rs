@@ -390,7 +390,7 @@ pub async fn build_client_full(
     cache.cache_users = false;
     let client = ClientBuilder::new_with_http(http, intents(config))
         .event_handler(handler::Handler::new(bot.clone()))
-        .framework(framework)
+        .framework(handler::Once::new(framework, bot.clone()))
         .cache_settings(cache)
         .await
         .context("cannot set up the Discord client")?;

@@ -195,6 +195,33 @@ async fn a_passing_failure_on_the_first_dm_is_not_called_closed_dms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slash_command_replayed_after_a_dropped_gateway_is_answered_once() {
+    let (fake, _dir, bot) = world(|_| {}).await;
+    let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
+    let mark = fake.mark();
+    let id = fake.slash(ANNA, "intake", LOBBY, true);
+    chat.question("consent").await;
+    assert_eq!(intake_answer(&fake, mark).await, msg("discord_dm_sent"));
+    // The gateway drops; on RESUME Discord replays the /intake (same
+    // interaction id) before the message typed meanwhile.
+    fake.drop_connection(1);
+    fake.dm(ANNA, "ja");
+    chat.question("concerns").await;
+    assert_eq!(fake.resumes().len(), 1, "resumed, not re-identified");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let callback = format!("/interactions/{id}/");
+    let callbacks = fake.calls()[mark..]
+        .iter()
+        .filter(|c| c.path.starts_with(&callback))
+        .count();
+    assert_eq!(callbacks, 1, "one answer to the one /intake");
+    exactly(&fake, mark, 2).await;
+    // A second callback would have been refused with 40060.
+    fake.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_click_replayed_after_a_dropped_gateway_is_answered_once() {
     let (fake, dir, bot) = world(|_| {}).await;
     let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
