@@ -5,7 +5,9 @@
 //! connection) are retried here with a short backoff, so a turn that was
 //! committed is not left without its reply. With serenity's own rate limiter
 //! on (no `api_base_url`), serenity itself waits out 429s (route and global,
-//! by `retry-after`) before they reach this module.
+//! by `retry-after`) before they reach this module. Behind a proxy a 429
+//! gets the fixed [`BACKOFF`]: serenity's error keeps neither the
+//! `Retry-After` header nor the JSON `retry_after` (see README, Discord).
 
 use super::config::Mode;
 use super::render::{self, truncate, RenderCtx, MAX_CONTENT};
