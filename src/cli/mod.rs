@@ -322,14 +322,32 @@ pub fn main() -> ExitCode {
         // The reader went away (`| head`): what they wanted is written.
         Err(Failure::Runtime(e) | Failure::Usage(e)) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(Failure::Usage(e)) => {
-            errln!("error: {e:#}");
+            errln!("error: {}", once(&e));
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
-            errln!("error: {e:#}");
+            errln!("error: {}", once(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// `e` with its causes, each said once: an error whose text already holds
+/// its cause (`cannot write the export: No space left on device`) is not
+/// followed by that cause again.
+fn once(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Whether `e` is, at its root, a write to a closed pipe.

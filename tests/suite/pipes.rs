@@ -65,3 +65,29 @@ fn export_into_a_closed_pipe_exits_zero_also_with_stderr_closed() {
         assert_eq!(status.code(), Some(0), "{format} with stderr closed");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_write_error_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        seed_full(&store, "u1", day(1), "we vinden geen personeel", "Utrecht");
+    }
+    let db = dir.path().to_str().unwrap();
+    // /dev/full: every write fails with "No space left on device".
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = cmd()
+        .args(["export", "--db", db, "--format", "csv"])
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("No space left on device").count(), 1, "{err}");
+}
