@@ -7,7 +7,9 @@ use crate::content::{Content, ContentError, Loaded, Problem};
 use crate::domain::nlu::classify::Classifier;
 use crate::domain::nlu::matcher::Matchers;
 use crate::domain::places::Places;
+use crate::domain::recommend::CueSets;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone)]
 pub struct Knowledge {
@@ -16,6 +18,8 @@ pub struct Knowledge {
     pub matchers: Matchers,
     /// Place names to municipalities (and so regions).
     pub places: Places,
+    /// The routes' cue lists compiled as sets, on the first recommendation.
+    cue_sets: OnceLock<Option<CueSets>>,
 }
 
 impl Knowledge {
@@ -60,6 +64,7 @@ impl Knowledge {
             matchers: Matchers::new(patterns.answers),
             places: Places::new(&content).unwrap_or_else(|_| Places::empty()),
             content,
+            cue_sets: OnceLock::new(),
         }
     }
 
@@ -74,6 +79,12 @@ impl Knowledge {
 
     pub fn text<'a>(&self, t: &'a Text, lang: Lang) -> &'a str {
         t.get(lang)
+    }
+
+    /// The routes' cue sets, built by `build` the first time they are asked
+    /// for (`None` when they do not build).
+    pub(crate) fn cue_sets(&self, build: impl FnOnce() -> Option<CueSets>) -> Option<&CueSets> {
+        self.cue_sets.get_or_init(build).as_ref()
     }
 
     /// Concern ids detected in `text`.

@@ -23,7 +23,9 @@ use crate::domain::conversation::Answers;
 use crate::domain::knowledge::Knowledge;
 use crate::domain::output::{ContactRec, Profile, Recommendations, RouteRec};
 use chrono::{Datelike, NaiveDate, Utc};
-use regex::Regex;
+use regex::{Regex, RegexSet};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 /// How many routes to show.
 pub const TOP: usize = 3;
@@ -37,6 +39,11 @@ const QUOTE_CHARS: usize = 60;
 /// are; neither are routes for a narrow target group (`needs_cue`) unless the
 /// person's words name it.
 pub fn eligible(route: &Route, a: &Answers) -> bool {
+    eligible_said(route, a, &Said::words(a))
+}
+
+/// [`eligible`] with the person's words already split and matched.
+fn eligible_said(route: &Route, a: &Answers, said: &Said) -> bool {
     if route.status == RouteStatus::Ended {
         return false;
     }
@@ -45,7 +52,7 @@ pub fn eligible(route: &Route, a: &Answers) -> bool {
     let sector_ok =
         route.sectors.is_empty() || a.sector.as_ref().is_some_and(|s| route.sectors.contains(s));
     let size_ok = route.sizes.is_empty() || a.size.as_ref().is_none_or(|s| route.sizes.contains(s));
-    let cue_ok = !route.needs_cue || Said::new(a).cued(route);
+    let cue_ok = !route.needs_cue || said.cued(route);
     region_ok && sector_ok && size_ok && cue_ok
 }
 
@@ -75,18 +82,48 @@ pub fn score(route: &Route, a: &Answers) -> i32 {
 }
 
 /// The person's own words, folded for matching, with the clauses they are
-/// made of (to quote the one that fits a route).
-struct Said {
+/// made of (to quote the one that fits a route), and what every route's cue
+/// lists match in them. Built once per recommendation (the ranking asks about
+/// every route several times): the text is split and folded once, and each
+/// distinct clause goes once through the compiled cue sets ([`CueSets`]).
+struct Said<'k> {
     /// Clauses of the open answer: (as written, folded).
     open: Vec<(String, String)>,
     /// Clauses of the "tried" answer.
     tried: Vec<(String, String)>,
     /// The whole "tried" answer, as written, when it says anything.
     tried_text: Option<String>,
+    /// What the cues of the content's routes match (absent for a route of
+    /// other content: then its patterns are matched on asking).
+    hits: Option<Hits<'k>>,
+    /// The concerns the classifier finds in a clause of the open answer, by
+    /// the clause as written, each clause classified at most once.
+    found: RefCell<HashMap<String, Vec<String>>>,
 }
 
-impl Said {
-    fn new(a: &Answers) -> Said {
+/// Per route of the content (by its index): where its cue lists match.
+struct Hits<'k> {
+    routes: &'k [Route],
+    /// The first clause of the open answer with a cue of the route.
+    open_cue: Vec<Option<usize>>,
+    /// The first clause of the "tried" answer with a cue of the route.
+    tried_cue: Vec<Option<usize>>,
+    /// An `against` cue of the route in the open answer.
+    against: Vec<bool>,
+    /// The route named (`known_as`) in the "tried" answer.
+    named: Vec<bool>,
+}
+
+impl<'k> Said<'k> {
+    /// The person's words, matched against every route of `k`.
+    fn new(k: &'k Knowledge, a: &Answers) -> Said<'k> {
+        let mut said = Said::words(a);
+        said.hits = Some(Hits::new(k, &said.open, &said.tried));
+        said
+    }
+
+    /// The person's words, split and folded only.
+    fn words(a: &Answers) -> Said<'k> {
         Said {
             open: clauses(a.concerns_text.as_deref()),
             tried: clauses(a.tried.as_deref()),
@@ -96,27 +133,173 @@ impl Said {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
+            hits: None,
+            found: RefCell::default(),
+        }
+    }
+
+    /// The precomputed matches and the index of `r` among them.
+    fn at(&self, r: &Route) -> Option<(&Hits<'k>, usize)> {
+        let h = self.hits.as_ref()?;
+        h.routes
+            .iter()
+            .position(|x| std::ptr::eq(x, r))
+            .map(|i| (h, i))
+    }
+
+    /// The first clause of the open answer with a cue of this route.
+    fn open_cue(&self, r: &Route) -> Option<&(String, String)> {
+        match self.at(r) {
+            Some((h, i)) => h.open_cue[i].map(|c| &self.open[c]),
+            None => self.open.iter().find(|(_, f)| matches_any(&r.cues, f)),
+        }
+    }
+
+    /// The first clause of what they tried with a cue of this route.
+    fn tried_cue(&self, r: &Route) -> Option<&(String, String)> {
+        match self.at(r) {
+            Some((h, i)) => h.tried_cue[i].map(|c| &self.tried[c]),
+            None => self.tried.iter().find(|(_, f)| matches_any(&r.cues, f)),
         }
     }
 
     /// A cue of this route in the open answer or in what they tried.
     fn cued(&self, r: &Route) -> bool {
-        self.open
-            .iter()
-            .chain(&self.tried)
-            .any(|(_, f)| matches_any(&r.cues, f))
+        self.open_cue(r).is_some() || self.tried_cue(r).is_some()
     }
 
     /// An `against` cue of this route in the open answer.
     fn against(&self, r: &Route) -> bool {
-        self.open.iter().any(|(_, f)| matches_any(&r.against, f))
+        match self.at(r) {
+            Some((h, i)) => h.against[i],
+            None => self.open.iter().any(|(_, f)| matches_any(&r.against, f)),
+        }
     }
 
     /// They name this route in what they tried.
     fn tried(&self, r: &Route) -> bool {
-        self.tried.iter().any(|(_, f)| matches_any(&r.known_as, f))
+        match self.at(r) {
+            Some((h, i)) => h.named[i],
+            None => self.tried.iter().any(|(_, f)| matches_any(&r.known_as, f)),
+        }
+    }
+
+    /// The concerns the classifier finds in this clause (as written).
+    fn found(&self, k: &Knowledge, clause: &str, lang: Lang) -> Vec<String> {
+        if let Some(f) = self.found.borrow().get(clause) {
+            return f.clone();
+        }
+        let f = k.classify(clause, lang);
+        self.found
+            .borrow_mut()
+            .insert(clause.to_string(), f.clone());
+        f
     }
 }
+
+impl<'k> Hits<'k> {
+    /// Every distinct clause once through each cue set.
+    fn new(k: &'k Knowledge, open: &[(String, String)], tried: &[(String, String)]) -> Hits<'k> {
+        let routes = k.content.routes.as_slice();
+        let n = routes.len();
+        let sets = k
+            .cue_sets(|| CueSets::new(routes))
+            .filter(|s| s.fits(routes));
+        let matching = |pick: fn(&CueSets) -> &RegexSet,
+                        list: fn(&Route) -> &[String],
+                        folded: &str|
+         -> Vec<usize> {
+            match sets {
+                Some(s) => pick(s).matches(folded).into_iter().collect(),
+                None => (0..n)
+                    .filter(|&i| matches_any(list(&routes[i]), folded))
+                    .collect(),
+            }
+        };
+        // Each distinct clause once: a repeated one matches as its first
+        // occurrence did. The first clause with a cue (to quote), and any
+        // clause with the answer's other list (`against` in the open answer,
+        // `known_as` in what they tried).
+        type Pick = fn(&CueSets) -> &RegexSet;
+        type List = fn(&Route) -> &[String];
+        let pass = |clauses: &[(String, String)], other: (Pick, List)| {
+            let mut first: Vec<Option<usize>> = vec![None; n];
+            let mut any = vec![false; n];
+            let mut seen: HashSet<&str> = HashSet::new();
+            for (c, (_, f)) in clauses.iter().enumerate() {
+                if !seen.insert(f) {
+                    continue;
+                }
+                for i in matching(|s| &s.cues, |r| &r.cues, f) {
+                    first[i].get_or_insert(c);
+                }
+                for i in matching(other.0, other.1, f) {
+                    any[i] = true;
+                }
+            }
+            (first, any)
+        };
+        let (open_cue, against) = pass(open, (|s| &s.against, |r| &r.against));
+        let (tried_cue, named) = pass(tried, (|s| &s.known_as, |r| &r.known_as));
+        Hits {
+            routes,
+            open_cue,
+            tried_cue,
+            against,
+            named,
+        }
+    }
+}
+
+/// Every route's cue lists compiled into three sets, built once per content
+/// (on the first recommendation): pattern `i` of each set is route `i`'s
+/// list as one regex ([`cue_source`]), so one pass over a clause tells every
+/// route it matches, the same answer as the route's own regex.
+#[derive(Debug, Clone)]
+pub struct CueSets {
+    /// The lists they were built from, per route: content changed since
+    /// (a test editing a loaded `Knowledge`) is matched route by route.
+    lists: Vec<[Vec<String>; 3]>,
+    cues: RegexSet,
+    against: RegexSet,
+    known_as: RegexSet,
+}
+
+impl CueSets {
+    /// `None` when a set does not build (then each route's own regex runs).
+    pub fn new(routes: &[Route]) -> Option<CueSets> {
+        let set = |list: fn(&Route) -> &[String]| {
+            RegexSet::new(routes.iter().map(|r| match list(r) {
+                [] => NOTHING.to_string(),
+                patterns => cue_source(patterns),
+            }))
+            .ok()
+        };
+        Some(CueSets {
+            lists: routes.iter().map(CueSets::lists).collect(),
+            cues: set(|r| &r.cues)?,
+            against: set(|r| &r.against)?,
+            known_as: set(|r| &r.known_as)?,
+        })
+    }
+
+    fn lists(r: &Route) -> [Vec<String>; 3] {
+        [r.cues.clone(), r.against.clone(), r.known_as.clone()]
+    }
+
+    /// Built from these routes' lists as they are now.
+    fn fits(&self, routes: &[Route]) -> bool {
+        self.lists.len() == routes.len()
+            && self
+                .lists
+                .iter()
+                .zip(routes)
+                .all(|(l, r)| l[0] == r.cues && l[1] == r.against && l[2] == r.known_as)
+    }
+}
+
+/// A regex that matches nothing.
+const NOTHING: &str = r"[^\s\S]";
 
 /// Splits text into clauses at punctuation and joining words; keeps only
 /// clauses with words in them.
@@ -156,8 +339,7 @@ fn cue_source(patterns: &[String]) -> String {
         .filter(|p| compiled(p).is_some())
         .collect();
     if alts.is_empty() {
-        // Matches nothing.
-        return r"[^\s\S]".to_string();
+        return NOTHING.to_string();
     }
     alts.join("|")
 }
@@ -245,10 +427,10 @@ fn about(k: &Knowledge, route: &Route, a: &Answers, said: &Said, lang: Lang) -> 
     // 1. A clause of the open answer with this route's cue; 2. one in which
     // the classifier finds a concern this route shares; 3. a clause of what
     // they tried with a cue.
-    let open_cue = said.open.iter().find(|(_, f)| matches_any(&route.cues, f));
+    let open_cue = said.open_cue(route);
     let open_concern = || {
         said.open.iter().find(|(orig, _)| {
-            let found = k.classify(orig, lang);
+            let found = said.found(k, orig, lang);
             shared.iter().any(|s| found.contains(s))
         })
     };
@@ -257,9 +439,7 @@ fn about(k: &Knowledge, route: &Route, a: &Answers, said: &Said, lang: Lang) -> 
         .and_then(|(orig, _)| safe_quote(orig))
         .map(|q| fill(&k.msg("reason_quote", lang), &[("quote", &q)]))
         .or_else(|| {
-            said.tried
-                .iter()
-                .find(|(_, f)| matches_any(&route.cues, f))
+            said.tried_cue(route)
                 .and_then(|(orig, _)| safe_quote(orig))
                 .map(|q| fill(&k.msg("reason_tried_quote", lang), &[("quote", &q)]))
         });
@@ -477,7 +657,11 @@ fn score_said(r: &Route, a: &Answers, said: &Said) -> i32 {
 
 /// Routes the person says they already tried (offerable ones only).
 pub fn tried<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
-    let said = Said::new(a);
+    tried_said(k, &Said::new(k, a))
+}
+
+/// [`tried`] with the person's words already split and matched.
+fn tried_said<'a>(k: &'a Knowledge, said: &Said) -> Vec<&'a Route> {
     if said.tried.is_empty() {
         return Vec::new();
     }
@@ -507,22 +691,26 @@ fn main_concerns<'a>(r: &'a Route, a: &Answers) -> impl Iterator<Item = &'a Stri
 
 /// The ranked routes (at most [`TOP`]) for these answers.
 pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
-    let said = Said::new(a);
-    let done = tried(k, a);
+    rank_said(k, a, &Said::new(k, a))
+}
+
+/// [`rank`] with the person's words already split and matched.
+fn rank_said<'a>(k: &'a Knowledge, a: &Answers, said: &Said) -> Vec<&'a Route> {
+    let done = tried_said(k, said);
     let successors = successors_named(k, a);
     let mut scored: Vec<(i32, usize, &Route)> = k
         .content
         .routes
         .iter()
         .enumerate()
-        .filter(|(_, r)| !r.is_peer() && eligible(r, a))
+        .filter(|(_, r)| !r.is_peer() && eligible_said(r, a, said))
         .filter(|(_, r)| !done.iter().any(|d| d.id == r.id))
         .filter(|(_, r)| {
             r.concerns.iter().any(|c| a.concerns.contains(c)) || r.regional_desk || said.cued(r)
         })
         .map(|(i, r)| {
             let bonus = if successors.contains(&r.id) { 8 } else { 0 };
-            (score_said(r, a, &said) + bonus, i, r)
+            (score_said(r, a, said) + bonus, i, r)
         })
         .collect();
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
@@ -569,8 +757,8 @@ pub fn rank<'a>(k: &'a Knowledge, a: &Answers) -> Vec<&'a Route> {
         .routes
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.regional_desk && eligible(r, a))
-        .map(|(i, r)| (score_said(r, a, &said), i, r))
+        .filter(|(_, r)| r.regional_desk && eligible_said(r, a, said))
+        .map(|(i, r)| (score_said(r, a, said), i, r))
         .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
         .map(|(_, _, r)| r);
     let desk_tried = first_choice.is_some_and(|d| done.iter().any(|t| t.id == d.id));
@@ -654,7 +842,7 @@ pub fn contacts(k: &Knowledge, a: &Answers) -> Vec<ContactRec> {
 
 /// The acknowledgement of what the person tried, or nothing when they tried
 /// nothing (or said so).
-fn tried_ack(k: &Knowledge, a: &Answers, said: &Said, lang: Lang) -> Option<String> {
+fn tried_ack(k: &Knowledge, said: &Said, lang: Lang) -> Option<String> {
     let text = said.tried_text.as_deref()?;
     // "nee", "sla over": nothing tried. A question, or an ended scheme named
     // (the engine answered that already), is not something they tried.
@@ -665,7 +853,7 @@ fn tried_ack(k: &Knowledge, a: &Answers, said: &Said, lang: Lang) -> Option<Stri
         return None;
     }
     let quote = safe_quote(text)?;
-    let done = tried(k, a);
+    let done = tried_said(k, said);
     if done.is_empty() {
         return Some(fill(&k.msg("tried_ack", lang), &[("quote", &quote)]));
     }
@@ -693,8 +881,8 @@ pub fn recommend_at(
     step: Option<String>,
     today: NaiveDate,
 ) -> Recommendations {
-    let said = Said::new(a);
-    let routes: Vec<RouteRec> = rank(k, a)
+    let said = Said::new(k, a);
+    let routes: Vec<RouteRec> = rank_said(k, a, &said)
         .into_iter()
         .map(|r| rec(k, r, a, &said, today, lang))
         .collect();
@@ -705,12 +893,12 @@ pub fn recommend_at(
             ct.about = x.about.get(lang).to_string();
         }
     }
-    let done = tried(k, a);
+    let done = tried_said(k, &said);
     let mut peers: Vec<&crate::content::Route> = k
         .content
         .routes
         .iter()
-        .filter(|r| r.is_peer() && eligible(r, a) && !done.iter().any(|d| d.id == r.id))
+        .filter(|r| r.is_peer() && eligible_said(r, a, &said) && !done.iter().any(|d| d.id == r.id))
         .collect();
     peers.sort_by_key(|r| -score_said(r, a, &said));
     let peer = peers.first().map(|r| rec(k, r, a, &said, today, lang));
@@ -720,7 +908,7 @@ pub fn recommend_at(
     } else {
         k.msg("rec_intro", lang)
     };
-    if let Some(ack) = tried_ack(k, a, &said, lang) {
+    if let Some(ack) = tried_ack(k, &said, lang) {
         intro = format!("{ack}\n\n{intro}");
     }
     let contacts_intro = k.msg("contacts_intro", lang);
