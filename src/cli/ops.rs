@@ -60,9 +60,14 @@ pub fn init_logging(bot: bool, format: LogFormat) {
     let filter = EnvFilter::try_from_env("LLO_INTAKE_LOG")
         .or_else(|_| EnvFilter::try_from_env("RUST_LOG"))
         .unwrap_or_else(|_| EnvFilter::new(default));
+    // A log line that cannot be written (stderr a file on a full disk) is
+    // dropped: tracing's fallback `eprintln!` would panic in whichever
+    // thread logged, and in sled's I/O thread that leaves a flush waiting
+    // forever (the `full_disk` tests).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder

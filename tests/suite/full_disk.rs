@@ -36,6 +36,11 @@ impl Console {
     /// The console binary on `db`, with SIGXFSZ ignored (so a file size
     /// limit makes writes fail with EFBIG instead of killing it).
     fn start(db: &Path) -> Console {
+        Console::start_logging_to(db, Stdio::piped())
+    }
+
+    /// [`Console::start`] with its log (stderr) going to `log`.
+    fn start_logging_to(db: &Path, log: impl Into<Stdio>) -> Console {
         let mut c = cmd();
         c.args([
             "console",
@@ -47,7 +52,7 @@ impl Console {
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(log);
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::process::CommandExt;
@@ -85,14 +90,18 @@ impl Console {
         stdin.flush().unwrap();
     }
 
-    fn next(&self) -> Value {
-        self.lines
-            .recv_timeout(WAIT)
-            .expect("the console answers (it exited or hangs)")
+    fn next(&mut self) -> Value {
+        match self.lines.recv_timeout(WAIT) {
+            Ok(v) => v,
+            Err(_) => {
+                let _ = self.child.kill();
+                panic!("the console answers (it exited or hangs)");
+            }
+        }
     }
 
     /// The next question's step; earlier messages are skipped.
-    fn question(&self) -> String {
+    fn question(&mut self) -> String {
         loop {
             let v = self.next();
             if v["kind"] == "question" {
@@ -177,6 +186,33 @@ fn a_turn_the_disk_cannot_take_is_not_acknowledged_and_the_next_start_goes_on() 
     assert_eq!(console.question(), "confirm");
     let (status, stderr) = console.end();
     assert!(status.success(), "{stderr}");
+}
+
+/// The log is a file on the same full disk: a log line that cannot be
+/// written is dropped, and the turn still gets its answer (a panic in
+/// sled's I/O thread used to leave the flush waiting forever).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_log_on_the_full_disk_does_not_hang_the_turn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let log = std::fs::File::create(tmp.path().join("log")).unwrap();
+    let mut console = Console::start_logging_to(&db, log);
+    assert_eq!(console.question(), "consent");
+    console.say("ja");
+    assert_eq!(console.question(), "concerns");
+    console.file_size_limit(Some(1));
+    console.say(CONCERNS);
+    let m = console.next();
+    assert_eq!(m["text"].as_str(), Some(not_saved().as_str()), "{m}");
+    console.file_size_limit(None);
+    let (status, _) = console.end();
+    assert!(!status.success());
+    let mut console = Console::start(&db);
+    assert_eq!(console.question(), "concerns");
+    console.say(CONCERNS);
+    assert_eq!(console.question(), "confirm");
+    console.end();
 }
 
 mod discord {

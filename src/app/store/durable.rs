@@ -119,11 +119,12 @@ impl StoreError {
     /// Whether this error means a turn was not saved (the person is told
     /// to try again later: content `not_saved`).
     pub fn is_unsaved(&self) -> bool {
-        matches!(
-            self,
-            StoreError::NoSpace(_)
-                | StoreError::WriteFailed(_)
-                | StoreError::Sled(sled::Error::Io(_))
-        )
+        match self {
+            StoreError::NoSpace(_) | StoreError::WriteFailed(_) => true,
+            StoreError::Sled(sled::Error::Io(_)) => true,
+            // A new person's data key that could not be written.
+            StoreError::Key(crate::app::crypto::KeyError::Io { source, .. }) => is_no_space(source),
+            _ => false,
+        }
     }
 }
