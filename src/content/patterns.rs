@@ -19,11 +19,12 @@
 use crate::content::text::{fold, Lang, Text};
 use crate::content::{Content, Problem};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::meta;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, HirKind};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 mod bytewise;
 pub use bytewise::{Alphabet, Hay, Matcher};
@@ -155,9 +156,60 @@ pub fn plain(p: &str) -> Result<Regex, String> {
     build(&fold(p), p)
 }
 
+/// A regex compiled on first use, from a source known to compile (see
+/// where one is made). Start-up then builds none of the regexes a
+/// conversation may never need; should a first compile fail all the same,
+/// it matches nothing.
+#[derive(Debug, Clone)]
+pub struct LazyRegex {
+    src: String,
+    re: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    /// A regex of `src`, compiled when first used. Only for sources that
+    /// cannot fail to compile (escaped names, fixed patterns).
+    pub fn new(src: impl Into<String>) -> LazyRegex {
+        LazyRegex {
+            src: src.into(),
+            re: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex (compiled now if it was not yet).
+    pub fn get(&self) -> Option<&Regex> {
+        self.re
+            .get_or_init(|| {
+                RegexBuilder::new(&self.src)
+                    .size_limit(SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|r| r.is_match(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.src
+    }
+}
+
+/// A list of names compiles on first use when its regex is at most this
+/// long with at most [`LAZY_STEMS`] names ending in `*`: escaped names
+/// cannot be a syntax error, and a regex that small stays far below
+/// [`SIZE_LIMIT`] (a test compiles one at these bounds). A larger list is
+/// compiled at once, so one too large for the limit is still refused at
+/// load, naming its key.
+pub const LAZY_NAMES_LEN: usize = 16 << 10;
+/// See [`LAZY_NAMES_LEN`].
+pub const LAZY_STEMS: usize = 64;
+
 /// A regex that finds any of `names` as whole words. `*` at the end of a name
 /// allows any ending ("installat*"). `None` when there are no names.
-pub fn names(names: &[String]) -> Result<Option<Regex>, String> {
+pub fn names(names: &[String]) -> Result<Option<LazyRegex>, String> {
     let mut folded: Vec<String> = names
         .iter()
         .map(|n| fold(n))
@@ -166,6 +218,7 @@ pub fn names(names: &[String]) -> Result<Option<Regex>, String> {
     // Longest first, so the alternation prefers "bergen op zoom" over "bergen".
     folded.sort_by_key(|n| std::cmp::Reverse(n.len()));
     folded.dedup();
+    let stems = folded.iter().filter(|n| n.ends_with('*')).count();
     let alts: Vec<String> = folded
         .into_iter()
         .map(|n| match n.strip_suffix('*') {
@@ -177,9 +230,50 @@ pub fn names(names: &[String]) -> Result<Option<Regex>, String> {
         return Ok(None);
     }
     let src = format!(r"(?:^|\W)(?:{})(?:\W|$)", alts.join("|"));
-    Regex::new(&src)
-        .map(Some)
-        .map_err(|e| format!("these names do not compile: {}", reason(&e)))
+    let lazy = LazyRegex::new(src);
+    if lazy.src.len() > LAZY_NAMES_LEN || stems > LAZY_STEMS {
+        let re = Regex::new(&lazy.src)
+            .map_err(|e| format!("these names do not compile: {}", reason(&e)))?;
+        let _ = lazy.re.set(Some(re));
+    }
+    Ok(Some(lazy))
+}
+
+/// The whole-message patterns of every intent, as one set: each intent's
+/// patterns are one alternative of `^\W*(?:…)\W*$`, so the set answers
+/// for every intent at once.
+#[derive(Debug, Clone)]
+pub struct Intents {
+    /// Intent ids, in content order.
+    ids: Vec<String>,
+    set: RegexSet,
+    /// For each pattern of the set, its intent (index into `ids`).
+    owner: Vec<usize>,
+    /// Patterns that are not a regex on their own (they only parse inside
+    /// the wrapper, such as `a)|(b`): compiled alone, as written.
+    alone: Vec<(usize, Regex)>,
+}
+
+impl Intents {
+    /// The first intent (in content order) among `allowed` whose patterns
+    /// match the whole of `folded`.
+    pub fn first(&self, folded: &str, allowed: &[&str]) -> Option<String> {
+        let hits = self.set.matches(folded);
+        let mut matched = vec![false; self.ids.len()];
+        for i in hits.iter() {
+            matched[self.owner[i]] = true;
+        }
+        for (i, re) in &self.alone {
+            if !matched[*i] && re.is_match(folded) {
+                matched[*i] = true;
+            }
+        }
+        self.ids
+            .iter()
+            .zip(matched)
+            .find(|(id, m)| *m && allowed.contains(&id.as_str()))
+            .map(|(id, _)| id.clone())
+    }
 }
 
 /// One compiled concern pattern.
@@ -222,7 +316,7 @@ pub struct ConcernPatterns {
 #[derive(Debug, Clone)]
 pub struct Named {
     pub id: String,
-    pub names: Option<Regex>,
+    pub names: Option<LazyRegex>,
 }
 
 /// What the answer and intent matchers run.
@@ -233,8 +327,8 @@ pub struct AnswerPatterns {
     pub regions: Vec<Named>,
     /// Step id -> its inline options.
     pub inline: BTreeMap<String, Vec<Named>>,
-    /// Intent id -> its whole-message patterns, both languages.
-    pub intents: Vec<(String, Vec<Regex>)>,
+    /// Every intent's whole-message patterns, both languages.
+    pub intents: Intents,
     /// Route id -> its mentions (routes without mentions are left out).
     pub mentions: Vec<(String, Vec<Regex>)>,
     /// A number of people ("12 man").
@@ -284,7 +378,9 @@ impl Patterns {
         let concerns = concern_patterns(&mut k);
         let answers = answer_patterns(&mut k);
         for (name, list) in &c.words {
-            let r = expand_words(list, &c.words).and_then(|e| plain(&e).map(|_| ()));
+            // Parsed, not compiled: a list runs only inside the concern
+            // patterns that use it, and those are compiled.
+            let r = expand_words(list, &c.words).and_then(|e| parse(&fold(&e), &e).map(|_| ()));
             k.take("words", name, format!("words.{name}"), r);
         }
         match (concerns, answers) {
@@ -467,17 +563,7 @@ fn answer_patterns(k: &mut Compiler<'_>) -> Option<AnswerPatterns> {
         }
         inline.insert(step.id.clone(), opts);
     }
-    let mut intents = Vec::new();
-    for i in &c.intents {
-        let mut res = Vec::new();
-        for l in Lang::ALL {
-            for (index, p) in i.patterns.get(l).iter().enumerate() {
-                let key = format!("intent.{}.patterns.{l}[{index}]", i.id);
-                res.extend(k.take("intent", &i.id, key, whole_message(p)));
-            }
-        }
-        intents.push((i.id.clone(), res));
-    }
+    let intents = intent_set(k);
     let mut mentions = Vec::new();
     for r in &c.routes {
         let mut res = Vec::new();
@@ -504,10 +590,66 @@ fn answer_patterns(k: &mut Compiler<'_>) -> Option<AnswerPatterns> {
         sizes,
         regions,
         inline,
-        intents,
+        intents: intents?,
         mentions,
         number: number?,
         postcode: postcode?,
+    })
+}
+
+/// Every intent's patterns as one [`Intents`] set. Each pattern is checked
+/// on its own first (a problem names its key); the set allows what the
+/// patterns compiled one by one were allowed together.
+fn intent_set(k: &mut Compiler<'_>) -> Option<Intents> {
+    let c = k.c;
+    let before = k.problems.len();
+    let (mut ids, mut sources, mut owner, mut alone) = (vec![], vec![], vec![], vec![]);
+    let mut count = 0;
+    for i in &c.intents {
+        let at = ids.len();
+        ids.push(i.id.clone());
+        let mut alts = Vec::new();
+        for l in Lang::ALL {
+            for (index, p) in i.patterns.get(l).iter().enumerate() {
+                let key = format!("intent.{}.patterns.{l}[{index}]", i.id);
+                let folded = fold(p);
+                let whole = format!(r"^\W*(?:{folded})\W*$");
+                if k.take("intent", &i.id, key.clone(), parse(&whole, p))
+                    .is_none()
+                {
+                    continue;
+                }
+                count += 1;
+                if parse(&folded, p).is_ok() {
+                    alts.push(format!("(?:{folded})"));
+                } else if let Some(re) = k.take("intent", &i.id, key, whole_message(p)) {
+                    alone.push((at, re));
+                }
+            }
+        }
+        if !alts.is_empty() {
+            sources.push(format!(r"^\W*(?:{})\W*$", alts.join("|")));
+            owner.push(at);
+        }
+    }
+    if k.problems.len() > before {
+        return None;
+    }
+    let set = RegexSetBuilder::new(&sources)
+        .size_limit(SIZE_LIMIT.saturating_mul(count.max(1)))
+        .build()
+        .map_err(|e| {
+            format!(
+                "the intents' patterns do not compile together: {}",
+                reason(&e)
+            )
+        });
+    let set = k.take("intent", "", "intent".into(), set)?;
+    Some(Intents {
+        ids,
+        set,
+        owner,
+        alone,
     })
 }
 
@@ -649,5 +791,35 @@ impl Prefilter {
     /// How many patterns are always candidates (for the bench).
     pub fn unfiltered(&self) -> usize {
         self.always.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{names, LAZY_NAMES_LEN, LAZY_STEMS};
+
+    /// A list of names at the bounds under which it is compiled only on
+    /// first use (so not checked at load) still compiles within the limit.
+    #[test]
+    fn names_at_the_lazy_bounds_compile() {
+        let mut list: Vec<String> = (0..LAZY_STEMS).map(|i| format!("日本{i}*")).collect();
+        let mut i = 0;
+        loop {
+            let more = format!("plaats日本語{i}");
+            let mut longer = list.clone();
+            longer.push(more);
+            let src = names(&longer).unwrap().unwrap();
+            if src.as_str().len() > LAZY_NAMES_LEN {
+                break;
+            }
+            list = longer;
+            i += 1;
+        }
+        let lazy = names(&list).unwrap().unwrap();
+        assert!(lazy.as_str().len() <= LAZY_NAMES_LEN && i > 100, "{i}");
+        assert!(
+            lazy.get().is_some(),
+            "does not compile within the size limit"
+        );
     }
 }

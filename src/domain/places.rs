@@ -5,9 +5,9 @@
 //! name with a province ("Zeeland" in Maashorst), is not guessed: the
 //! engine asks which province is meant.
 
+use crate::content::patterns::LazyRegex as Regex;
 use crate::content::text::fold;
 use crate::content::Content;
-use regex::Regex;
 use std::collections::BTreeMap;
 
 /// What a typed place name comes to.
@@ -24,7 +24,8 @@ pub enum Place {
     None,
 }
 
-/// Compiled place names.
+/// Place names, each regex compiled on first use (they are escaped names
+/// and fixed patterns, so they cannot fail to compile).
 #[derive(Debug, Clone)]
 pub struct Places {
     /// Every folded name, longest first, as one alternation.
@@ -79,10 +80,10 @@ impl Places {
             names: None,
             codes: BTreeMap::new(),
             provinces: Vec::new(),
-            province_word: Regex::new("$^").unwrap_or_else(|_| unreachable!()),
+            province_word: Regex::new("$^"),
             pc4: BTreeMap::new(),
-            pc4_loose: Regex::new("$^").unwrap_or_else(|_| unreachable!()),
-            pc4_strict: Regex::new("$^").unwrap_or_else(|_| unreachable!()),
+            pc4_loose: Regex::new("$^"),
+            pc4_strict: Regex::new("$^"),
             cued: None,
         }
     }
@@ -105,29 +106,27 @@ impl Places {
             let alt = alternation(&all);
             let cues = PLACE_CUES.join("|");
             (
-                Some(Regex::new(&format!(r"(?:^|\W)({alt})(?:\W|$)"))?),
-                Some(Regex::new(&format!(
-                    r"(?:^|\W)(?:{cues})\s+({alt})(?:\W|$)"
-                ))?),
+                Some(Regex::new(format!(r"(?:^|\W)({alt})(?:\W|$)"))),
+                Some(Regex::new(format!(r"(?:^|\W)(?:{cues})\s+({alt})(?:\W|$)"))),
             )
         };
         let mut provinces = Vec::new();
         for p in &c.provinces {
             let mut n = vec![fold(&p.name), fold(&p.id)];
             n.extend(p.aliases.iter().map(|a| fold(a)));
-            let re = Regex::new(&format!(r"(?:^|\W)(?:{})(?:\W|$)", alternation(&n)))?;
+            let re = Regex::new(format!(r"(?:^|\W)(?:{})(?:\W|$)", alternation(&n)));
             provinces.push((p.id.clone(), re));
         }
         Ok(Places {
             names,
             codes,
             provinces,
-            province_word: Regex::new(r"(?:^|\W)(?:provincie|province)(?:\W|$)")?,
+            province_word: Regex::new(r"(?:^|\W)(?:provincie|province)(?:\W|$)"),
             pc4: crate::content::postcodes::index(c),
-            pc4_loose: Regex::new(r"(?:^|[^\w])([1-9][0-9]{3})(?:\s?[a-z]{2})?(?:[^\w]|$)")?,
+            pc4_loose: Regex::new(r"(?:^|[^\w])([1-9][0-9]{3})(?:\s?[a-z]{2})?(?:[^\w]|$)"),
             pc4_strict: Regex::new(
                 r"(?:^|[^\w])(?:([1-9][0-9]{3})\s?[a-z]{2}|(?:postcode|postal code|zip)\s*:?\s*([1-9][0-9]{3}))(?:[^\w]|$)",
-            )?,
+            ),
             cued,
         })
     }
@@ -144,7 +143,7 @@ impl Places {
         } else {
             &self.pc4_strict
         };
-        let caps = re.captures(&folded)?;
+        let caps = re.get()?.captures(&folded)?;
         let digits = caps.get(1).or_else(|| caps.get(2))?;
         let n: u16 = digits.as_str().parse().ok()?;
         self.pc4.get(&n).map(|m| (n, m.clone()))
@@ -159,7 +158,7 @@ impl Places {
             return (m.len() == 1).then(|| m[0].clone());
         }
         let folded = fold(text);
-        let name = self.cued.as_ref()?.captures(&folded)?.get(1)?;
+        let name = self.cued.as_ref()?.get()?.captures(&folded)?.get(1)?;
         match self.resolve(c, name.as_str()) {
             Place::One(code) => Some(code),
             _ => None,
@@ -169,7 +168,7 @@ impl Places {
     /// The municipality (or municipalities) `text` names.
     pub fn resolve(&self, c: &Content, text: &str) -> Place {
         let folded = fold(text);
-        let Some(re) = &self.names else {
+        let Some(re) = self.names.as_ref().and_then(Regex::get) else {
             return Place::None;
         };
         if self.province_word.is_match(&folded) {

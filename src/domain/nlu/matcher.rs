@@ -4,7 +4,7 @@
 //! Every matcher reads at most the first
 //! [`MAX_TEXT_CHARS`](crate::content::text::MAX_TEXT_CHARS) characters.
 
-use crate::content::patterns::{AnswerPatterns, Named as Opt};
+use crate::content::patterns::{AnswerPatterns, Intents, Named as Opt};
 use crate::content::text::{bounded, fold};
 use crate::content::{Content, Source, Step};
 use regex::Regex;
@@ -26,7 +26,7 @@ pub struct Matchers {
     sizes: Vec<Opt>,
     regions: Vec<Opt>,
     inline: BTreeMap<String, Vec<Opt>>,
-    intents: Vec<(String, Vec<Regex>)>,
+    intents: Intents,
     mentions: Vec<(String, Vec<Regex>)>,
     number: Regex,
     postcode: Regex,
@@ -55,13 +55,7 @@ impl Matchers {
     /// personeel vinden" is an answer, not a call for help.
     pub fn intent(&self, text: &str, allowed: &[&str]) -> Option<String> {
         let folded = fold(bounded(text));
-        let find = |s: &str| {
-            self.intents
-                .iter()
-                .filter(|(id, _)| allowed.contains(&id.as_str()))
-                .find(|(_, res)| res.iter().any(|r| r.is_match(s)))
-                .map(|(id, _)| id.clone())
-        };
+        let find = |s: &str| self.intents.first(s, allowed);
         let short_answers = allowed.iter().all(|a| ["yes", "no", "skip"].contains(a));
         find(&folded).or_else(|| {
             if !short_answers {
@@ -179,7 +173,7 @@ impl Matchers {
         let spans: Vec<(&Opt, Vec<(usize, usize)>)> = opts
             .iter()
             .filter_map(|o| {
-                let r = o.names.as_ref()?;
+                let r = o.names.as_ref()?.get()?;
                 let s: Vec<(usize, usize)> =
                     r.find_iter(&folded).map(|m| (m.start(), m.end())).collect();
                 (!s.is_empty()).then_some((*o, s))
