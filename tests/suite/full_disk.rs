@@ -141,16 +141,13 @@ impl Console {
     }
 }
 
+/// Consents, then the disk fills up: the answer to the concerns question
+/// gets `not_saved`.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_turn_the_disk_cannot_take_is_not_acknowledged_and_the_next_start_goes_on() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("db");
-    let mut console = Console::start(&db);
+fn full_at_concerns(console: &mut Console) {
     assert_eq!(console.question(), "consent");
     console.say("ja");
     assert_eq!(console.question(), "concerns");
-
     // The disk fills up: no write of the console reaches it any more.
     console.file_size_limit(Some(1));
     console.say(CONCERNS);
@@ -158,6 +155,26 @@ fn a_turn_the_disk_cannot_take_is_not_acknowledged_and_the_next_start_goes_on() 
     assert_eq!(m["kind"], "message", "{m}");
     assert_eq!(m["text"].as_str(), Some(not_saved().as_str()), "{m}");
     assert_eq!(m["step"], "concerns", "{m}");
+}
+
+/// The next start, with space: where the last saved turn left it.
+#[cfg(target_os = "linux")]
+fn goes_on_at_concerns(db: &Path) {
+    let mut console = Console::start(db);
+    assert_eq!(console.question(), "concerns");
+    console.say(CONCERNS);
+    assert_eq!(console.question(), "confirm");
+    let (status, stderr) = console.end();
+    assert!(status.success(), "{stderr}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_turn_the_disk_cannot_take_is_not_acknowledged_and_the_next_start_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let mut console = Console::start(&db);
+    full_at_concerns(&mut console);
     console.quiet();
     // Sent again, it is still not taken for the answer to the next question.
     console.say(CONCERNS);
@@ -178,14 +195,7 @@ fn a_turn_the_disk_cannot_take_is_not_acknowledged_and_the_next_start_goes_on() 
         !stderr.contains("restore") && !stderr.contains("move it"),
         "no advice to move intact data aside: {stderr}"
     );
-
-    // The next start, with space: where the last saved turn left it.
-    let mut console = Console::start(&db);
-    assert_eq!(console.question(), "concerns");
-    console.say(CONCERNS);
-    assert_eq!(console.question(), "confirm");
-    let (status, stderr) = console.end();
-    assert!(status.success(), "{stderr}");
+    goes_on_at_concerns(&db);
 }
 
 /// The log is a file on the same full disk: a log line that cannot be
@@ -198,21 +208,11 @@ fn a_log_on_the_full_disk_does_not_hang_the_turn() {
     let db = tmp.path().join("db");
     let log = std::fs::File::create(tmp.path().join("log")).unwrap();
     let mut console = Console::start_logging_to(&db, log);
-    assert_eq!(console.question(), "consent");
-    console.say("ja");
-    assert_eq!(console.question(), "concerns");
-    console.file_size_limit(Some(1));
-    console.say(CONCERNS);
-    let m = console.next();
-    assert_eq!(m["text"].as_str(), Some(not_saved().as_str()), "{m}");
+    full_at_concerns(&mut console);
     console.file_size_limit(None);
     let (status, _) = console.end();
     assert!(!status.success());
-    let mut console = Console::start(&db);
-    assert_eq!(console.question(), "concerns");
-    console.say(CONCERNS);
-    assert_eq!(console.question(), "confirm");
-    console.end();
+    goes_on_at_concerns(&db);
 }
 
 mod discord {
