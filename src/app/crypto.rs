@@ -279,10 +279,6 @@ pub struct Keyring {
     /// New key files are written without their fsyncs until
     /// [`Keyring::defer_sync`] ends it (bulk loading of synthetic databases).
     deferred: AtomicBool,
-    /// Users whose key this process made, until [`Keyring::take_created`]:
-    /// a retention sweep checks these (and not every key file) for keys
-    /// that protect nothing, say after a turn that failed to commit.
-    created: Mutex<Vec<UserRef>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -319,7 +315,6 @@ impl Keyring {
             index: master.derive("llo-intake/index/v1"),
             cache: Mutex::new(HashMap::new()),
             deferred: AtomicBool::new(false),
-            created: Mutex::new(Vec::new()),
         })
     }
 
@@ -411,23 +406,59 @@ impl Keyring {
         let written = if self.deferred.load(Ordering::Relaxed) {
             write_unsynced(&path, &wrapped)
         } else {
-            write_private(&path, &wrapped)
+            // Durably noted before the key exists (see `made`).
+            self.note_made(r)
+                .and_then(|()| write_private(&path, &wrapped))
         };
         written.map_err(|source| KeyError::Io { path, source })?;
         remember(&mut cache, *r, key.clone());
-        if !self.deferred.load(Ordering::Relaxed) {
-            self.created
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(*r);
-        }
         Ok(key)
     }
 
-    /// The users whose key this process made since the last call (see
-    /// `created`), for the retention sweep to check.
-    pub(crate) fn take_created(&self) -> Vec<UserRef> {
-        std::mem::take(&mut *self.created.lock().unwrap_or_else(|p| p.into_inner()))
+    /// Notes in `keys/new/` (an empty file named like the key file, synced)
+    /// that `r`'s key is about to be made.
+    fn note_made(&self, r: &UserRef) -> std::io::Result<()> {
+        let dir = self.dir.join(NEW_DIR);
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir)?;
+            sync_dir(&self.dir)?;
+        }
+        private_options().open(dir.join(hex(r)))?;
+        sync_dir(&dir)
+    }
+
+    /// The users whose key was made since the sweeps last looked (see
+    /// [`NEW_DIR`]): what a sweep checks for keys that protect nothing,
+    /// instead of every key file.
+    pub(crate) fn made(&self) -> Result<Vec<UserRef>, KeyError> {
+        let dir = self.dir.join(NEW_DIR);
+        let io = |source| KeyError::Io {
+            path: dir.clone(),
+            source,
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(e)),
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            if let Some(r) = e.map_err(io)?.file_name().to_str().and_then(unhex) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A sweep has checked `r`'s new key (it has records, or it was
+    /// destroyed). Not synced: a note that comes back is checked again.
+    pub(crate) fn made_checked(&self, r: &UserRef) -> Result<(), KeyError> {
+        let path = self.dir.join(NEW_DIR).join(hex(r));
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(KeyError::Io { path, source }),
+        }
     }
 
     /// While `on`, new key files are written without fsync (a bulk loader
@@ -622,6 +653,13 @@ pub fn key_file_path(keys_dir: &Path, name: &str) -> PathBuf {
     let shard = name.get(..SHARD_CHARS).unwrap_or(name);
     keys_dir.join(shard).join(name)
 }
+
+/// The sub-directory of `keys/` that notes the keys made since the sweeps
+/// last looked: an empty file per key, named like it, written and synced
+/// before the key file. A key made for a turn that never committed (a kill
+/// in between, a full disk) is found there by the next start or retention
+/// sweep, which do not list every key file.
+pub const NEW_DIR: &str = "new";
 
 /// Characters of a key file's name that name its sub-directory (256 of them).
 const SHARD_CHARS: usize = 2;

@@ -5,7 +5,7 @@
 //! The CLI (`llo-intake export`) and the Discord `/export` command both call
 //! [`write`]; only the destination differs.
 
-use crate::app::store::{Store, StoreError};
+use crate::app::store::{InOrder, Store, StoreError};
 use crate::app::summary::{md_text, Summary, CSV_COLUMNS};
 use crate::content::text::{fill, is_steering, printable, Lang};
 use crate::content::Content;
@@ -168,6 +168,92 @@ pub fn write(
     if opts.format == Format::Markdown {
         // Peer introductions as counts, never who (see app::peers).
         if let Some(p) = crate::app::peers::markdown_counts(store, content, opts.lang)? {
+            writeln!(out, "{p}")?;
+            out.flush()?;
+        }
+    }
+    Ok(ids.len())
+}
+
+/// Conversations read per opening of the store in [`write_at`].
+pub const PART: usize = 10_000;
+
+/// [`write`] over a database that `open` opens, and opens again every
+/// [`PART`] conversations (the CLI's export). sled keeps in memory most of
+/// what one opening read, whatever its cache size (see
+/// `app::report::tally_at`), so an export of 100,000 conversations reads them
+/// in parts: the ids first (each part's matches, about 40 bytes each), then
+/// the summaries in order, one at a time. The same output as [`write`].
+pub fn write_at(
+    open: impl Fn() -> Result<Store, StoreError>,
+    opts: &Options,
+    content: Option<&Content>,
+    out: impl Write,
+) -> Result<usize, ExportError> {
+    write_in_parts(open, opts, content, out, PART)
+}
+
+/// [`write_at`] with parts of `part` conversations.
+pub fn write_in_parts(
+    open: impl Fn() -> Result<Store, StoreError>,
+    opts: &Options,
+    content: Option<&Content>,
+    mut out: impl Write,
+    part: usize,
+) -> Result<usize, ExportError> {
+    let part = part.max(1);
+    let mut keys = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let store = open()?;
+        let read = store.each_conversation_in(after.as_deref(), part, |c| {
+            if opts.filter.matches(&c) {
+                keys.push((c.started_at, c.id));
+            }
+            Ok(())
+        })?;
+        if !read.more {
+            break;
+        }
+        after = read.last;
+    }
+    keys.sort();
+    let ids: Vec<String> = keys.into_iter().map(|(_, id)| id).collect();
+    // One part at a time: its store opened, its summaries read in id order
+    // (two long range reads; ids usually start in the order they were
+    // made), that store closed before the next part's opens.
+    let mut reader: Option<InOrder> = None;
+    let each = ids.iter().enumerate().filter_map(|(i, id)| {
+        if i % part == 0 {
+            reader = None;
+            let first = ids[i..(i + part).min(ids.len())].iter().min()?;
+            match open() {
+                Ok(s) => reader = Some(s.in_order(first)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let r = reader.as_mut()?;
+        let read = match r.read(id) {
+            Ok(read) => read?,
+            Err(e) => return Some(Err(e)),
+        };
+        let (c, lines) = read;
+        Some(
+            Summary::load_with(r.store(), &c, &lines, opts.transcripts).map(|s| {
+                if opts.user_ids {
+                    s
+                } else {
+                    s.without_user_id()
+                }
+            }),
+        )
+    });
+    write_each(ids.len(), each, opts, content, &mut out)?;
+    // The last part's store closes before the next opening.
+    drop(reader);
+    if opts.format == Format::Markdown {
+        let store = open()?;
+        if let Some(p) = crate::app::peers::markdown_counts(&store, content, opts.lang)? {
             writeln!(out, "{p}")?;
             out.flush()?;
         }

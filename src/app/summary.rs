@@ -216,9 +216,19 @@ impl Summary {
         with_transcript: bool,
     ) -> Result<Summary, StoreError> {
         let transcript = store.transcript(&conv.id)?;
+        Summary::load_with(store, conv, &transcript, with_transcript)
+    }
+
+    /// [`Summary::load`] with the transcript already read.
+    pub fn load_with(
+        store: &Store,
+        conv: &Conversation,
+        transcript: &[Entry],
+        with_transcript: bool,
+    ) -> Result<Summary, StoreError> {
         let mut s = Summary::build(
             conv,
-            &transcript,
+            transcript,
             store.pseudonym(&conv.user),
             with_transcript,
         );

@@ -693,14 +693,27 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             intents,
             lang,
         } => {
+            // Opened as every command opens it (an older database is backed
+            // up and upgraded), then again with a small page cache for each
+            // part of the reading (`export::write_at`).
             let (config, store) = db.open()?;
+            let path = store.path().to_path_buf();
+            drop(store);
+            let key_file = config.privacy.master_key_file.clone();
+            let open = || {
+                crate::app::store::Store::open_with_cache(
+                    &path,
+                    key_file.as_deref(),
+                    crate::app::report::CACHE_BYTES,
+                )
+            };
             let delimiter = delimiter.unwrap_or(config.export.delimiter);
             let delimiter =
                 parse_delimiter(&delimiter).map_err(|e| Failure::Usage(anyhow::anyhow!(e)))?;
-            let k = match content::Content::load(&dirs(intents), &message_keys()) {
-                Ok((c, _)) => c,
-                Err(e) => return Err(Failure::Usage(e.into())),
-            };
+            // Ids and texts only: the patterns are not compiled (the
+            // classifier's memory would be most of the export's).
+            let k = crate::app::report::load_content(&dirs(intents), &message_keys())
+                .map_err(|e| Failure::Usage(e.into()))?;
             let unknown = |kind: &str, ids: &[String], known: Vec<&str>| -> Result<(), Failure> {
                 match ids.iter().find(|i| !known.contains(&i.as_str())) {
                     Some(i) => Err(Failure::Usage(anyhow::anyhow!(
@@ -739,11 +752,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 Some(path) => {
                     let file = crate::app::crypto::create_private_file(path)
                         .with_context(|| format!("cannot create {}", path.display()))?;
-                    let n = export::write(&store, &opts, Some(&k), std::io::BufWriter::new(&file))?;
+                    let n =
+                        export::write_at(open, &opts, Some(&k), std::io::BufWriter::new(&file))?;
                     file.sync_all()?;
                     n
                 }
-                None => export::write(&store, &opts, Some(&k), std::io::stdout().lock())?,
+                None => export::write_at(open, &opts, Some(&k), std::io::stdout().lock())?,
             };
             match &out {
                 Some(p) => errln!("exported {n} conversation(s) to {}", p.display()),

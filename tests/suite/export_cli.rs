@@ -343,3 +343,70 @@ fn no_database_is_not_created_by_an_export() {
     assert!(stderr(&o).contains("there is no llo-intake database"));
     assert!(!db.exists());
 }
+
+#[test]
+fn an_export_read_in_parts_is_the_export_read_at_once() {
+    use llo_intake::app::export::{self, Format, Options};
+    let (_tmp, db) = seeded();
+    let store = Store::open(&db).unwrap();
+    // More conversations, one started before the others (its id is the
+    // newest), one of a forgotten user, and a transcript line added later.
+    for i in 0..12 {
+        seed_full(
+            &store,
+            &format!("p{i}"),
+            day(30 + i),
+            "Mijn mensen lopen weg",
+            "Utrecht",
+        );
+    }
+    let early = seed_full(
+        &store,
+        "early",
+        day(-5),
+        "Ik kan geen personeel vinden",
+        "Utrecht",
+    );
+    seed_full(
+        &store,
+        "gone",
+        day(40),
+        "Ik kan geen personeel vinden",
+        "Utrecht",
+    );
+    llo_intake::app::privacy::forget(&store, "gone").unwrap();
+    store
+        .append(&early, &[Entry::new(day(60), Role::Coach, "Hoe gaat het?")])
+        .unwrap();
+    let all = |opts: &Options| {
+        let mut out = Vec::new();
+        export::write(&store, opts, None, &mut out).unwrap();
+        out
+    };
+    let formats = [Format::Csv, Format::Jsonl, Format::Markdown];
+    let mut want = Vec::new();
+    for (format, transcripts) in formats.iter().flat_map(|f| [(*f, false), (*f, true)]) {
+        let opts = Options {
+            format,
+            transcripts,
+            ..Options::default()
+        };
+        want.push((opts.clone(), all(&opts)));
+    }
+    drop(store);
+    for (opts, want) in want {
+        for part in [1, 4, 100] {
+            let mut out = Vec::new();
+            let n =
+                export::write_in_parts(|| Store::open(&db), &opts, None, &mut out, part).unwrap();
+            assert_eq!(n, 16);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&want),
+                "{:?} transcripts {} in parts of {part}",
+                opts.format,
+                opts.transcripts
+            );
+        }
+    }
+}

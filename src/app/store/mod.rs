@@ -46,6 +46,7 @@
 //! trees and the same transactions), so erasure ([`Store::erase_conversation`],
 //! [`Store::forget_user`], the retention sweep) removes all of it in one place.
 
+mod export;
 mod followup;
 mod offers;
 mod peers;
@@ -53,6 +54,7 @@ mod report;
 mod sweep;
 mod synth;
 
+pub use export::InOrder;
 pub use offers::OfferAnswer;
 pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};
 pub use report::ReadPart;
@@ -687,14 +689,8 @@ impl Store {
         if store.schema_version()? == Some(SCHEMA_VERSION) {
             store.sweep_upgrade(&meta)?;
         }
+        // Erasures cut short and keys made for nothing (see `sweep`).
         store.sweep_journal()?;
-        let swept = store.sweep_orphan_keys()?;
-        if swept > 0 {
-            tracing::info!(
-                keys = swept,
-                "removed data keys that no longer protect anything"
-            );
-        }
         Ok(store)
     }
 

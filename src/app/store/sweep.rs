@@ -1,26 +1,27 @@
 //! Sweeps that cost what is due, not what is stored: the retention sweep
 //! ([`crate::app::privacy::purge`]) runs daily over a database of 100,000
-//! conversations, so it reads only what an erasure cut short, the data keys
-//! this process made, and the dedupe records that expired.
+//! conversations, and every start sweeps too, so both read only what an
+//! erasure cut short, the data keys made since they last looked, and the
+//! dedupe records that expired.
 //!
-//! Where an orphan can come from, and what finds it:
+//! Where an orphan can come from, and what finds it (at every start and by
+//! every retention sweep, [`Store::sweep_journal`]):
 //! * A forget cut short (after its key was destroyed, before its records
 //!   went): `journal` holds `F` user ref, written and flushed before the key
-//!   is destroyed, removed once everything went. [`Store::sweep_due`]
-//!   finishes the forget.
+//!   is destroyed, removed once everything went. The sweep finishes the
+//!   forget.
 //! * An erasure of a person's last conversation cut short (records gone,
 //!   key and feature records not yet): `journal` holds `E` user ref, written
-//!   in the erasure's own transaction, removed once the key went.
-//!   [`Store::sweep_due`] destroys the key.
-//! * A key made for a turn that never committed (its transaction failed):
-//!   the keyring remembers the keys this process made
-//!   ([`crate::app::crypto::Keyring::take_created`]); [`Store::sweep_due`]
-//!   destroys those that protect nothing. A crash between making a key and
-//!   committing is found by the full key sweep of the next start
-//!   ([`Store::sweep_orphan_keys`]), which every start runs.
+//!   in the erasure's own transaction, removed once the key went. The sweep
+//!   destroys the key.
+//! * A key made for a turn that never committed (a kill in between, a full
+//!   disk): every new key is noted in `keys/new/` before it is written
+//!   ([`crate::app::crypto::NEW_DIR`]); the sweep checks each noted key,
+//!   destroys those that protect nothing, and removes the notes.
 //! * Anything else (a database from before the journal, records restored
-//!   from an old copy): the full sweep ([`Store::sweep_orphans`]), run once on
-//!   the first start with the journal (meta `sweep_version`) and on request.
+//!   from an old copy): the full sweep ([`Store::sweep_orphans`], with
+//!   [`Store::sweep_orphan_keys`]), run once on the first start with this
+//!   journal (meta `sweep_version`) and on request.
 //!
 //! The journal holds user refs (keyed hashes, as `by_user` does) and nothing
 //! else. Dedupe records get a second, expiry-ordered key in `seen`
@@ -37,7 +38,8 @@ pub(super) const T_JOURNAL: &str = "journal";
 
 /// Bumped when what the journal covers changes: a database below it gets one
 /// full sweep at open.
-const SWEEP_VERSION: &[u8] = b"1";
+/// 2: keys made are noted in `keys/new/` (the start sweep no longer lists every key).
+const SWEEP_VERSION: &[u8] = b"2";
 
 fn forget_key(r: &UserRef) -> Vec<u8> {
     [&b"F"[..], r].concat()
@@ -109,12 +111,6 @@ impl Store {
     /// conversations of forgotten users went, and how many dedupe records.
     pub fn sweep_due(&self, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
         let orphans = self.sweep_journal()?;
-        let made = self.keys.take_created();
-        self.visit(made.len() as u64);
-        for r in made {
-            self.finish_erasure(&r)?;
-        }
-        self.db.flush()?;
         let seen = self.sweep_seen(now)?;
         Ok((orphans, seen))
     }
@@ -141,6 +137,13 @@ impl Store {
                 "finished an erasure that was cut short"
             );
         }
+        let made = self.keys.made()?;
+        self.visit(made.len() as u64);
+        for r in made {
+            self.finish_erasure(&r)?;
+            self.keys.made_checked(&r)?;
+        }
+        self.db.flush()?;
         Ok(orphans)
     }
 
