@@ -460,6 +460,7 @@ pub async fn run_full(
     let ended = tokio::select! {
         r = &mut connection => Some(r),
         () = shutdown => None,
+        () = writable_again(&bot) => None,
     };
     bot.gate.close();
     if let Some(r) = ended {
@@ -484,6 +485,37 @@ pub async fn run_full(
     drop(bot);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often a bot whose database refused a write looks for space again.
+const SPACE_PROBE: Duration = Duration::from_secs(10);
+
+/// Free space that counts as "space again" (sled writes in 512 KiB segments).
+const SPACE_MARGIN: u64 = 16 << 20;
+
+/// Resolves once a write to the database failed (every turn now gets
+/// `not_saved`, see `Store::writable`) and the disk has room again. The
+/// bot then stops as on SIGTERM, and its last flush fails, so it exits with
+/// that error and its supervisor (systemd `Restart=on-failure`) starts it
+/// again: sled only writes again after a restart, which opens at the last
+/// saved turn. Never resolves while writes succeed.
+async fn writable_again(bot: &Arc<Bot>) {
+    let path = bot.intake.store.path().to_path_buf();
+    loop {
+        tokio::time::sleep(SPACE_PROBE).await;
+        if bot.intake.store.writable().is_ok() {
+            continue;
+        }
+        let dir = path.clone();
+        let room = tokio::task::spawn_blocking(move || fs2::available_space(&dir))
+            .await
+            .ok()
+            .and_then(Result::ok);
+        if room.is_some_and(|r| r >= SPACE_MARGIN) {
+            tracing::warn!("the disk has room again; stopping so that a restart writes again");
+            return;
+        }
+    }
 }
 
 /// Stops the health endpoint when the run ends, however it ends.

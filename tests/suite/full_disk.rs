@@ -229,7 +229,7 @@ mod discord {
         let store = open_store(dir.path()).await;
         let hooks = llo_intake::discord::Hooks::default();
         let ops = llo_intake::discord::Operations::default();
-        let _bot =
+        let bot =
             Running::start_on(&fake, config(&fake), store.clone(), hooks, ops, knowledge()).await;
         let mut chat = Chat::new(&fake, Fake::dm_channel(ANNA));
         fake.dm(ANNA, "hoi");
@@ -259,5 +259,11 @@ mod discord {
             .filter(|c| c.posts_in(channel))
             .count();
         assert_eq!(sent, 3, "three times not_saved, nothing else");
+        // There is room on the disk: the bot stops with the error, so that
+        // its supervisor starts it again (sled writes again after a restart).
+        let err = tokio::time::timeout(Duration::from_secs(60), bot.ended())
+            .await
+            .expect("the bot stops by itself once there is room");
+        assert!(format!("{err:#}").contains("the disk is full"), "{err:#}");
     }
 }

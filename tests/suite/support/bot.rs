@@ -144,6 +144,14 @@ impl Running {
         }
     }
 
+    /// Waits until the bot stops by itself; returns the error it stopped with.
+    pub async fn ended(mut self) -> anyhow::Error {
+        match (&mut self.task).await.expect("the bot task ran") {
+            Ok(()) => panic!("the bot stopped without an error"),
+            Err(e) => e,
+        }
+    }
+
     /// Shuts the bot down as SIGTERM would, and waits until it has stopped.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
