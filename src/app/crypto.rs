@@ -253,6 +253,9 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// their keys; a key read again costs one small file read.
 pub const KEY_CACHE: usize = 4096;
 
+/// How many locks the key files of different users are spread over.
+const KEY_STRIPES: usize = 32;
+
 /// Adds a key to the cache, first making room when it is full (an arbitrary
 /// entry goes; dropped keys are zeroed).
 fn remember(
@@ -276,6 +279,11 @@ pub struct Keyring {
     /// Unwrapped keys this process has used (dropped, zeroed, on destroy),
     /// at most [`KEY_CACHE`] of them.
     cache: Mutex<HashMap<UserRef, Zeroizing<[u8; KEY_LEN]>>>,
+    /// Key file work (read, create, destroy) for one user at a time, in
+    /// [`KEY_STRIPES`] stripes of users: a new person's key file and its
+    /// fsyncs (milliseconds) hold only their stripe, not every other turn's
+    /// seal and open. Taken before `cache`, never while holding it.
+    files: [Mutex<()>; KEY_STRIPES],
     /// New key files are written without their fsyncs until
     /// [`Keyring::defer_sync`] ends it (bulk loading of synthetic databases).
     deferred: AtomicBool,
@@ -314,6 +322,7 @@ impl Keyring {
             wrap: master.derive("llo-intake/wrap/v1"),
             index: master.derive("llo-intake/index/v1"),
             cache: Mutex::new(HashMap::new()),
+            files: std::array::from_fn(|_| Mutex::new(())),
             deferred: AtomicBool::new(false),
         })
     }
@@ -342,7 +351,8 @@ impl Keyring {
     /// rename and both places are read, so a kill midway loses nothing and
     /// running it again finishes the move. Returns how many moved.
     pub(crate) fn shard_flat(&self) -> Result<usize, KeyError> {
-        let _cache = self.lock();
+        // Every stripe: no key is read between its two places while it moves.
+        let _files: Vec<_> = (0..KEY_STRIPES).map(|i| self.stripe_at(i)).collect();
         shard_flat_keys(&self.dir).map_err(|source| KeyError::Io {
             path: self.dir.clone(),
             source,
@@ -355,12 +365,34 @@ impl Keyring {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The lock of `r`'s key file (see `files`).
+    fn stripe(&self, r: &UserRef) -> std::sync::MutexGuard<'_, ()> {
+        self.stripe_at(r[0] as usize % KEY_STRIPES)
+    }
+
+    fn stripe_at(&self, i: usize) -> std::sync::MutexGuard<'_, ()> {
+        self.files[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cached(&self, r: &UserRef) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+        self.lock().get(r).cloned()
+    }
+
     /// The user's data key, or `None` when they have none (never had one, or
     /// it was destroyed).
     fn key(&self, r: &UserRef) -> Result<Option<Zeroizing<[u8; KEY_LEN]>>, KeyError> {
-        let mut cache = self.lock();
-        if let Some(k) = cache.get(r) {
-            return Ok(Some(k.clone()));
+        if let Some(k) = self.cached(r) {
+            return Ok(Some(k));
+        }
+        let _file = self.stripe(r);
+        self.load(r)
+    }
+
+    /// The key from the cache, else from its file (remembered). The caller
+    /// holds `r`'s stripe.
+    fn load(&self, r: &UserRef) -> Result<Option<Zeroizing<[u8; KEY_LEN]>>, KeyError> {
+        if let Some(k) = self.cached(r) {
+            return Ok(Some(k));
         }
         let read = |path: PathBuf| match std::fs::read(&path) {
             Ok(b) => Ok(Some(b)),
@@ -381,7 +413,7 @@ impl Keyring {
             return Ok(None);
         }
         let key = self.unwrap_key(r, &bytes)?;
-        remember(&mut cache, *r, key.clone());
+        remember(&mut self.lock(), *r, key.clone());
         Ok(Some(key))
     }
 
@@ -391,9 +423,9 @@ impl Keyring {
             return Ok(k);
         }
         // Held across the write so two threads cannot create two keys.
-        let mut cache = self.lock();
-        if let Some(k) = cache.get(r) {
-            return Ok(k.clone());
+        let _file = self.stripe(r);
+        if let Some(k) = self.load(r)? {
+            return Ok(k);
         }
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         rand::rngs::OsRng.fill_bytes(&mut key[..]);
@@ -411,7 +443,7 @@ impl Keyring {
                 .and_then(|()| write_private(&path, &wrapped))
         };
         written.map_err(|source| KeyError::Io { path, source })?;
-        remember(&mut cache, *r, key.clone());
+        remember(&mut self.lock(), *r, key.clone());
         Ok(key)
     }
 
@@ -492,8 +524,8 @@ impl Keyring {
     /// Everything sealed with it is unreadable from then on, wherever a copy
     /// lives. Returns whether there was a key.
     pub fn destroy(&self, r: &UserRef) -> Result<bool, KeyError> {
-        let mut cache = self.lock();
-        cache.remove(r);
+        let _file = self.stripe(r);
+        self.lock().remove(r);
         let mut had = false;
         for path in [self.path(r), self.flat_path(r)] {
             let io = |source| KeyError::Io {
@@ -804,6 +836,57 @@ mod tests {
         assert_eq!(ring.lock().len(), KEY_CACHE);
         let opened = ring.open(&[b"t", b"k"], &sealed).unwrap();
         assert_eq!(opened.as_deref(), Some(&b"eerste"[..]));
+    }
+
+    #[test]
+    fn a_key_file_being_written_holds_up_only_its_own_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = std::sync::Arc::new(Keyring::new(dir.path(), &MasterKey::generate()).unwrap());
+        let known = ring.user_ref("known");
+        let sealed = ring.seal(&known, &[b"t", b"k"], b"al bekend").unwrap();
+        // A new person in another stripe, whose key file is being written.
+        let new = (0..)
+            .map(|i: u32| ring.user_ref(&format!("new{i}")))
+            .find(|r| r[0] as usize % KEY_STRIPES != known[0] as usize % KEY_STRIPES)
+            .unwrap();
+        let writing = ring.stripe(&new);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let r2 = ring.clone();
+        std::thread::spawn(move || {
+            // A known person's record opens; another new person gets a key.
+            let opened = r2.open(&[b"t", b"k"], &sealed).map(|o| o.is_some());
+            let other = (0..)
+                .map(|i: u32| r2.user_ref(&format!("other{i}")))
+                .find(|r| r[0] as usize % KEY_STRIPES != new[0] as usize % KEY_STRIPES)
+                .unwrap();
+            let created = r2.seal(&other, &[b"t", b"k"], b"x").is_ok();
+            let _ = tx.send((opened.unwrap_or(false), created));
+        });
+        // Not a timing target: only "not blocked behind the other stripe".
+        let got = rx.recv_timeout(std::time::Duration::from_secs(30));
+        drop(writing);
+        assert_eq!(got.ok(), Some((true, true)));
+    }
+
+    #[test]
+    fn racing_first_seals_of_one_person_make_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = std::sync::Arc::new(Keyring::new(dir.path(), &MasterKey::generate()).unwrap());
+        let r = ring.user_ref("samen");
+        let sealed: Vec<Vec<u8>> = (0..8)
+            .map(|i| {
+                let ring = ring.clone();
+                std::thread::spawn(move || ring.seal(&r, &[b"t", b"k"], &[i]).unwrap())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        // Forget the cache: every record opens with the one key on disk.
+        ring.lock().clear();
+        for (i, s) in sealed.iter().enumerate() {
+            assert_eq!(ring.open(&[b"t", b"k"], s).unwrap(), Some(vec![i as u8]));
+        }
     }
 
     #[test]
