@@ -21,13 +21,14 @@ use crate::content::{Content, Problem};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::meta;
+use regex_automata::nfa::thompson;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, HirKind};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 mod bytewise;
-pub use bytewise::{Alphabet, Hay, Matcher};
+pub use bytewise::{Alphabet, Hay, Lazy, Matcher};
 
 /// Compiled-size budget for one pattern (the regex crate's default).
 pub const SIZE_LIMIT: usize = 10 << 20;
@@ -125,10 +126,31 @@ fn parse(src: &str, written: &str) -> Result<Hir, String> {
         })
 }
 
+/// How a pattern over the bytes is built: only what `find` needs (no
+/// capture groups, no one-pass or backtracking engines beside the lazy DFA
+/// and its fallback).
+fn bytes_config() -> meta::Config {
+    meta::Config::new()
+        .nfa_size_limit(Some(SIZE_LIMIT))
+        .which_captures(thompson::WhichCaptures::Implicit)
+        .onepass(false)
+        .backtrack(false)
+}
+
+/// A pattern over the bytes, built.
+fn bytes_regex(bytes: &Hir) -> Result<meta::Regex, String> {
+    meta::Regex::builder()
+        .configure(bytes_config())
+        .build_from_hir(bytes)
+        .map_err(|e| e.to_string())
+}
+
 /// A parsed pattern compiled for the classifier: over `alphabet` when it
-/// `fits`, else as a Unicode regex of `src`.
+/// `fits`, else as a Unicode regex of `src`. Over the bytes it is checked
+/// now (its automata, forward and reverse, fit the size limit) and built
+/// on first use ([`Lazy`]).
 fn matcher(
-    alphabet: &Alphabet,
+    alphabet: &Arc<Alphabet>,
     fits: bool,
     hir: &Hir,
     src: &str,
@@ -136,11 +158,26 @@ fn matcher(
 ) -> Result<(Matcher, Option<Hir>), String> {
     if fits {
         if let Ok(bytes) = alphabet.translate(hir) {
-            let re = meta::Regex::builder()
-                .configure(meta::Config::new().nfa_size_limit(Some(SIZE_LIMIT)))
-                .build_from_hir(&bytes)
-                .map_err(|e| format!("invalid regex {written:?}: {e}"))?;
-            return Ok((Matcher::Bytes(re), Some(bytes)));
+            // As the lazy DFA's two automata are built (a reverse one has
+            // no capture groups).
+            for (reverse, captures) in [
+                (false, thompson::WhichCaptures::Implicit),
+                (true, thompson::WhichCaptures::None),
+            ] {
+                thompson::Compiler::new()
+                    .configure(
+                        thompson::Config::new()
+                            .nfa_size_limit(Some(SIZE_LIMIT))
+                            .which_captures(captures)
+                            .reverse(reverse),
+                    )
+                    .build_from_hir(&bytes)
+                    .map_err(|e| format!("invalid regex {written:?}: {e}"))?;
+            }
+            return Ok((
+                Matcher::Bytes(Lazy::new(src, alphabet.clone())),
+                Some(bytes),
+            ));
         }
     }
     Ok((Matcher::Text(build(src, written)?), None))
@@ -309,7 +346,7 @@ pub struct ConcernPatterns {
     pub cues: Vec<Cue>,
     pub split: Matcher,
     pub join: Option<Matcher>,
-    pub alphabet: Alphabet,
+    pub alphabet: Arc<Alphabet>,
 }
 
 /// An option of a choice with the regex that finds its names in a sentence.
@@ -465,6 +502,7 @@ fn concern_patterns(k: &mut Compiler<'_>) -> Option<ConcernPatterns> {
     }
     let hirs: Vec<&Hir> = all.iter().map(|(_, _, q)| &q.hir).collect();
     let (alphabet, fits) = Alphabet::new(&hirs);
+    let alphabet = Arc::new(alphabet);
     let mut compiled = Vec::with_capacity(all.len());
     for ((kind, id, q), fits) in all.iter().zip(fits) {
         let r = matcher(&alphabet, fits, &q.hir, &q.src, &q.written);
@@ -716,8 +754,7 @@ fn required(h: &Hir, ex: &Extractor) -> Option<Lits> {
         HirKind::Concat(v) => {
             for i in 0..v.len() {
                 if i > 0 {
-                    let rest = Hir::concat(v[i..].to_vec());
-                    best = better(best, usable(ex.extract(&rest)));
+                    best = better(best, tail(v, i, ex));
                 }
                 best = better(best, required(&v[i], ex));
             }
@@ -729,6 +766,22 @@ fn required(h: &Hir, ex: &Extractor) -> Option<Lits> {
         _ => {}
     }
     best
+}
+
+/// The literals of `v[i..]` as one concat, as the extractor gives them,
+/// without cloning the whole tail for every `i`: the extractor reads a
+/// concat's parts in order and stops at the first point where all its
+/// literals are inexact, so a few parts give the same answer as all.
+fn tail(v: &[Hir], i: usize, ex: &Extractor) -> Option<Lits> {
+    let mut parts = 4;
+    loop {
+        let j = (i + parts).min(v.len());
+        let seq = ex.extract(&Hir::concat(v[i..j].to_vec()));
+        if j == v.len() || (j - i >= 2 && seq.is_inexact()) {
+            return usable(seq);
+        }
+        parts *= 2;
+    }
 }
 
 impl Prefilter {

@@ -29,6 +29,7 @@ use regex_syntax::hir::{
 };
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 /// Kinds of the characters that are not kept as themselves.
 const WORD: usize = 0;
@@ -414,8 +415,42 @@ impl Hay<'_> {
 /// a Unicode regex over the text.
 #[derive(Debug, Clone)]
 pub enum Matcher {
-    Bytes(meta::Regex),
+    Bytes(Lazy),
     Text(regex::Regex),
+}
+
+/// A pattern over the bytes, checked at load (it parses, rewrites and its
+/// automaton fits the size limit) and built on first use: a message runs
+/// only the few patterns its literals allow, so most are never built in a
+/// short-lived process and none at start-up.
+#[derive(Debug, Clone)]
+pub struct Lazy {
+    /// The Unicode source, as parsed at load.
+    src: Box<str>,
+    alphabet: Arc<Alphabet>,
+    re: OnceLock<Option<meta::Regex>>,
+}
+
+impl Lazy {
+    pub(super) fn new(src: &str, alphabet: Arc<Alphabet>) -> Lazy {
+        Lazy {
+            src: src.into(),
+            alphabet,
+            re: OnceLock::new(),
+        }
+    }
+
+    /// The regex, built now if it was not yet (`None` only if what load
+    /// checked no longer builds, which cannot happen).
+    fn get(&self) -> Option<&meta::Regex> {
+        self.re
+            .get_or_init(|| {
+                let hir = super::parse(&self.src, "").ok()?;
+                let bytes = self.alphabet.translate(&hir).ok()?;
+                super::bytes_regex(&bytes).ok()
+            })
+            .as_ref()
+    }
 }
 
 impl Matcher {
@@ -424,6 +459,7 @@ impl Matcher {
     pub fn find(&self, hay: &Hay<'_>, a: usize, b: usize) -> Option<(usize, usize)> {
         match self {
             Matcher::Bytes(re) => re
+                .get()?
                 .find(&hay.bytes()[a..b])
                 .map(|m| (a + m.start(), a + m.end())),
             Matcher::Text(re) => {
@@ -437,10 +473,11 @@ impl Matcher {
     /// Every match in bytes `a..b` of `hay`, as `find_iter` gives them.
     pub fn find_all(&self, hay: &Hay<'_>, a: usize, b: usize) -> Vec<(usize, usize)> {
         match self {
-            Matcher::Bytes(re) => re
-                .find_iter(&hay.bytes()[a..b])
-                .map(|m| (a + m.start(), a + m.end()))
-                .collect(),
+            Matcher::Bytes(re) => re.get().map_or_else(Vec::new, |re| {
+                re.find_iter(&hay.bytes()[a..b])
+                    .map(|m| (a + m.start(), a + m.end()))
+                    .collect()
+            }),
             Matcher::Text(re) => {
                 let (ta, tb) = (hay.to_text(a), hay.to_text(b));
                 re.find_iter(&hay.text[ta..tb])
@@ -452,7 +489,7 @@ impl Matcher {
 
     pub fn is_match(&self, hay: &Hay<'_>, a: usize, b: usize) -> bool {
         match self {
-            Matcher::Bytes(re) => re.is_match(&hay.bytes()[a..b]),
+            Matcher::Bytes(re) => re.get().is_some_and(|re| re.is_match(&hay.bytes()[a..b])),
             Matcher::Text(re) => re.is_match(&hay.text[hay.to_text(a)..hay.to_text(b)]),
         }
     }

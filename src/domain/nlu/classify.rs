@@ -36,7 +36,7 @@ pub struct Classifier {
     split: Matcher,
     join: Option<Matcher>,
     /// What every matcher reads: the folded text, a byte per character.
-    alphabet: Alphabet,
+    alphabet: std::sync::Arc<Alphabet>,
 }
 
 /// Why a hit does not count.
