@@ -80,6 +80,12 @@ fn main() {
         worst_inputs(&Knowledge::load_default().expect("content"));
         return;
     }
+    if std::env::args().any(|a| a == "corpus") {
+        // `cargo bench --bench intake -- corpus`: every input of the fuzz
+        // corpora (fuzz/corpus/classify, fuzz/corpus/conversation) timed.
+        corpus_inputs(&Knowledge::load_default().expect("content"));
+        return;
+    }
     if std::env::args().any(|a| a == "classify") {
         // `cargo bench --bench intake -- classify`: the classifier's figures
         // against issue 12's targets (load, percentiles, heap), 5 rounds.
@@ -437,4 +443,76 @@ fn handoff(intake: &Intake, now: chrono::DateTime<Utc>) {
         start.elapsed() / waiting.len() as u32,
         waiting.len()
     );
+}
+
+/// The fuzz targets' work on one input, as `fuzz/fuzz_targets/` do it
+/// (without their checks): `classify` both languages; `conversation` every
+/// line a turn (at most 64; `#id` a button, `#a,b` a multi-choice,
+/// `#resume`). Returns the slowest single turn too.
+fn replay(k: &Knowledge, target: &str, data: &[u8]) -> Duration {
+    let text = String::from_utf8_lossy(data);
+    if target == "classify" {
+        let t0 = Instant::now();
+        std::hint::black_box((k.classify(&text, Lang::Nl), k.classify(&text, Lang::En)));
+        return t0.elapsed();
+    }
+    let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 10, 0, 0).unwrap();
+    let lang = match data.first() {
+        Some(b) if b % 2 == 0 => Lang::Nl,
+        _ => Lang::En,
+    };
+    let mut slowest = Duration::ZERO;
+    let mut turn = engine::start(k, "c1", "u1", lang, now);
+    for line in text.split('\n').take(64) {
+        let input = match line.strip_prefix('#') {
+            None => Input::Text(line.to_string()),
+            Some("resume") => Input::Resume,
+            Some(ids) if ids.contains(',') => {
+                Input::Choices(ids.split(',').map(str::to_string).collect())
+            }
+            Some(id) => Input::Choice(id.to_string()),
+        };
+        let t0 = Instant::now();
+        turn = engine::handle(k, &turn.conversation, input, now);
+        slowest = slowest.max(t0.elapsed());
+    }
+    slowest
+}
+
+/// The slowest input of each fuzz corpus, in this (release) build: every
+/// file run 3 times, the median kept. For `conversation` the time is of the
+/// slowest single engine turn in the file (a file is up to 64 turns).
+fn corpus_inputs(k: &Knowledge) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    for target in ["classify", "conversation"] {
+        let Ok(dir) = std::fs::read_dir(root.join(target)) else {
+            println!("{target}: no corpus at fuzz/corpus/{target}");
+            continue;
+        };
+        let mut times: Vec<(Duration, String, usize)> = Vec::new();
+        for e in dir.flatten() {
+            let Ok(data) = std::fs::read(e.path()) else {
+                continue;
+            };
+            let mut v: Vec<Duration> = (0..3).map(|_| replay(k, target, &data)).collect();
+            v.sort();
+            times.push((
+                v[1],
+                e.file_name().to_string_lossy().into_owned(),
+                data.len(),
+            ));
+        }
+        times.sort();
+        let Some((worst, name, len)) = times.last() else {
+            continue;
+        };
+        let all: Vec<Duration> = times.iter().map(|t| t.0).collect();
+        println!(
+            "{target}: {} inputs, median {:.1?}, p99 {:.1?}, slowest {worst:.2?} ({name}, {len} bytes)  (load average {})",
+            all.len(),
+            percentile(&all, 0.5),
+            percentile(&all, 0.99),
+            load_average()
+        );
+    }
 }
