@@ -841,3 +841,38 @@ fn an_uncertain_desk_or_coach_is_not_something_you_apply_for() {
     }
     assert!(shown > 10, "{shown}");
 }
+
+/// The routes' cue lists are compiled into sets on the first recommendation
+/// and kept with the content. A cue added to a loaded `Knowledge` after that
+/// (as a test or a tool may do) still counts: the sets no longer fit, so
+/// each route's own cues are matched instead.
+#[test]
+fn a_cue_added_after_the_first_recommendation_still_counts() {
+    let mut k = k().clone();
+    let concerns = vec!["recruitment".to_string()];
+    let a = Answers {
+        concerns_text: Some("De zebrapaden liggen er slecht bij".into()),
+        ..answers(&concerns, Some("bouw"), Some("small"), Some("utrecht"))
+    };
+    let before = recommend::recommend_at(&k, &a, Lang::Nl, None, day());
+    let first = before.routes.first().expect("a route").id.clone();
+    assert!(
+        before.routes.iter().all(|r| !r.why.contains("zebrapaden")),
+        "{:?}",
+        before.routes
+    );
+    let i = k
+        .content
+        .routes
+        .iter()
+        .position(|r| r.id == first)
+        .expect("the route is in the content");
+    k.content.routes[i].cues.push("zebrapad".into());
+    let after = recommend::recommend_at(&k, &a, Lang::Nl, None, day());
+    let route = after
+        .routes
+        .iter()
+        .find(|r| r.id == first)
+        .unwrap_or_else(|| panic!("{first} still shown: {:?}", after.routes));
+    assert!(route.why.contains("zebrapaden"), "{}", route.why);
+}
