@@ -105,6 +105,11 @@ const NOT_A_SECTOR_HERE: &[&str] = &[
 /// (beside the province under the region step's field).
 const PROPOSED_MUNICIPALITY: &str = "municipality";
 
+/// Where a proposal keeps a place name from a "nee, ..." that fits several
+/// municipalities in different provinces ("nee, Bergen"): the region step
+/// asks which one when it comes (see [`Engine::enter`]).
+const PROPOSED_PLACE_WORDS: &str = "place_words";
+
 /// Words that deny what their clause names ("geen vergrijzing").
 const NEGATIONS: &[&str] = &[
     "geen", "niet", "nee", "not", "no", "isn't", "isnt", "aren't", "arent", "without", "zonder",
@@ -967,17 +972,31 @@ impl<'k> Run<'k> {
             return found;
         }
         let c = &self.k.content;
-        let region = c
-            .steps
-            .iter()
-            .find(|s| s.kind == StepKind::Choice && s.source == Some(Source::Regions));
-        if let (Some(step), Place::One(code)) = (region, self.k.places.resolve(c, t)) {
-            if let Some(m) = c.municipality(&code) {
-                found.insert(step.field().to_string(), m.province.clone());
-                found.insert(PROPOSED_MUNICIPALITY.to_string(), code);
+        let Some(step) = self.region_step() else {
+            return found;
+        };
+        match self.k.places.resolve(c, t) {
+            Place::One(code) => {
+                if let Some(m) = c.municipality(&code) {
+                    found.insert(step.field().to_string(), m.province.clone());
+                    found.insert(PROPOSED_MUNICIPALITY.to_string(), code);
+                }
             }
+            Place::Many { provinces, .. } if provinces.len() > 1 => {
+                found.insert(PROPOSED_PLACE_WORDS.to_string(), t.to_string());
+            }
+            _ => {}
         }
         found
+    }
+
+    /// The step that asks where the business is (places and postcodes).
+    fn region_step(&self) -> Option<&'k Step> {
+        self.k
+            .content
+            .steps
+            .iter()
+            .find(|s| s.kind == StepKind::Choice && s.source == Some(Source::Regions))
     }
 
     /// What [`Engine::propose_from`] would propose for `t`: field -> id
@@ -1037,17 +1056,37 @@ impl<'k> Run<'k> {
             let correction = said.map(|t| self.correction(t)).unwrap_or_default();
             if correction.is_empty() {
                 self.conv.proposed.clear();
-            } else {
-                if correction.contains_key(PROPOSED_MUNICIPALITY) {
-                    self.conv.proposed.remove(PROPOSED_MUNICIPALITY);
+                return self.ask(step);
+            }
+            // Another place replaces the proposed one; a place that fits
+            // several ("nee, Bergen") leaves the region to its own step.
+            let region = self.region_step();
+            let p = &mut self.conv.proposed;
+            if correction.contains_key(PROPOSED_MUNICIPALITY)
+                || correction.contains_key(PROPOSED_PLACE_WORDS)
+            {
+                p.remove(PROPOSED_MUNICIPALITY);
+                p.remove(PROPOSED_PLACE_WORDS);
+            }
+            if correction.contains_key(PROPOSED_PLACE_WORDS) {
+                if let Some(region) = region {
+                    p.remove(region.field());
                 }
-                self.conv.proposed.extend(correction);
+            }
+            p.extend(correction);
+            // Nothing proposed for this step any more (the place was its
+            // proposal): its own question, which asks about the place.
+            if !self.conv.proposed.contains_key(step.field()) {
+                return self.enter(&step.id);
             }
             return self.ask(step);
         }
         let accepted = std::mem::take(&mut self.conv.proposed);
         for (field, id) in &accepted {
-            if field != PROPOSED_MUNICIPALITY {
+            if field == PROPOSED_PLACE_WORDS {
+                // Kept for the region step.
+                self.conv.proposed.insert(field.clone(), id.clone());
+            } else if field != PROPOSED_MUNICIPALITY {
                 self.conv.answers.set_text(field, Some(id.clone()));
             }
         }
@@ -1205,7 +1244,17 @@ impl<'k> Run<'k> {
                     }
                     return;
                 }
-                _ => return self.ask(step),
+                _ => {
+                    // "nee, Bergen" to the proposal: which Bergen, now.
+                    if step.source == Some(Source::Regions) {
+                        if let Some(words) = self.conv.proposed.remove(PROPOSED_PLACE_WORDS) {
+                            if self.place(step, &words) {
+                                return;
+                            }
+                        }
+                    }
+                    return self.ask(step);
+                }
             }
         }
         self.end_over();

@@ -405,6 +405,47 @@ fn a_no_that_names_the_right_place_or_sector_corrects_the_proposal() {
     assert!(t.question().unwrap().choices.len() >= 10);
 }
 
+/// "Nee, Bergen": a place that fits several municipalities in different
+/// provinces. The sector stays proposed, and the region question asks which
+/// Bergen rather than starting over.
+#[test]
+fn a_no_that_names_an_ambiguous_place_asks_which_one() {
+    let open = "we hebben een bouwbedrijf in Utrecht en vinden geen timmerlieden";
+    let t = play(Lang::Nl, &["ja", open, "ja", "Nee, Bergen"]);
+    let q = t.question().unwrap().text.clone();
+    assert!(q.contains("Bouw"), "the sector is still proposed: {q}");
+    assert!(!q.contains("Utrecht"), "{q}");
+    assert_eq!(pending(&t).as_deref(), Some("sector"));
+    // "ja" to the sector; the size comes first, then the region asks which
+    // Bergen, by province, and the province picked decides.
+    let t = say(&t.conversation, "ja");
+    assert_eq!(t.conversation.answers.sector.as_deref(), Some("bouw"));
+    assert_eq!(pending(&t).as_deref(), Some("size"));
+    let t = say(&t.conversation, "12");
+    assert_eq!(pending(&t).as_deref(), Some("region"));
+    let q = t.question().unwrap();
+    let ambiguous = "Ik zie meer dan één mogelijkheid";
+    assert!(q.text.contains(ambiguous), "{}", q.text);
+    let options: Vec<&str> = q.choices.iter().map(|c| c.label.as_str()).collect();
+    assert!(
+        options.contains(&"Noord-Holland") && options.contains(&"Limburg"),
+        "{options:?}"
+    );
+    let t = say(&t.conversation, "Limburg");
+    assert_eq!(t.conversation.answers.region.as_deref(), Some("limburg"));
+    assert!(t.conversation.answers.municipality.is_some());
+    assert!(t.conversation.proposed.is_empty());
+    // Only the place was proposed: the region question asks at once.
+    let open = "ik zit in Utrecht en mijn mensen lopen weg";
+    let t = play(Lang::Nl, &["ja", open, "ja", "bouw", "12"]);
+    assert_eq!(pending(&t).as_deref(), Some("region"));
+    assert!(t.question().unwrap().text.contains("Utrecht"));
+    let t = say(&t.conversation, "nee, Bergen");
+    let q = t.question().unwrap();
+    assert!(q.text.contains(ambiguous), "{}", q.text);
+    assert_eq!(q.choices.len(), 2, "{:?}", q.choices);
+}
+
 #[test]
 fn the_stored_language_follows_the_person() {
     use llo_intake::app::service::Intake;
