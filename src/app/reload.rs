@@ -66,6 +66,26 @@ impl Live {
         self.snapshot().knowledge.clone()
     }
 
+    /// Compiles the content in use afresh and puts that in its place, unless
+    /// a reload replaced the content meanwhile (then `Ok(false)`, nothing
+    /// changed). Same content, same moves; what the old compilation built up
+    /// while matching (its regexes' caches, one per thread that used them)
+    /// is freed once the turns holding it end: an idle bot's way to give
+    /// that memory back.
+    pub fn recompile(&self) -> Result<bool, ContentError> {
+        let old = self.snapshot();
+        let fresh = Knowledge::compile(old.knowledge.content.clone())?;
+        let mut cell = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if !Arc::ptr_eq(&cell, &old) {
+            return Ok(false);
+        }
+        *cell = Arc::new(Snapshot {
+            knowledge: Arc::new(fresh),
+            moved: old.moved.clone(),
+        });
+        Ok(true)
+    }
+
     /// Replaces the content; returns the ids of the steps it removed.
     pub fn swap(&self, knowledge: Knowledge) -> Vec<String> {
         let mut cell = self.0.write().unwrap_or_else(|e| e.into_inner());

@@ -63,6 +63,7 @@ pub mod health;
 pub(crate) mod i18n;
 pub(crate) mod ids;
 pub(crate) mod intake;
+pub mod memory;
 pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod offers;
@@ -189,6 +190,8 @@ pub struct Bot {
     pub(crate) content_sources: Option<crate::app::reload::Sources>,
     pub(crate) follow_up_ticks:
         std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Tick>>>,
+    /// Blocking tasks started (see [`memory::spawn_idle_trim`]).
+    pub(crate) activity: std::sync::atomic::AtomicU64,
 }
 
 impl Bot {
@@ -237,6 +240,7 @@ impl Bot {
             metrics: metrics::Metrics::new(),
             gateway: health::Gateway::default(),
             content_sources: ops.content.clone(),
+            activity: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -252,6 +256,8 @@ impl Bot {
         T: Send + 'static,
         E: From<TaskFailed> + Send + 'static,
     {
+        self.activity
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bot = self.clone();
         match tokio::task::spawn_blocking(move || f(&bot)).await {
             Ok(r) => r,
@@ -443,6 +449,7 @@ pub async fn run_full(
 ) -> anyhow::Result<()> {
     let (mut client, bot) = build_client_full(config, token, intake, hooks, &ops).await?;
     backup::spawn_schedule(&bot);
+    memory::spawn_idle_trim(&bot);
     let manager = client.shard_manager.clone();
     let endpoint = match ops.health.address() {
         Some(addr) => Some(

@@ -57,6 +57,19 @@ fn reword_concerns(dir: &Path) {
     );
 }
 
+/// The script without its step 'tried': 'region' goes on to the recommendations.
+fn drop_tried(content: &Path) {
+    let script = std::fs::read_to_string(content.join("script.toml")).unwrap();
+    let start = script.find("[[step]]\nid = \"tried\"").unwrap();
+    let end = start + script[start..].find("\n[[step]]").unwrap();
+    let without = format!("{}{}", &script[..start], &script[end + 1..]);
+    std::fs::write(
+        content.join("script.toml"),
+        without.replacen("next = \"tried\"", "next = \"recommendations\"", 1),
+    )
+    .unwrap();
+}
+
 fn sources(dir: &Path) -> Sources {
     Sources {
         dirs: vec![dir.to_path_buf()],
@@ -246,15 +259,7 @@ fn a_conversation_at_a_removed_step_moves_on_to_the_next() {
     assert_eq!(at, "tried", "Anna waits at 'tried'");
 
     // The new script drops 'tried': 'region' goes to the recommendations.
-    let script = std::fs::read_to_string(content.join("script.toml")).unwrap();
-    let start = script.find("[[step]]\nid = \"tried\"").unwrap();
-    let end = start + script[start..].find("\n[[step]]").unwrap();
-    let without = format!("{}{}", &script[..start], &script[end + 1..]);
-    std::fs::write(
-        content.join("script.toml"),
-        without.replacen("next = \"tried\"", "next = \"recommendations\"", 1),
-    )
-    .unwrap();
+    drop_tried(&content);
     let r = sources(&content).reload(intake.live()).unwrap();
     assert_eq!(r.removed_steps, vec!["tried".to_string()]);
 
@@ -377,4 +382,53 @@ async fn sighup_reloads_the_content_of_the_running_binary() {
     .unwrap()
     .unwrap();
     assert!(status.success(), "stopped cleanly: {status}");
+}
+
+/// The idle bot's recompile (src/discord/memory.rs) swaps in a fresh
+/// compilation of the same content: same steps, same moves of earlier
+/// reloads, answers understood as before.
+#[test]
+fn a_recompile_keeps_the_content_and_the_moves_of_earlier_reloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = content_copy(tmp.path());
+    let live = llo_intake::app::reload::Live::new(load(&content));
+    drop_tried(&content);
+    sources(&content).reload(&live).unwrap();
+    let before = live.snapshot();
+    assert_eq!(before.moved_to("tried"), Some("recommendations"));
+
+    assert!(live.recompile().unwrap(), "nothing replaced the content");
+    let after = live.snapshot();
+    assert!(
+        !Arc::ptr_eq(&before.knowledge, &after.knowledge),
+        "a fresh compilation"
+    );
+    assert_eq!(after.moved_to("tried"), Some("recommendations"));
+    let ids =
+        |k: &Knowledge| -> Vec<String> { k.content.steps.iter().map(|s| s.id.clone()).collect() };
+    assert_eq!(ids(&before.knowledge), ids(&after.knowledge));
+    let region = after.knowledge.content.step("region").unwrap();
+    assert_eq!(
+        after.knowledge.matchers.resolve(
+            &after.knowledge.content,
+            region,
+            "we zitten in Utrecht",
+            None
+        ),
+        before.knowledge.matchers.resolve(
+            &before.knowledge.content,
+            region,
+            "we zitten in Utrecht",
+            None
+        ),
+    );
+    assert_ne!(
+        after.knowledge.matchers.resolve(
+            &after.knowledge.content,
+            region,
+            "we zitten in Utrecht",
+            None
+        ),
+        llo_intake::domain::nlu::matcher::Resolved::None
+    );
 }
