@@ -5,7 +5,7 @@
 //! The CLI (`llo-intake export`) and the Discord `/export` command both call
 //! [`write`]; only the destination differs.
 
-use crate::app::store::{InOrder, Store, StoreError};
+use crate::app::store::{Exporter, Found, Store, StoreError};
 use crate::app::summary::{md_text, Summary, CSV_COLUMNS};
 use crate::content::text::{fill, is_steering, printable, Lang};
 use crate::content::Content;
@@ -113,42 +113,53 @@ pub fn parse_date(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
 
 /// The summaries an export holds, oldest conversation first.
 pub fn summaries(store: &Store, opts: &Options) -> Result<Vec<Summary>, StoreError> {
+    let mut r = store.exporter(opts.transcripts);
+    let mut unreadable = 0;
     let mut out = Vec::new();
-    for id in selected(store, opts)? {
-        if let Some(s) = summary_of(store, opts, &id)? {
+    for id in store.started_between(opts.filter.since, opts.filter.until)? {
+        if let Some(s) = summary_of(&mut r, opts, &id, &mut unreadable)? {
             out.push(s);
         }
     }
+    warn_unreadable(unreadable);
     Ok(out)
 }
 
-/// Ids of the conversations an export holds, oldest first: one pass that
-/// keeps only the start time and id of each match (about 40 bytes), so an
-/// export of 100,000 conversations does not hold them all.
-fn selected(store: &Store, opts: &Options) -> Result<Vec<String>, StoreError> {
-    let mut keys = Vec::new();
-    store.each_conversation(|c| {
-        if opts.filter.matches(&c) {
-            keys.push((c.started_at, c.id));
+/// One conversation's summary as the export shows it (None when it does
+/// not match, went meanwhile or cannot be read; those are counted in
+/// `unreadable`).
+fn summary_of(
+    r: &mut Exporter,
+    opts: &Options,
+    id: &str,
+    unreadable: &mut usize,
+) -> Result<Option<Summary>, StoreError> {
+    let (c, lines) = match r.read(id)? {
+        Found::Read(read) => read,
+        Found::Gone => return Ok(None),
+        Found::Unreadable => {
+            *unreadable += 1;
+            return Ok(None);
         }
-        Ok(())
-    })?;
-    keys.sort();
-    Ok(keys.into_iter().map(|(_, id)| id).collect())
-}
-
-/// One conversation's summary as the export shows it (None when it went
-/// meanwhile).
-fn summary_of(store: &Store, opts: &Options, id: &str) -> Result<Option<Summary>, StoreError> {
-    let Some(c) = store.conversation(id)? else {
-        return Ok(None);
     };
-    let s = Summary::load(store, &c, opts.transcripts)?;
+    if !opts.filter.matches(&c) {
+        return Ok(None);
+    }
+    let s = Summary::load_lines(r.store(), &c, &lines, opts.transcripts)?;
     Ok(Some(if opts.user_ids {
         s
     } else {
         s.without_user_id()
     }))
+}
+
+fn warn_unreadable(n: usize) {
+    if n > 0 {
+        tracing::warn!(
+            conversations = n,
+            "conversations left out of the export: their data key is damaged"
+        );
+    }
 }
 
 /// Writes the export to `out`; returns how many conversations it holds.
@@ -157,43 +168,37 @@ pub fn write(
     store: &Store,
     opts: &Options,
     content: Option<&Content>,
-    mut out: impl Write,
+    out: impl Write,
 ) -> Result<usize, ExportError> {
-    // Streams: the ids first, then one summary at a time.
-    let ids = selected(store, opts)?;
-    let each = ids
-        .iter()
-        .filter_map(|id| summary_of(store, opts, id).transpose());
-    write_each(ids.len(), each, opts, content, &mut out)?;
-    if opts.format == Format::Markdown {
-        // Peer introductions as counts, never who (see app::peers).
-        if let Some(p) = crate::app::peers::markdown_counts(store, content, opts.lang)? {
-            writeln!(out, "{p}")?;
-            out.flush()?;
-        }
-    }
-    Ok(ids.len())
+    write_in_parts(|| Ok(store.clone()), opts, content, out, usize::MAX)
 }
 
-/// Conversations read per opening of the store in [`write_at`].
+/// Conversations read per opening of the store in [`write_in_parts`] when
+/// a caller wants parts.
 pub const PART: usize = 10_000;
 
-/// [`write`] over a database that `open` opens, and opens again every
-/// [`PART`] conversations (the CLI's export). sled keeps in memory most of
-/// what one opening read, whatever its cache size (see
-/// `app::report::tally_at`), so an export of 100,000 conversations reads them
-/// in parts: the ids first (each part's matches, about 40 bytes each), then
-/// the summaries in order, one at a time. The same output as [`write`].
+/// [`write`] over a database that `open` opens (the CLI's export, with a
+/// small page cache). One opening: each conversation is one lookup (and
+/// its transcript, when read, one range), so sled's page cache bounds what
+/// the reading holds; at 100,000 conversations the peak is sled's own
+/// opening of the database (README "Performance"). The same output as
+/// [`write`].
 pub fn write_at(
     open: impl Fn() -> Result<Store, StoreError>,
     opts: &Options,
     content: Option<&Content>,
     out: impl Write,
 ) -> Result<usize, ExportError> {
-    write_in_parts(open, opts, content, out, PART)
+    write_in_parts(open, opts, content, out, usize::MAX)
 }
 
-/// [`write_at`] with parts of `part` conversations.
+/// [`write_at`] that opens the store again every `part` conversations.
+///
+/// The order comes from the index (the ids by start time, about 40 bytes
+/// each, [`Store::started_between`]), so each conversation is read once,
+/// summarised and written; of its transcript only what the summary needs
+/// ([`Exporter::read`]). Markdown states the count first: it reads the
+/// records once more to count the matches.
 pub fn write_in_parts(
     open: impl Fn() -> Result<Store, StoreError>,
     opts: &Options,
@@ -202,63 +207,102 @@ pub fn write_in_parts(
     part: usize,
 ) -> Result<usize, ExportError> {
     let part = part.max(1);
-    let mut keys = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let store = open()?;
-        let read = store.each_conversation_in(after.as_deref(), part, |c| {
-            if opts.filter.matches(&c) {
-                keys.push((c.started_at, c.id));
+    let mut parts = Parts::new(open)?;
+    let mut ids = parts
+        .current()?
+        .started_between(opts.filter.since, opts.filter.until)?;
+    if opts.format == Format::Markdown {
+        let mut keep = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(part) {
+            let r = parts.next_part()?.exporter(false);
+            for id in chunk {
+                if matches!(r.conversation(id)?, Found::Read(c) if opts.filter.matches(&c)) {
+                    keep.push(id.clone());
+                }
             }
-            Ok(())
-        })?;
-        if !read.more {
-            break;
         }
-        after = read.last;
+        ids = keep;
+        parts.again();
     }
-    keys.sort();
-    let ids: Vec<String> = keys.into_iter().map(|(_, id)| id).collect();
-    // One part at a time: its store opened, its summaries read in id order
-    // (two long range reads; ids usually start in the order they were
-    // made), that store closed before the next part's opens.
-    let mut reader: Option<InOrder> = None;
+    let mut written = 0;
+    let mut unreadable = 0;
+    let mut reader: Option<Exporter> = None;
     let each = ids.iter().enumerate().filter_map(|(i, id)| {
         if i % part == 0 {
             reader = None;
-            let first = ids[i..(i + part).min(ids.len())].iter().min()?;
-            match open() {
-                Ok(s) => reader = Some(s.in_order(first)),
+            match parts.next_part() {
+                Ok(s) => reader = Some(s.exporter(opts.transcripts)),
                 Err(e) => return Some(Err(e)),
             }
         }
         let r = reader.as_mut()?;
-        let read = match r.read(id) {
-            Ok(read) => read?,
-            Err(e) => return Some(Err(e)),
-        };
-        let (c, lines) = read;
-        Some(
-            Summary::load_with(r.store(), &c, &lines, opts.transcripts).map(|s| {
-                if opts.user_ids {
-                    s
-                } else {
-                    s.without_user_id()
-                }
-            }),
-        )
+        let s = summary_of(r, opts, id, &mut unreadable).transpose();
+        written += usize::from(matches!(s, Some(Ok(_))));
+        s
     });
     write_each(ids.len(), each, opts, content, &mut out)?;
-    // The last part's store closes before the next opening.
     drop(reader);
+    warn_unreadable(unreadable);
     if opts.format == Format::Markdown {
-        let store = open()?;
+        let store = parts.current()?;
         if let Some(p) = crate::app::peers::markdown_counts(&store, content, opts.lang)? {
             writeln!(out, "{p}")?;
             out.flush()?;
         }
     }
-    Ok(ids.len())
+    Ok(written)
+}
+
+/// The store of one part at a time ([`write_in_parts`]): the one opened
+/// first serves the first part; each later part closes the one before
+/// (every clone of it dropped) before opening its own.
+struct Parts<F> {
+    open: F,
+    store: Option<Store>,
+    /// Whether the open store served a part already.
+    used: bool,
+}
+
+impl<F: Fn() -> Result<Store, StoreError>> Parts<F> {
+    fn new(open: F) -> Result<Self, StoreError> {
+        let store = Some(open()?);
+        Ok(Parts {
+            open,
+            store,
+            used: false,
+        })
+    }
+
+    /// The store open now.
+    fn current(&mut self) -> Result<Store, StoreError> {
+        match &self.store {
+            Some(s) => Ok(s.clone()),
+            None => self.reopen(),
+        }
+    }
+
+    /// The store of the next part (the caller dropped the last part's).
+    fn next_part(&mut self) -> Result<Store, StoreError> {
+        match (&self.store, self.used) {
+            (Some(s), false) => {
+                self.used = true;
+                Ok(s.clone())
+            }
+            _ => self.reopen(),
+        }
+    }
+
+    /// The next part starts a new pass: the open store serves it.
+    fn again(&mut self) {
+        self.used = false;
+    }
+
+    fn reopen(&mut self) -> Result<Store, StoreError> {
+        self.store = None;
+        let s = (self.open)()?;
+        self.store = Some(s.clone());
+        Ok(s)
+    }
 }
 
 /// Writes already loaded summaries (what [`write`] does after loading);

@@ -6,7 +6,7 @@
 //! only ever added at the end, never renamed or reordered. README "Export"
 //! documents each column.
 
-use crate::app::store::{Entry, Role, Store, StoreError};
+use crate::app::store::{Entry, Lines, Role, Store, StoreError};
 use crate::content::text::{fill, printable, Lang};
 use crate::content::Content;
 use crate::domain::conversation::{Conversation, HandoffReason, Status};
@@ -134,9 +134,14 @@ impl FollowUpSummary {
 /// The last moment anything happened in a conversation: a turn, a
 /// transcript line (coach messages too) or a hand-off event.
 pub fn last_activity(conv: &Conversation, transcript: &[Entry]) -> DateTime<Utc> {
-    transcript
-        .iter()
-        .map(|e| e.at)
+    last_activity_at(conv, transcript.iter().map(|e| e.at).max())
+}
+
+/// [`last_activity`] with only the time of the last transcript line known
+/// (None: there is none).
+pub fn last_activity_at(conv: &Conversation, last_line: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    last_line
+        .into_iter()
         .chain(conv.handoff_log.iter().map(|h| h.at))
         .chain([conv.updated_at, conv.started_at])
         .chain(conv.ended_at)
@@ -234,6 +239,25 @@ impl Summary {
         );
         s.follow_up = store.follow_up(&conv.id)?.as_ref().map(FollowUpSummary::of);
         Ok(s)
+    }
+
+    /// [`Summary::load_with`] with what an export read of the transcript
+    /// ([`Lines`]): without the lines (a conversation without internal
+    /// notes, no transcript asked for), the time of the last one.
+    pub fn load_lines(
+        store: &Store,
+        conv: &Conversation,
+        lines: &Lines,
+        with_transcript: bool,
+    ) -> Result<Summary, StoreError> {
+        match lines {
+            Lines::All(t) => Summary::load_with(store, conv, t, with_transcript),
+            Lines::LastAt(last) => {
+                let mut s = Summary::load_with(store, conv, &[], with_transcript)?;
+                s.last_activity = last_activity_at(conv, *last);
+                Ok(s)
+            }
+        }
     }
 
     /// The summary as the entrepreneur may see it: internal notes removed,

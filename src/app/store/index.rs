@@ -9,20 +9,27 @@
 //! * `A` conversation id -> last activity (unix seconds, i64 BE).
 //! * `B` last activity (i64 BE), conversation id -> (): ordered by time, so
 //!   the retention sweep reads only the conversations that are due.
+//! * `S` start time ([`time_key`]), conversation id -> (): the export's order
+//!   (oldest started first), read without opening a record.
+//! * `L` conversation id -> [`Digest`]: its start time, the time of its last
+//!   transcript line and how many of its lines are internal notes, so an
+//!   export without transcripts reads no transcript line of a conversation
+//!   without notes.
 //!
 //! Written in the transaction of the turn (or transcript line) that changes
-//! them, removed by the erasure. A database from before the index is
-//! indexed once at open (meta `index_version`).
+//! them, removed by the erasure. A database from before the index (or from
+//! before its `S` and `L` keys) is indexed once at open (meta `index_version`).
 
 use super::{tx_err, Store, StoreError, Tx};
-use crate::app::store::Entry;
+use crate::app::store::{Entry, Role};
 use crate::app::summary::last_activity;
 use crate::domain::conversation::{Conversation, Status};
 use chrono::{DateTime, Utc};
 use sled::transaction::TransactionalTree;
 
 /// Bumped when the index layout changes; a database below it is re-indexed.
-const INDEX_VERSION: &[u8] = b"1";
+/// 2: the `S` and `L` keys.
+const INDEX_VERSION: &[u8] = b"2";
 
 fn handoff_key(id: &str) -> Vec<u8> {
     [b"H", id.as_bytes()].concat()
@@ -36,11 +43,116 @@ fn by_time_key(at: i64, id: &str) -> Vec<u8> {
     [&b"B"[..], &at.to_be_bytes(), id.as_bytes()].concat()
 }
 
+/// A time as 12 bytes that sort as the times do: seconds with the sign bit
+/// flipped (u64 BE), then nanoseconds (u32 BE); exact, sub-seconds included.
+pub(super) fn time_key(t: DateTime<Utc>) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&((t.timestamp() as u64) ^ (1 << 63)).to_be_bytes());
+    k[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_be_bytes());
+    k
+}
+
+/// The time [`time_key`] wrote.
+fn key_time(k: &[u8]) -> Option<DateTime<Utc>> {
+    let secs = <[u8; 8]>::try_from(k.get(..8)?).ok()?;
+    let nanos = <[u8; 4]>::try_from(k.get(8..12)?).ok()?;
+    let secs = (u64::from_be_bytes(secs) ^ (1 << 63)) as i64;
+    DateTime::from_timestamp(secs, u32::from_be_bytes(nanos))
+}
+
+fn started_key(started: DateTime<Utc>, id: &str) -> Vec<u8> {
+    [&b"S"[..], &time_key(started), id.as_bytes()].concat()
+}
+
+fn digest_key(id: &str) -> Vec<u8> {
+    [b"L", id.as_bytes()].concat()
+}
+
+/// What the index knows of a conversation's transcript, beside its start
+/// time (the `L` keys): ids, times and a count only, nothing sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest {
+    pub started: DateTime<Utc>,
+    /// The latest time of any of its transcript lines (notes too).
+    pub last_line: Option<DateTime<Utc>>,
+    /// How many of its lines are internal notes ([`Role::Note`]);
+    /// `u32::MAX` when not known (its transcript could not be read when
+    /// it was indexed).
+    pub notes: u32,
+}
+
+impl Digest {
+    /// 12 bytes start, 1 byte whether a last line follows, 12 bytes its
+    /// time, 4 bytes the notes (u32 BE).
+    fn encode(&self) -> [u8; 29] {
+        let mut v = [0u8; 29];
+        v[..12].copy_from_slice(&time_key(self.started));
+        if let Some(t) = self.last_line {
+            v[12] = 1;
+            v[13..25].copy_from_slice(&time_key(t));
+        }
+        v[25..].copy_from_slice(&self.notes.to_be_bytes());
+        v
+    }
+
+    fn decode(v: &[u8]) -> Option<Digest> {
+        if v.len() != 29 {
+            return None;
+        }
+        let last_line = match v[12] {
+            0 => None,
+            1 => Some(key_time(&v[13..25])?),
+            _ => return None,
+        };
+        Some(Digest {
+            started: key_time(&v[..12])?,
+            last_line,
+            notes: u32::from_be_bytes(<[u8; 4]>::try_from(&v[25..]).ok()?),
+        })
+    }
+
+    /// What `lines` add to it.
+    fn add(mut self, lines: &NewLines) -> Digest {
+        self.last_line = self.last_line.max(lines.last);
+        self.notes = self.notes.saturating_add(lines.notes);
+        self
+    }
+}
+
+/// What a batch of new transcript lines changes in a [`Digest`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct NewLines {
+    last: Option<DateTime<Utc>>,
+    notes: u32,
+}
+
+impl NewLines {
+    pub(super) fn of(lines: &[Entry]) -> NewLines {
+        NewLines {
+            last: lines.iter().map(|e| e.at).max(),
+            notes: lines.iter().filter(|e| e.role == Role::Note).count() as u32,
+        }
+    }
+}
+
+/// Adds `lines` to the digest of `id` (transcript lines appended outside a
+/// turn). A conversation without a digest keeps none: the export then reads
+/// its transcript instead.
+pub(super) fn add_lines(index: &TransactionalTree, id: &str, lines: &NewLines) -> Tx {
+    let k = digest_key(id);
+    if let Some(d) = index.get(&k)?.and_then(|v| Digest::decode(&v)) {
+        index.insert(k, &d.add(lines).encode()[..])?;
+    }
+    Ok(())
+}
+
 /// What a turn writes into the index (computed before its transaction).
 pub(super) struct IndexUpdate {
     id: String,
     handoff: bool,
     at: i64,
+    started: DateTime<Utc>,
+    lines: NewLines,
 }
 
 impl IndexUpdate {
@@ -51,6 +163,8 @@ impl IndexUpdate {
             id: conv.id.clone(),
             handoff: conv.status == Status::Handoff,
             at: last_activity(conv, lines).timestamp(),
+            started: conv.started_at,
+            lines: NewLines::of(lines),
         }
     }
 
@@ -61,6 +175,25 @@ impl IndexUpdate {
         } else {
             index.remove(handoff_key(&self.id))?;
         }
+        let k = digest_key(&self.id);
+        let old = index.get(&k)?.and_then(|v| Digest::decode(&v));
+        let base = match old {
+            Some(d) if d.started == self.started => d,
+            Some(d) => {
+                index.remove(started_key(d.started, &self.id))?;
+                Digest {
+                    started: self.started,
+                    ..d
+                }
+            }
+            None => Digest {
+                started: self.started,
+                last_line: None,
+                notes: 0,
+            },
+        };
+        index.insert(started_key(self.started, &self.id), &[][..])?;
+        index.insert(k, &base.add(&self.lines).encode()[..])?;
         touch(index, &self.id, self.at)
     }
 }
@@ -82,6 +215,12 @@ pub(super) fn touch(index: &TransactionalTree, id: &str, at: i64) -> Tx {
 /// Removes a conversation from the index (inside the erasure's transaction).
 pub(super) fn forget(index: &TransactionalTree, id: &str) -> Tx {
     index.remove(handoff_key(id))?;
+    if let Some(d) = index
+        .remove(digest_key(id))?
+        .and_then(|v| Digest::decode(&v))
+    {
+        index.remove(started_key(d.started, id))?;
+    }
     if let Some(o) = index.remove(activity_key(id))?.and_then(|v| be_i64(&v)) {
         index.remove(by_time_key(o, id))?;
     }
@@ -126,11 +265,57 @@ impl Store {
         Ok(out)
     }
 
+    /// Ids of the conversations started at or after `since` and before
+    /// `until`, oldest started first (ties by id): the export's order, read
+    /// from the `S` keys without opening a record.
+    pub fn started_between(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<String>, StoreError> {
+        let from = match since {
+            Some(t) => [&b"S"[..], &time_key(t)].concat(),
+            None => b"S".to_vec(),
+        };
+        let to = match until {
+            Some(t) => [&b"S"[..], &time_key(t)].concat(),
+            None => b"T".to_vec(),
+        };
+        let mut out = Vec::new();
+        if from >= to {
+            return Ok(out);
+        }
+        for k in self.index.range(from..to).keys() {
+            let k = k?;
+            self.visit(1);
+            if let Some(id) = k.get(13..) {
+                out.push(String::from_utf8_lossy(id).into_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the index knows of conversation `id`'s transcript (None when
+    /// it has no digest: read its transcript).
+    pub fn digest(&self, id: &str) -> Result<Option<Digest>, StoreError> {
+        Ok(self
+            .index
+            .get(digest_key(id))?
+            .and_then(|v| Digest::decode(&v)))
+    }
+
     /// Builds the index once for a database from before it (every stored
-    /// conversation is read once); later opens find `index_version` set.
+    /// conversation and its transcript is read once); later opens find
+    /// `index_version` set. The `S` and `L` keys are written anew (an older
+    /// version may have left some behind).
     pub(super) fn build_index(&self, meta: &sled::Tree) -> Result<(), StoreError> {
         if meta.get("index_version")?.as_deref() == Some(INDEX_VERSION) {
             return Ok(());
+        }
+        for p in [b"S", b"L"] {
+            for k in self.index.scan_prefix(p).keys() {
+                self.index.remove(k?)?;
+            }
         }
         let mut n = 0usize;
         for kv in self.conversations.iter() {
@@ -139,8 +324,12 @@ impl Store {
             let Ok(Some(conv)) = self.conversation(&id) else {
                 continue;
             };
-            let lines = self.transcript(&id).unwrap_or_default();
-            let u = IndexUpdate::of(&conv, &lines);
+            let mut u = IndexUpdate::of(&conv, &[]);
+            match self.transcript(&id) {
+                Ok(lines) => u = IndexUpdate::of(&conv, &lines),
+                // Unknown: the export reads this transcript itself.
+                Err(_) => u.lines.notes = u32::MAX,
+            }
             self.index
                 .transaction(|index| -> Tx { u.apply(index) })
                 .map_err(tx_err)?;

@@ -54,12 +54,13 @@ mod report;
 mod sweep;
 mod synth;
 
-pub use export::InOrder;
+pub use export::{Exporter, Found, Lines};
 pub use offers::OfferAnswer;
 pub use peers::{Mark, Notice, PeerCounts, PendingNotice, PoolEntry, Side};
 pub use report::ReadPart;
 pub use synth::Record;
 mod index;
+pub use index::Digest;
 
 use crate::app::crypto::{self, KeyError, Keyring, SealError, UserRef};
 use crate::domain::conversation::CardRef;
@@ -1115,10 +1116,14 @@ impl Store {
         };
         let lines = self.seal_lines(&r, name, conversation, items)?;
         let latest = items.iter().map(|e| e.at.timestamp()).max();
+        let digest = index::NewLines::of(items);
         (tree, &self.seen, &self.index)
             .transaction(|(tree, seen_tree, index_tree)| -> Tx {
                 if let Some(at) = latest {
                     index::touch(index_tree, conversation, at)?;
+                }
+                if name == T_TRANSCRIPT {
+                    index::add_lines(index_tree, conversation, &digest)?;
                 }
                 for (k, v) in &lines {
                     tree.insert(k.clone(), v.clone())?;
