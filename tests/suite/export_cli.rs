@@ -410,3 +410,43 @@ fn an_export_read_in_parts_is_the_export_read_at_once() {
         }
     }
 }
+
+#[test]
+fn a_coach_note_and_a_later_line_reach_the_export_without_transcripts() {
+    let (_tmp, db) = seeded();
+    let row_of = |o: &std::process::Output, n: usize| {
+        let rows = csv_rows(&o.stdout, b';');
+        (rows[0].clone(), rows[n].clone())
+    };
+    let before = export(&db, &["--format", "csv"]);
+    let (header, bob) = row_of(&before, 2);
+    assert_eq!(&bob[col(&header, "internal_notes")], "");
+    let bob_id = bob[col(&header, "conversation_id")].to_string();
+    // A note and a coach's line, later than anything before, appended
+    // to a conversation that had no note.
+    let store = Store::open(&db).unwrap();
+    let at = day(15) + chrono::Duration::milliseconds(250);
+    let mut note = Entry::new(at, Role::Note, "Terugbellen in mei");
+    note.author = Some("coach-jan".into());
+    store.append(&bob_id, &[note]).unwrap();
+    store
+        .append(&bob_id, &[Entry::new(day(16), Role::Coach, "Gelukt?")])
+        .unwrap();
+    drop(store);
+    let after = export(&db, &["--format", "csv"]);
+    let (header, bob) = row_of(&after, 2);
+    assert_eq!(&bob[col(&header, "conversation_id")], bob_id);
+    assert_eq!(
+        &bob[col(&header, "internal_notes")],
+        "2025-03-16 09:00:00 coach-jan: Terugbellen in mei"
+    );
+    assert_eq!(
+        &bob[col(&header, "last_activity_utc")],
+        "2025-03-17 09:00:00"
+    );
+    // JSON keeps the sub-second time of the note.
+    let o = export(&db, &["--format", "jsonl"]);
+    let bob: serde_json::Value = serde_json::from_str(stdout(&o).lines().nth(1).unwrap()).unwrap();
+    assert_eq!(bob["internal_notes"][0]["at"], "2025-03-16T09:00:00.250Z");
+    assert_eq!(bob["last_activity"], "2025-03-17T09:00:00Z");
+}
