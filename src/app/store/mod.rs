@@ -26,8 +26,10 @@
 //!   threads, so erasing it finds them); `K` conversation id, 0 -> its coach
 //!   card ([`CardRef`] JSON), so erasing it finds the card even when the
 //!   conversation can no longer be read.
-//! * `index`: hand-offs and last activity, ids and times only (see the
-//!   `index` module): the queue and the retention sweep read it.
+//! * `index`: hand-offs, last activity, start times and what the export
+//!   needs of each transcript (its last line's time, how many notes), ids,
+//!   times and counts only (see the `index` module): the queue, the
+//!   retention sweep and the export read it.
 //! * `cleanup`: sequence (u64 BE) -> a [`CardRef`] (JSON) a transport still has
 //!   to blank: written in the same transaction as the erasure, removed once
 //!   the transport confirmed ([`Store::pending_cards`], [`Store::card_cleared`]).
