@@ -694,8 +694,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             lang,
         } => {
             // Opened as every command opens it (an older database is backed
-            // up and upgraded), then again with a small page cache for each
-            // part of the reading (`export::write_at`).
+            // up and upgraded), then once more with a small page cache for
+            // the reading (`export::write_at`).
             let (config, store) = db.open()?;
             let path = store.path().to_path_buf();
             drop(store);
