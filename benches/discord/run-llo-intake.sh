@@ -5,6 +5,7 @@
 # bench user reaches. Everything else is the shared script's: `llo-intake run` on a fresh
 # database against the fake Discord named by FAKE_API / FAKE_GW.
 # usage (from the project root): benches/discord/run-llo-intake.sh [BIN] [INTENTS_DIR]
+# LLO_BENCH_CACHE_MIB, when set, becomes [intake] cache_mib (sled's cache; default 16).
 bin=${1:-target/release/llo-intake}; intents=${2:-$(pwd)/intents}
 d=$(mktemp -d)
 cat > "$d/config.toml" <<CFG
@@ -12,6 +13,7 @@ cat > "$d/config.toml" <<CFG
 default_language = "nl"
 database = "$d/data"
 content = ["$intents"]
+${LLO_BENCH_CACHE_MIB:+cache_mib = $LLO_BENCH_CACHE_MIB}
 [discord]
 mode = "dm"
 api_base_url = "$FAKE_API"

@@ -9,7 +9,13 @@
 //! idle for an [`IDLE_PERIOD`], [`spawn_idle_trim`] compiles the content
 //! afresh (the same content; [`crate::app::reload::Live::recompile`]),
 //! which frees the old caches, and returns the free pages to the system
-//! (`malloc_trim`). The allocator calls do nothing off glibc.
+//! (`malloc_trim`). The price: the first turns after such a spell compile
+//! the patterns they use again, as after start-up (measured: about 40 ms
+//! and 15 ms on two turns of the next intake, once). Deciding by resident
+//! growth instead does not tell those caches from the patterns' own first
+//! compilation: one person's first intakes grow the bot by 20-28 MiB
+//! (peak RSS through ../shared/bench/latency.py at 1 user).
+//! The allocator calls do nothing off glibc.
 
 use super::reload::ReloadError;
 use super::Bot;
