@@ -575,7 +575,18 @@ pub fn open_with_cache(
     backups: Option<&Path>,
     cache_bytes: u64,
 ) -> Result<Store, BackupError> {
-    let store = Store::open_any_version_with_cache(db, key_file, cache_bytes)?;
+    upgrade(
+        Store::open_any_version_with_cache(db, key_file, cache_bytes)?,
+        db,
+        backups,
+    )
+}
+
+/// The second half of [`open`]: registers the backup directories and, when
+/// `store` (opened at any version) is older than this build, backs it up
+/// and migrates it. Split off so the console can open the store while it
+/// checks the content, and upgrade nothing when the content is refused.
+pub fn upgrade(store: Store, db: &Path, backups: Option<&Path>) -> Result<Store, BackupError> {
     register(store.path(), &upgrade_dir(db));
     if let Some(b) = backups {
         register(store.path(), b);

@@ -14,7 +14,7 @@ use crate::{console, content, discord};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -458,6 +458,35 @@ fn knowledge(dirs: &[PathBuf]) -> Result<Knowledge, Failure> {
     }
 }
 
+/// The console's content and store. An existing database is opened on
+/// this thread while the content is checked and compiled on another (the
+/// two are most of the start-up; at 100,000 stored conversations sled's
+/// open alone takes over 100 ms); it is upgraded only once the content
+/// passed. A new database is made only after the content passed, so
+/// broken content leaves no empty database behind.
+fn console_parts(dirs: &[PathBuf], db: &Path) -> Result<(Knowledge, Store), Failure> {
+    let existing = db.join("conf").exists() || db.join("db").exists();
+    if !existing {
+        let k = knowledge(dirs)?;
+        crate::app::ops::refuse_exposed_key(db, None)?;
+        return Ok((k, crate::app::backup::open(db, None, None)?));
+    }
+    std::thread::scope(|s| {
+        let content = s.spawn(|| knowledge(dirs));
+        let opened = crate::app::ops::refuse_exposed_key(db, None)
+            .map_err(Failure::from)
+            .and_then(|()| {
+                Store::open_any_version_with_cache(db, None, crate::app::store::CACHE_BYTES)
+                    .map_err(Failure::from)
+            });
+        let k = content
+            .join()
+            .map_err(|_| Failure::Runtime(anyhow::anyhow!("loading the content failed")))??;
+        let store = crate::app::backup::upgrade(opened?, db, None)?;
+        Ok((k, store))
+    })
+}
+
 /// The config file: the given one, else ./config.toml when present, else
 /// the defaults.
 fn load_config(path: Option<PathBuf>) -> Result<Config, Failure> {
@@ -554,9 +583,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             lang,
             jsonl,
         } => {
-            let k = knowledge(&dirs(intents))?;
-            crate::app::ops::refuse_exposed_key(&db, None)?;
-            let store = crate::app::backup::open(&db, None, None)?;
+            let (k, store) = console_parts(&dirs(intents), &db)?;
             let intake = Intake::new(Arc::new(k), store, lang);
             let format = if jsonl {
                 console::Format::Jsonl

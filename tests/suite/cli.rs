@@ -336,6 +336,46 @@ fn console_refuses_broken_content_with_exit_code_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("routes.toml"));
 }
 
+/// Content is checked while an existing database opens, so both orders of
+/// failure are covered: no empty database is made for content that is
+/// refused, and a conversation in an existing one is still there after.
+#[test]
+fn broken_content_makes_no_database_and_leaves_an_existing_one_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_intents(tmp.path());
+    std::fs::write(dir.join("routes.toml"), "[[route]]\nid = 'x'\n").unwrap();
+    let refused = |db: &Path| {
+        let out = bin()
+            .args(["console", "--jsonl", "--user", "u1", "--db"])
+            .arg(db)
+            .arg("--intents")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains("routes.toml"), "{err}");
+        assert!(out.stdout.is_empty(), "nothing was asked: {out:?}");
+    };
+
+    let fresh = tmp.path().join("fresh");
+    refused(&fresh);
+    assert!(!fresh.exists(), "no database was made for refused content");
+
+    let db = tmp.path().join("db");
+    let (_, out) = console(&db, "u1", &FULL[..3], &[]);
+    assert!(out.status.success(), "{out:?}");
+    refused(&db);
+    let (lines, out) = console(&db, "u1", &[], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        last_question(&lines),
+        Some("sector"),
+        "the conversation resumes where it was: {lines:?}"
+    );
+}
+
 #[test]
 fn a_second_process_on_the_same_database_gets_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
