@@ -5,9 +5,10 @@
 //! How each kind of pattern is wrapped (all on folded text, see
 //! [`fold`]):
 //! * concern patterns: word lists (`<name>`) expanded, then `\b(?:…)`;
-//!   each compiled on its own (at most [`SIZE_LIMIT`]), with a [`Prefilter`]
+//!   each checked on its own (at most [`SIZE_LIMIT`]) and run, with the
+//!   negation cues, as one [`Set`] built at load, with a [`Prefilter`]
 //!   over the literals every match must start with, so a message runs only
-//!   the few patterns that can match it;
+//!   the few patterns (and cues) that can match it;
 //! * negation cues and route mentions: `\b(?:…)`;
 //! * `negation.join`: `\b(?:^(?:…))`; `negation.clause_split`: as written;
 //! * intents: the whole message, `^\W*(?:…)\W*$`;
@@ -28,7 +29,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 mod bytewise;
-pub use bytewise::{Alphabet, Hay, Lazy, Matcher};
+pub use bytewise::{Alphabet, Hay, Lazy, Matcher, Member, Set, SET_CACHE_CAPACITY};
 
 /// Compiled-size budget for one pattern (the regex crate's default).
 pub const SIZE_LIMIT: usize = 10 << 20;
@@ -148,7 +149,8 @@ fn bytes_regex(bytes: &Hir) -> Result<meta::Regex, String> {
 /// A parsed pattern compiled for the classifier: over `alphabet` when it
 /// `fits`, else as a Unicode regex of `src`. Over the bytes it is checked
 /// now (its automata, forward and reverse, fit the size limit) and built
-/// on first use ([`Lazy`]).
+/// on first use ([`Lazy`]); a concern pattern or cue is then moved into
+/// the [`Set`] (see `concern_patterns`).
 fn matcher(
     alphabet: &Arc<Alphabet>,
     fits: bool,
@@ -344,6 +346,8 @@ pub struct ConcernPatterns {
     /// Which of [`patterns`](Self::patterns) can match a text.
     pub prefilter: Prefilter,
     pub cues: Vec<Cue>,
+    /// Which of [`cues`](Self::cues) can match a text.
+    pub cue_prefilter: Prefilter,
     pub split: Matcher,
     pub join: Option<Matcher>,
     pub alphabet: Arc<Alphabet>,
@@ -511,6 +515,17 @@ fn concern_patterns(k: &mut Compiler<'_>) -> Option<ConcernPatterns> {
     if k.problems.len() > before {
         return None;
     }
+    // The concern patterns and cues over the bytes run as one set, built
+    // now; the split and join patterns stay on their own.
+    let members: Vec<usize> = (0..cues).filter(|&i| compiled[i].1.is_some()).collect();
+    let hirs: Vec<Hir> = members
+        .iter()
+        .filter_map(|&i| compiled[i].1.clone())
+        .collect();
+    let set = k.take("concern", "", "concern".into(), Set::new(&hirs, SIZE_LIMIT))?;
+    for (at, (&i, hir)) in members.iter().zip(&hirs).enumerate() {
+        compiled[i].0 = Matcher::Set(Set::member(&set, at, hir));
+    }
     let mut compiled = compiled.into_iter();
     let mut bytes = Vec::with_capacity(concerns);
     let mut patterns = Vec::with_capacity(concerns);
@@ -525,26 +540,36 @@ fn concern_patterns(k: &mut Compiler<'_>) -> Option<ConcernPatterns> {
             re,
         });
     }
+    let mut cue_bytes = Vec::with_capacity(cues - concerns);
     let mut cue_list = Vec::with_capacity(cues - concerns);
     for (q, &(_, lang, index)) in all[concerns..cues]
         .iter()
         .map(|(_, _, q)| q)
         .zip(&meta[concerns..])
     {
+        let (re, hir) = compiled.next()?;
+        cue_bytes.push(hir);
         cue_list.push(Cue {
             lang,
             index,
             source: q.written.clone(),
-            re: compiled.next()?.0,
+            re,
         });
     }
     let split = compiled.next()?.0;
     let join = compiled.next().map(|(re, _)| re);
     let prefilter = k.take("concern", "", "concern".into(), Prefilter::new(&bytes))?;
+    let cue_prefilter = k.take(
+        "negation",
+        "",
+        "negation.patterns".into(),
+        Prefilter::new(&cue_bytes),
+    )?;
     Some(ConcernPatterns {
         patterns,
         prefilter,
         cues: cue_list,
+        cue_prefilter,
         split,
         join,
         alphabet,
@@ -813,7 +838,7 @@ impl Prefilter {
         let literals = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&lits)
-            .map_err(|e| format!("the concern patterns' prefilter does not build: {e}"))?;
+            .map_err(|e| format!("the patterns' prefilter does not build: {e}"))?;
         Ok(Prefilter {
             literals,
             needs,

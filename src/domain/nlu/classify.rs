@@ -33,6 +33,8 @@ pub struct Classifier {
     prefilter: Prefilter,
     patterns: Vec<Pattern>,
     cues: Vec<Cue>,
+    /// Which cues can match a clause.
+    cue_prefilter: Prefilter,
     split: Matcher,
     join: Option<Matcher>,
     /// What every matcher reads: the folded text, a byte per character.
@@ -110,6 +112,7 @@ impl Classifier {
             prefilter: compiled.prefilter,
             patterns: compiled.patterns,
             cues: compiled.cues,
+            cue_prefilter: compiled.cue_prefilter,
             split: compiled.split,
             join: compiled.join,
             alphabet: compiled.alphabet,
@@ -209,12 +212,13 @@ impl Classifier {
             return Vec::new();
         }
         let text = |(s, e): (usize, usize)| &hay.text[hay.to_text(s)..hay.to_text(e)];
-        // The user's language first, so its cue is the one shown.
-        let negation = self
-            .cues
-            .iter()
+        // The user's language first, so its cue is the one shown; only the
+        // cues whose literals occur here can match.
+        let maybe = self.cue_prefilter.candidates(&hay.bytes()[a..b]);
+        let cues = || maybe.iter().map(|&i| &self.cues[i]);
+        let negation = cues()
             .filter(|c| c.lang == lang)
-            .chain(self.cues.iter().filter(|c| c.lang != lang))
+            .chain(cues().filter(|c| c.lang != lang))
             .find_map(|c| {
                 c.re.find(hay, a, b).map(|m| Cancel::Negation {
                     cue: text(m).to_string(),
