@@ -9,9 +9,12 @@
 //! idle for an [`IDLE_PERIOD`], [`spawn_idle_trim`] compiles the content
 //! afresh (the same content; [`crate::app::reload::Live::recompile`]),
 //! which frees the old caches, and returns the free pages to the system
-//! (`malloc_trim`). The price: the first turns after such a spell compile
-//! the patterns they use again, as after start-up (measured: about 40 ms
-//! and 15 ms on two turns of the next intake, once). Deciding by resident
+//! (`malloc_trim`). The price: the recompile builds the concern patterns'
+//! automaton again (on this task, not in a turn), and the first turns
+//! after such a spell compile the answer and place names they use again,
+//! as after start-up (measured before the concern patterns were built at
+//! load: about 40 ms and 15 ms on two turns of the next intake, once; not
+//! measured since). Deciding by resident
 //! growth instead does not tell those caches from the patterns' own first
 //! compilation: one person's first intakes grow the bot by 20-28 MiB
 //! (peak RSS through ../shared/bench/latency.py at 1 user).
