@@ -71,10 +71,12 @@ impl Live {
     /// changed). Same content, same moves; what the old compilation built up
     /// while matching (its regexes' caches, one per thread that used them)
     /// is freed once the turns holding it end: an idle bot's way to give
-    /// that memory back.
+    /// that memory back. The fresh content is warmed ([`Knowledge::warm`])
+    /// first, so the next turns do not compile it.
     pub fn recompile(&self) -> Result<bool, ContentError> {
         let old = self.snapshot();
         let fresh = Knowledge::compile(old.knowledge.content.clone())?;
+        fresh.warm();
         let mut cell = self.0.write().unwrap_or_else(|e| e.into_inner());
         if !Arc::ptr_eq(&cell, &old) {
             return Ok(false);
@@ -194,6 +196,7 @@ impl Sources {
             c.routes.len(),
             c.contacts.len(),
         );
+        k.warm();
         let removed_steps = live.swap(k);
         tracing::info!(
             concerns,

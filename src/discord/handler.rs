@@ -114,6 +114,16 @@ impl EventHandler for Handler {
         );
         let bot = self.bot.clone();
         guarded(&self.bot, "ready", async move {
+            // What the first intake would compile inside its turns.
+            let warming = bot.clone();
+            tokio::spawn(async move {
+                let _ = warming
+                    .blocking(|b| {
+                        b.intake.knowledge().warm();
+                        Ok::<(), super::TaskFailed>(())
+                    })
+                    .await;
+            });
             super::commands::register(&bot, &ctx.http).await;
             spawn_sweeper(&bot);
             super::handoff::spawn_reminders(&bot, ctx.http.clone());

@@ -87,8 +87,34 @@ impl Knowledge {
         self.cue_sets.get_or_init(build).as_ref()
     }
 
+    /// Compiles now what is otherwise compiled on first use, inside a
+    /// turn: the answer and place names and the routes' cue sets (the
+    /// concern patterns are built at load). Without it the first intake
+    /// after a start or a recompile pays this once, tens of milliseconds
+    /// on a few of its turns. The bot calls it on a blocking thread after
+    /// READY and after each idle recompile; nothing depends on it.
+    pub fn warm(&self) {
+        crate::domain::recommend::warm(self);
+    }
+
     /// Concern ids detected in `text`.
     pub fn classify(&self, text: &str, lang: Lang) -> Vec<String> {
         self.classifier.classify(&self.content, text, lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Knowledge;
+
+    #[test]
+    fn warming_builds_what_the_first_recommendation_would() {
+        let k = Knowledge::load_default().expect("shipped content");
+        assert!(k.cue_sets.get().is_none(), "nothing is built before use");
+        k.warm();
+        assert!(
+            k.cue_sets.get().is_some_and(Option::is_some),
+            "the routes' cue sets are built and valid"
+        );
     }
 }

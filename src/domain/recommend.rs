@@ -309,7 +309,7 @@ fn clauses(text: Option<&str>) -> Vec<(String, String)> {
     };
     // Split at sentence marks, commas and the words that join two thoughts,
     // so a quoted fragment is one thing the person said.
-    let joins = compiled(r"(?i)\b(en|maar|want|omdat|and|but|because)\b");
+    let joins = compiled(JOINS);
     text.split(['.', ';', '!', '?', '\n', ','])
         .flat_map(|c| match &joins {
             Some(re) => re.split(c).map(str::to_string).collect::<Vec<_>>(),
@@ -328,6 +328,18 @@ fn clauses(text: Option<&str>) -> Vec<(String, String)> {
 /// matches. Patterns are validated by `check`; an invalid one never matches.
 fn matches_any(patterns: &[String], folded: &str) -> bool {
     !patterns.is_empty() && compiled(&cue_source(patterns)).is_some_and(|re| re.is_match(folded))
+}
+
+/// The words that join two thoughts in one sentence (see [`clauses`]).
+const JOINS: &str = r"(?i)\b(en|maar|want|omdat|and|but|because)\b";
+
+/// Builds now what the first recommendation of a process (or of newly
+/// compiled content) would otherwise build inside a turn: the routes' cue
+/// sets and the regexes behind them. See [`Knowledge::warm`].
+pub(crate) fn warm(k: &Knowledge) {
+    let routes = k.content.routes.as_slice();
+    let _ = k.cue_sets(|| CueSets::new(routes));
+    let _ = compiled(JOINS);
 }
 
 /// One regex for a list of cue patterns: each from a word start, the valid
