@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 mod bytewise;
-pub use bytewise::{Alphabet, Hay, Lazy, Matcher, Member, Set, SET_CACHE_CAPACITY};
+pub use bytewise::{Alphabet, Folded, Hay, Lazy, Matcher, Member, Set, SET_CACHE_CAPACITY};
 
 /// Compiled-size budget for one pattern (the regex crate's default).
 pub const SIZE_LIMIT: usize = 10 << 20;
@@ -353,11 +353,13 @@ pub struct ConcernPatterns {
     pub alphabet: Arc<Alphabet>,
 }
 
-/// An option of a choice with the regex that finds its names in a sentence.
+/// An option of a choice with the regex that finds its names in a sentence
+/// (the source [`names`] gives; all options' run together as one
+/// [`Folded`] set).
 #[derive(Debug, Clone)]
 pub struct Named {
     pub id: String,
-    pub names: Option<LazyRegex>,
+    pub names: Option<Folded>,
 }
 
 /// What the answer and intent matchers run.
@@ -579,9 +581,16 @@ fn concern_patterns(k: &mut Compiler<'_>) -> Option<ConcernPatterns> {
 fn answer_patterns(k: &mut Compiler<'_>) -> Option<AnswerPatterns> {
     let c = k.c;
     let before = k.problems.len();
-    let named = |k: &mut Compiler<'_>, kind: &str, id: &str, key: String, n: &[String]| Named {
-        id: id.to_string(),
-        names: k.take(kind, id, key, names(n)).flatten(),
+    // Each option's names regex, checked on its own now; all of them are
+    // compiled together at the end (`sources` in order of appearance).
+    let mut sources: Vec<String> = Vec::new();
+    let mut named = |k: &mut Compiler<'_>, kind: &str, id: &str, key: String, n: &[String]| {
+        let src = k.take(kind, id, key, names(n)).flatten();
+        let at = src.map(|re| {
+            sources.push(re.as_str().to_string());
+            sources.len() - 1
+        });
+        (id.to_string(), at)
     };
     let mut sectors = Vec::new();
     for s in &c.sectors {
@@ -620,12 +629,28 @@ fn answer_patterns(k: &mut Compiler<'_>) -> Option<AnswerPatterns> {
             n.push(o.id.clone());
             n.extend(o.aliases.iter().cloned());
             let key = format!("step.{}.options.{}", step.id, o.id);
-            let mut opt = named(k, "step", &step.id, key, &n);
-            opt.id = o.id.clone();
-            opts.push(opt);
+            let (_, at) = named(k, "step", &step.id, key, &n);
+            opts.push((o.id.clone(), at));
         }
         inline.insert(step.id.clone(), opts);
     }
+    let compiled = k.take("", "", "names".into(), Folded::compile(&sources));
+    let compiled = compiled.unwrap_or_default();
+    let finish = |list: Vec<(String, Option<usize>)>| -> Vec<Named> {
+        list.into_iter()
+            .map(|(id, at)| Named {
+                id,
+                names: at.and_then(|i| compiled.get(i).cloned()),
+            })
+            .collect()
+    };
+    let sectors = finish(sectors);
+    let sizes = finish(sizes);
+    let regions = finish(regions);
+    let inline = inline
+        .into_iter()
+        .map(|(step, opts)| (step, finish(opts)))
+        .collect();
     let intents = intent_set(k);
     let mut mentions = Vec::new();
     for r in &c.routes {
@@ -899,5 +924,82 @@ mod tests {
             lazy.get().is_some(),
             "does not compile within the size limit"
         );
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use crate::content::text::fold;
+    use regex::Regex;
+
+    /// Every shipped option's names, run in the set, find what their
+    /// Unicode regexes find (`find_iter` spans, `is_match`), on tricky
+    /// texts and on each option's own names in sentences.
+    #[test]
+    fn option_names_in_the_set_find_what_the_regexes_find() {
+        let loaded = crate::content::load(&crate::content::default_sources(), &[]).unwrap();
+        let a = &loaded.patterns.answers;
+        let c = &loaded.content;
+        let mut names: Vec<&super::Named> = a.sectors.iter().chain(&a.sizes).collect();
+        names.extend(&a.regions);
+        names.extend(a.inline.values().flatten());
+        let mut texts: Vec<String> = [
+            "bergen op zoom",
+            "bergen",
+            "'s-hertogenbosch en den bosch",
+            "installatietechniek, installateur*",
+            "bouw😀 en techniek🏗️",
+            "naïeve zorg, café horeca",
+            "straße\u{7}\u{1b}[31mretail\u{202e}",
+            "日本語 ict 中文",
+            "ΑΒΓ 12 man ١٢",
+            "1-9 mensen, 10-49",
+            "ja",
+            "nee, nooit",
+            "",
+            "_bouw_ bouw1 bouw-",
+        ]
+        .iter()
+        .map(|s| fold(s))
+        .collect();
+        let words: Vec<String> = c
+            .sectors
+            .iter()
+            .flat_map(|s| s.aliases.iter().chain([&s.label.nl, &s.label.en]))
+            .chain(
+                c.provinces
+                    .iter()
+                    .flat_map(|p| p.cities.iter().chain(&p.aliases)),
+            )
+            .chain(
+                c.steps
+                    .iter()
+                    .flat_map(|s| s.options.iter())
+                    .flat_map(|o| o.aliases.iter().chain([&o.label.nl, &o.label.en])),
+            )
+            .map(|w| fold(w))
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            let stem = w.trim_end_matches('*');
+            let next = &words[(i + 5) % words.len()];
+            texts.push(stem.to_string());
+            texts.push(format!("wij doen {stem}en, {next}."));
+            texts.push(format!("({stem})😀{next}"));
+            texts.push(format!("{stem}{next}"));
+        }
+        let mut checked = 0;
+        for n in &names {
+            let Some(f) = &n.names else { continue };
+            assert!(f.in_set(), "{}", n.id);
+            let re = Regex::new(f.as_str()).unwrap();
+            for t in &texts {
+                let want: Vec<(usize, usize)> =
+                    re.find_iter(t).map(|m| (m.start(), m.end())).collect();
+                assert_eq!(f.find_iter(t), want, "{} on {t:?}", n.id);
+                assert_eq!(f.is_match(t), re.is_match(t), "{} on {t:?}", n.id);
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 }

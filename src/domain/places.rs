@@ -5,7 +5,7 @@
 //! name with a province ("Zeeland" in Maashorst), is not guessed: the
 //! engine asks which province is meant.
 
-use crate::content::patterns::LazyRegex as Regex;
+use crate::content::patterns::{Folded, LazyRegex as Regex};
 use crate::content::text::fold;
 use crate::content::Content;
 use std::collections::BTreeMap;
@@ -24,18 +24,22 @@ pub enum Place {
     None,
 }
 
-/// Place names, each regex compiled on first use (they are escaped names
-/// and fixed patterns, so they cannot fail to compile).
+/// Place names. The names, provinces and province word run together as
+/// one [`Folded`] set, built with the places; the postcode and cue regexes
+/// are compiled on first use (they are escaped names and fixed patterns,
+/// so they cannot fail to compile).
 #[derive(Debug, Clone)]
 pub struct Places {
-    /// Every folded name, longest first, as one alternation.
-    names: Option<Regex>,
+    /// Every folded name, longest first, as one alternation
+    /// `(?:^|\W)(?:names)(?:\W|$)`, and the same without its first part
+    /// (where a name starts: see [`Places::resolve`]).
+    names: Option<(Folded, Folded)>,
     /// Folded name -> municipality codes.
     codes: BTreeMap<String, Vec<String>>,
     /// Province id -> regex for its own name and aliases (not its towns).
-    provinces: Vec<(String, Regex)>,
+    provinces: Vec<(String, Folded)>,
     /// "provincie Utrecht": the user means the province, not the city.
-    province_word: Regex,
+    province_word: Option<Folded>,
     /// PC4 -> the municipalities its addresses lie in.
     pc4: BTreeMap<u16, Vec<String>>,
     /// A four-digit number standing alone, optionally with the two letters.
@@ -80,7 +84,7 @@ impl Places {
             names: None,
             codes: BTreeMap::new(),
             provinces: Vec::new(),
-            province_word: Regex::new("$^"),
+            province_word: None,
             pc4: BTreeMap::new(),
             pc4_loose: Regex::new("$^"),
             pc4_strict: Regex::new("$^"),
@@ -88,7 +92,7 @@ impl Places {
         }
     }
 
-    pub fn new(c: &Content) -> Result<Places, regex::Error> {
+    pub fn new(c: &Content) -> Result<Places, String> {
         let mut codes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for m in &c.municipalities {
             for n in m.names() {
@@ -100,28 +104,40 @@ impl Places {
             }
         }
         let all: Vec<String> = codes.keys().cloned().collect();
-        let (names, cued) = if all.is_empty() {
-            (None, None)
-        } else {
-            let alt = alternation(&all);
-            let cues = PLACE_CUES.join("|");
-            (
-                Some(Regex::new(format!(r"(?:^|\W)({alt})(?:\W|$)"))),
-                Some(Regex::new(format!(r"(?:^|\W)(?:{cues})\s+({alt})(?:\W|$)"))),
-            )
-        };
-        let mut provinces = Vec::new();
+        // Compiled together: the province word, each province, then the
+        // names (both forms).
+        let mut srcs = vec![r"(?:^|\W)(?:provincie|province)(?:\W|$)".to_string()];
         for p in &c.provinces {
             let mut n = vec![fold(&p.name), fold(&p.id)];
             n.extend(p.aliases.iter().map(|a| fold(a)));
-            let re = Regex::new(format!(r"(?:^|\W)(?:{})(?:\W|$)", alternation(&n)));
-            provinces.push((p.id.clone(), re));
+            srcs.push(format!(r"(?:^|\W)(?:{})(?:\W|$)", alternation(&n)));
         }
+        let cued = if all.is_empty() {
+            None
+        } else {
+            let alt = alternation(&all);
+            let cues = PLACE_CUES.join("|");
+            srcs.push(format!(r"(?:^|\W)(?:{alt})(?:\W|$)"));
+            srcs.push(format!(r"(?:{alt})(?:\W|$)"));
+            Some(Regex::new(format!(r"(?:^|\W)(?:{cues})\s+({alt})(?:\W|$)")))
+        };
+        let mut compiled = Folded::compile(&srcs)?.into_iter();
+        let province_word = compiled.next();
+        let provinces = c
+            .provinces
+            .iter()
+            .map(|p| p.id.clone())
+            .zip(compiled.by_ref())
+            .collect();
+        let names = match (compiled.next(), compiled.next()) {
+            (Some(full), Some(from_name)) => Some((full, from_name)),
+            _ => None,
+        };
         Ok(Places {
             names,
             codes,
             provinces,
-            province_word: Regex::new(r"(?:^|\W)(?:provincie|province)(?:\W|$)"),
+            province_word,
             pc4: crate::content::postcodes::index(c),
             pc4_loose: Regex::new(r"(?:^|[^\w])([1-9][0-9]{3})(?:\s?[a-z]{2})?(?:[^\w]|$)"),
             pc4_strict: Regex::new(
@@ -165,29 +181,70 @@ impl Places {
         }
     }
 
+    /// The names in `folded`, in order, as text spans: what `captures_at`
+    /// gives for group 1 of `(?:^|\W)(names)(?:\W|$)`, each search going
+    /// on right after the name before, found with searches that need no
+    /// capture groups.
+    fn spans(
+        full: &Folded,
+        from_name: &Folded,
+        codes: &BTreeMap<String, Vec<String>>,
+        folded: &str,
+    ) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let hay = full.hay(folded);
+        let n = hay.bytes().len();
+        let mut at = 0;
+        while at <= n {
+            let Some((s, _)) = full.find_at(&hay, at) else {
+                break;
+            };
+            // The match starts with `^` (preferred, when the rest matches
+            // from there) or with one `\W` character.
+            let start = if s == 0 && from_name.anchored_end(&hay, 0).is_some() {
+                0
+            } else {
+                s + 1
+            };
+            let Some(e) = from_name.anchored_end(&hay, start) else {
+                break;
+            };
+            // The name ends the text (`$`) or is followed by one `\W`
+            // character. Both can fit only at the very end; then the longer
+            // name comes first in the alternation, and wins.
+            let (ts, te) = (hay.to_text(start), hay.to_text(e));
+            let end = if e == n && codes.contains_key(&folded[ts..te]) {
+                e
+            } else {
+                e - 1
+            };
+            out.push((ts, hay.to_text(end)));
+            // Go on right after the name: the separator may start the next one.
+            at = end;
+        }
+        out
+    }
+
     /// The municipality (or municipalities) `text` names.
     pub fn resolve(&self, c: &Content, text: &str) -> Place {
         let folded = fold(text);
-        let Some(re) = self.names.as_ref().and_then(Regex::get) else {
+        let Some((full, from_name)) = &self.names else {
             return Place::None;
         };
-        if self.province_word.is_match(&folded) {
+        if self
+            .province_word
+            .as_ref()
+            .is_some_and(|p| p.is_match(&folded))
+        {
             return Place::None;
         }
         let mut found: Vec<String> = Vec::new();
-        let mut at = 0;
-        while at <= folded.len() {
-            let Some(caps) = re.captures_at(&folded, at) else {
-                break;
-            };
-            let Some(g) = caps.get(1) else { break };
-            for code in self.codes.get(g.as_str()).into_iter().flatten() {
+        for (a, b) in Places::spans(full, from_name, &self.codes, &folded) {
+            for code in self.codes.get(&folded[a..b]).into_iter().flatten() {
                 if !found.contains(code) {
                     found.push(code.clone());
                 }
             }
-            // Go on right after the name: the separator may start the next one.
-            at = g.end();
         }
         if found.is_empty() {
             return Place::None;
@@ -236,5 +293,95 @@ impl Places {
             municipalities,
             provinces,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{alternation, Places};
+    use crate::content::text::fold;
+    use regex::Regex;
+
+    /// Tricky texts, and every place name alone, in a sentence, at the
+    /// end after a comma and next to another name.
+    fn texts(names: &[&String]) -> Vec<String> {
+        let mut t: Vec<String> = [
+            "bergen op zoom",
+            "bergen",
+            "bergen (nh)",
+            "wij zitten in bergen op zoom, niet in bergen",
+            "'s-hertogenbosch",
+            "in 's-hertogenbosch!",
+            "den bosch/'s-hertogenbosch",
+            "hengelo in overijssel",
+            "zeeland",
+            "provincie utrecht",
+            "utrecht 😀 amersfoort",
+            "😀utrecht😀",
+            "naïef in ede, née à apeldoorn",
+            "straße ede\u{7}\u{1b}[31mzwolle\u{202e}",
+            "ede-wageningen ede_wageningen ede1",
+            "7311 ab apeldoorn",
+            "postcode: 7311, apeldoorn",
+            "日本語 arnhem 中文",
+            "ΑΒΓ groningen ١٢",
+            "",
+            " ",
+            "ede.",
+            "ede..",
+            "ede ede ede",
+        ]
+        .iter()
+        .map(|s| fold(s))
+        .collect();
+        for (i, n) in names.iter().enumerate() {
+            let next = names[(i + 7) % names.len()];
+            t.push(n.to_string());
+            t.push(format!("we zitten in {n}."));
+            t.push(format!("{n}, {next}"));
+            t.push(format!("{n}{next}"));
+            t.push(format!("({n})😀"));
+        }
+        t
+    }
+
+    /// The names found without capture groups are the spans of group 1
+    /// that `captures_at` gave on the regex with one, and the provinces
+    /// and province word match where their Unicode regexes match.
+    #[test]
+    fn the_set_finds_what_the_regexes_found() {
+        let c = crate::content::Content::load_default().unwrap();
+        let p = Places::new(&c).unwrap();
+        let (full, from_name) = p.names.as_ref().unwrap();
+        assert!(full.in_set() && from_name.in_set());
+        let all: Vec<String> = p.codes.keys().cloned().collect();
+        let old = Regex::new(&format!(r"(?:^|\W)({})(?:\W|$)", alternation(&all))).unwrap();
+        let keys: Vec<&String> = p.codes.keys().collect();
+        let word = p.province_word.as_ref().unwrap();
+        let w = Regex::new(word.as_str()).unwrap();
+        let provinces: Vec<_> = (p.provinces.iter())
+            .map(|(id, f)| (id, f, Regex::new(f.as_str()).unwrap()))
+            .collect();
+        let mut spans = 0;
+        for t in texts(&keys) {
+            let mut want = Vec::new();
+            let mut at = 0;
+            while at <= t.len() {
+                let Some(caps) = old.captures_at(&t, at) else {
+                    break;
+                };
+                let g = caps.get(1).unwrap();
+                want.push((g.start(), g.end()));
+                at = g.end();
+            }
+            let got = Places::spans(full, from_name, &p.codes, &t);
+            assert_eq!(got, want, "{t:?}");
+            spans += got.len();
+            assert_eq!(word.is_match(&t), w.is_match(&t), "{t:?}");
+            for (id, f, r) in &provinces {
+                assert_eq!(f.is_match(&t), r.is_match(&t), "{id} {t:?}");
+            }
+        }
+        assert!(spans > 1000, "{spans}");
     }
 }

@@ -562,6 +562,21 @@ impl Member {
         None
     }
 
+    /// The end of the leftmost-first match starting exactly at `i`.
+    fn anchored_end(&self, h: &[u8], i: usize) -> Option<usize> {
+        let mut cache = self.set.caches.get();
+        let input = Input::new(h)
+            .span(i..h.len())
+            .anchored(Anchored::Pattern(self.id));
+        // Cannot fail, as in `find_in`.
+        self.set
+            .dfa
+            .try_search_fwd(&mut cache, &input)
+            .ok()
+            .flatten()
+            .map(|m| m.offset())
+    }
+
     /// Every match in `h`, as `find_iter` gives them (an empty match right
     /// after the previous match is skipped).
     fn find_all_in(&self, h: &[u8]) -> Vec<(usize, usize)> {
@@ -663,6 +678,152 @@ impl Matcher {
             Matcher::Set(m) => m.find_in(&hay.bytes()[a..b], 0).is_some(),
             Matcher::Bytes(re) => re.get().is_some_and(|re| re.is_match(&hay.bytes()[a..b])),
             Matcher::Text(re) => re.is_match(&hay.text[hay.to_text(a)..hay.to_text(b)]),
+        }
+    }
+}
+
+/// Patterns over folded text compiled together: one [`Alphabet`] for all
+/// of them and, for those that can be rewritten over it, one [`Set`] (one
+/// lazy DFA, one bounded cache per thread searching at the same time)
+/// instead of a regex each with caches of its own. A pattern that cannot be
+/// rewritten runs as a Unicode regex on the text. Every search gives what
+/// the regex crate gives for the pattern's source on the text.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    /// The source, as given.
+    src: Box<str>,
+    alphabet: Arc<Alphabet>,
+    run: Run,
+}
+
+#[derive(Debug, Clone)]
+enum Run {
+    Set(Member),
+    Text(meta::Regex),
+}
+
+impl Folded {
+    /// `srcs` (regex sources over folded text, Unicode, default flags)
+    /// compiled together, in order. An error if one does not parse or is
+    /// larger than [`super::SIZE_LIMIT`].
+    pub fn compile(srcs: &[String]) -> Result<Vec<Folded>, String> {
+        let hirs = srcs
+            .iter()
+            .map(|s| super::parse(s, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&Hir> = hirs.iter().collect();
+        let (alphabet, fits) = Alphabet::new(&refs);
+        let alphabet = Arc::new(alphabet);
+        let mut bytes: Vec<Hir> = Vec::new();
+        let mut slot: Vec<Option<usize>> = Vec::with_capacity(hirs.len());
+        for (h, fits) in hirs.iter().zip(fits) {
+            let t = if fits {
+                alphabet.translate(h).ok()
+            } else {
+                None
+            };
+            match t {
+                Some(t) => {
+                    thompson::Compiler::new()
+                        .configure(
+                            thompson::Config::new()
+                                .nfa_size_limit(Some(super::SIZE_LIMIT))
+                                .which_captures(thompson::WhichCaptures::None),
+                        )
+                        .build_from_hir(&t)
+                        .map_err(|e| e.to_string())?;
+                    slot.push(Some(bytes.len()));
+                    bytes.push(t);
+                }
+                None => slot.push(None),
+            }
+        }
+        let set = if bytes.is_empty() {
+            None
+        } else {
+            Some(Set::new(&bytes, super::SIZE_LIMIT)?)
+        };
+        let mut out = Vec::with_capacity(srcs.len());
+        for (src, slot) in srcs.iter().zip(slot) {
+            let run = match (slot, &set) {
+                (Some(i), Some(set)) => Run::Set(Set::member(set, i, &bytes[i])),
+                _ => Run::Text(
+                    meta::Regex::builder()
+                        .configure(meta::Config::new().nfa_size_limit(Some(super::SIZE_LIMIT)))
+                        .build(src)
+                        .map_err(|e| e.to_string())?,
+                ),
+            };
+            out.push(Folded {
+                src: src.as_str().into(),
+                alphabet: alphabet.clone(),
+                run,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.src
+    }
+
+    /// Whether it runs in the set (for tests).
+    pub fn in_set(&self) -> bool {
+        matches!(self.run, Run::Set(_))
+    }
+
+    /// `folded` in this pattern's alphabet.
+    pub fn hay<'a>(&self, folded: &'a str) -> Hay<'a> {
+        self.alphabet.hay(folded)
+    }
+
+    pub fn is_match(&self, folded: &str) -> bool {
+        match &self.run {
+            Run::Set(_) => self.find_at(&self.hay(folded), 0).is_some(),
+            Run::Text(re) => re.is_match(folded),
+        }
+    }
+
+    /// Every match in `folded`, as `find_iter` gives them (offsets in the
+    /// text).
+    pub fn find_iter(&self, folded: &str) -> Vec<(usize, usize)> {
+        match &self.run {
+            Run::Set(m) => {
+                let hay = self.hay(folded);
+                m.find_all_in(hay.bytes())
+                    .into_iter()
+                    .map(|(s, e)| (hay.to_text(s), hay.to_text(e)))
+                    .collect()
+            }
+            Run::Text(re) => re.find_iter(folded).map(|m| (m.start(), m.end())).collect(),
+        }
+    }
+
+    /// The leftmost-first match starting at or after position `from` of
+    /// `hay` (made by [`Folded::hay`]), the text before it seen as context,
+    /// as `find_at` gives it; positions in the bytes.
+    pub fn find_at(&self, hay: &Hay<'_>, from: usize) -> Option<(usize, usize)> {
+        match &self.run {
+            Run::Set(m) => m.find_in(hay.bytes(), from),
+            Run::Text(re) => {
+                let input = Input::new(hay.text).span(hay.to_text(from)..hay.text.len());
+                re.search(&input)
+                    .map(|m| (hay.from_text(m.start()), hay.from_text(m.end())))
+            }
+        }
+    }
+
+    /// The end of the leftmost-first match that starts exactly at position
+    /// `at` of `hay` (the text before it seen as context).
+    pub fn anchored_end(&self, hay: &Hay<'_>, at: usize) -> Option<usize> {
+        match &self.run {
+            Run::Set(m) => m.anchored_end(hay.bytes(), at),
+            Run::Text(re) => {
+                let input = Input::new(hay.text)
+                    .span(hay.to_text(at)..hay.text.len())
+                    .anchored(Anchored::Yes);
+                re.search(&input).map(|m| hay.from_text(m.end()))
+            }
         }
     }
 }

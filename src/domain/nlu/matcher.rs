@@ -173,9 +173,7 @@ impl Matchers {
         let spans: Vec<(&Opt, Vec<(usize, usize)>)> = opts
             .iter()
             .filter_map(|o| {
-                let r = o.names.as_ref()?.get()?;
-                let s: Vec<(usize, usize)> =
-                    r.find_iter(&folded).map(|m| (m.start(), m.end())).collect();
+                let s = o.names.as_ref()?.find_iter(&folded);
                 (!s.is_empty()).then_some((*o, s))
             })
             .collect();
