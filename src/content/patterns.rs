@@ -20,7 +20,7 @@
 use crate::content::text::{fold, Lang, Text};
 use crate::content::{Content, Problem};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder, RegexSetBuilder};
 use regex_automata::meta;
 use regex_automata::nfa::thompson;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
@@ -285,7 +285,9 @@ pub fn names(names: &[String]) -> Result<Option<LazyRegex>, String> {
 pub struct Intents {
     /// Intent ids, in content order.
     ids: Vec<String>,
-    set: RegexSet,
+    /// One `^\W*(?:…)\W*$` per intent with patterns that parse alone, all
+    /// run together ([`Folded`]; a `RegexSet` of them was checked at load).
+    set: Vec<Folded>,
     /// For each pattern of the set, its intent (index into `ids`).
     owner: Vec<usize>,
     /// Patterns that are not a regex on their own (they only parse inside
@@ -297,10 +299,14 @@ impl Intents {
     /// The first intent (in content order) among `allowed` whose patterns
     /// match the whole of `folded`.
     pub fn first(&self, folded: &str, allowed: &[&str]) -> Option<String> {
-        let hits = self.set.matches(folded);
         let mut matched = vec![false; self.ids.len()];
-        for i in hits.iter() {
-            matched[self.owner[i]] = true;
+        if let Some(first) = self.set.first() {
+            let hay = first.hay(folded);
+            for (i, re) in self.set.iter().enumerate() {
+                if re.is_match_in(&hay) {
+                    matched[self.owner[i]] = true;
+                }
+            }
         }
         for (i, re) in &self.alone {
             if !matched[*i] && re.is_match(folded) {
@@ -732,6 +738,11 @@ fn intent_set(k: &mut Compiler<'_>) -> Option<Intents> {
                 reason(&e)
             )
         });
+    k.take("intent", "", "intent".into(), set)?;
+    // Checked as the `RegexSet` it was; run as one lazy DFA over the bytes.
+    let limit = SIZE_LIMIT.saturating_mul(count.max(1));
+    let set = Folded::compile_within(&sources, limit)
+        .map_err(|e| format!("the intents' patterns do not compile together: {e}"));
     let set = k.take("intent", "", "intent".into(), set)?;
     Some(Intents {
         ids,
@@ -1001,5 +1012,84 @@ mod answer_tests {
             }
         }
         assert!(checked > 10_000, "{checked}");
+    }
+
+    /// The intents' patterns, run together over the bytes, match where the
+    /// `RegexSet` of their sources matches.
+    #[test]
+    fn intents_in_the_set_match_what_the_regex_set_matches() {
+        let loaded = crate::content::load(&crate::content::default_sources(), &[]).unwrap();
+        let i = &loaded.patterns.answers.intents;
+        let old = regex::RegexSet::new(i.set.iter().map(|f| f.as_str())).unwrap();
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "?",
+            "??!",
+            "😀",
+            "👍",
+            "👍👍",
+            "ja 👍",
+            "nee 👎",
+            "ja!!",
+            "ja, klopt",
+            "jaaaa",
+            "oké",
+            "okee",
+            "ok?",
+            "é",
+            "straße",
+            "日本語",
+            "stop\u{7}",
+            "\u{1b}[31mstop",
+            "stop\u{202e}",
+            "_stop_",
+            "stop1",
+            "(stop)",
+            "«stop»",
+            "ik wil met een mens praten",
+            "kan ik een coach spreken?",
+            "i'd rather talk to a human",
+            "humans",
+            "menselijk spreken",
+            "naïef",
+            "ΑΒΓ nee",
+            "١٢",
+        ]
+        .iter()
+        .map(|s| fold(s))
+        .collect();
+        for x in &loaded.content.intents {
+            for l in crate::content::text::Lang::ALL {
+                for p in x.patterns.get(l) {
+                    let w: String = fold(p)
+                        .chars()
+                        .filter(|c| !"()?|*+\\[]".contains(*c))
+                        .collect();
+                    texts.push(w.clone());
+                    texts.push(format!("{w}!"));
+                    texts.push(format!("😀 {w} 😀"));
+                    texts.push(format!("...{w}..."));
+                    texts.push(format!("{w}, ja"));
+                    texts.push(format!("{w}{w}"));
+                }
+            }
+        }
+        let mut hits = 0;
+        for t in &texts {
+            let want = old.matches(t);
+            let hay = i.set[0].hay(t);
+            for (k, f) in i.set.iter().enumerate() {
+                assert!(f.in_set(), "{}", f.as_str());
+                assert_eq!(
+                    f.is_match_in(&hay),
+                    want.matched(k),
+                    "{} on {t:?}",
+                    f.as_str()
+                );
+                hits += usize::from(want.matched(k));
+            }
+        }
+        assert!(hits > 100, "{hits}");
     }
 }

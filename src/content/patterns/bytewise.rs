@@ -707,6 +707,12 @@ impl Folded {
     /// compiled together, in order. An error if one does not parse or is
     /// larger than [`super::SIZE_LIMIT`].
     pub fn compile(srcs: &[String]) -> Result<Vec<Folded>, String> {
+        Folded::compile_within(srcs, super::SIZE_LIMIT)
+    }
+
+    /// As [`Folded::compile`], each pattern allowed `limit` (and all of
+    /// them `limit` each).
+    pub fn compile_within(srcs: &[String], limit: usize) -> Result<Vec<Folded>, String> {
         let hirs = srcs
             .iter()
             .map(|s| super::parse(s, s))
@@ -727,7 +733,7 @@ impl Folded {
                     thompson::Compiler::new()
                         .configure(
                             thompson::Config::new()
-                                .nfa_size_limit(Some(super::SIZE_LIMIT))
+                                .nfa_size_limit(Some(limit))
                                 .which_captures(thompson::WhichCaptures::None),
                         )
                         .build_from_hir(&t)
@@ -741,7 +747,7 @@ impl Folded {
         let set = if bytes.is_empty() {
             None
         } else {
-            Some(Set::new(&bytes, super::SIZE_LIMIT)?)
+            Some(Set::new(&bytes, limit)?)
         };
         let mut out = Vec::with_capacity(srcs.len());
         for (src, slot) in srcs.iter().zip(slot) {
@@ -749,7 +755,7 @@ impl Folded {
                 (Some(i), Some(set)) => Run::Set(Set::member(set, i, &bytes[i])),
                 _ => Run::Text(
                     meta::Regex::builder()
-                        .configure(meta::Config::new().nfa_size_limit(Some(super::SIZE_LIMIT)))
+                        .configure(meta::Config::new().nfa_size_limit(Some(limit)))
                         .build(src)
                         .map_err(|e| e.to_string())?,
                 ),
@@ -781,6 +787,15 @@ impl Folded {
         match &self.run {
             Run::Set(_) => self.find_at(&self.hay(folded), 0).is_some(),
             Run::Text(re) => re.is_match(folded),
+        }
+    }
+
+    /// Whether it matches `hay` (made by [`Folded::hay`] of any pattern
+    /// compiled together with this one).
+    pub fn is_match_in(&self, hay: &Hay<'_>) -> bool {
+        match &self.run {
+            Run::Set(_) => self.find_at(hay, 0).is_some(),
+            Run::Text(re) => re.is_match(hay.text),
         }
     }
 
