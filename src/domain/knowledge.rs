@@ -88,13 +88,15 @@ impl Knowledge {
     }
 
     /// Compiles now what is otherwise compiled on first use, inside a
-    /// turn: the answer and place names and the routes' cue sets (the
-    /// concern patterns are built at load). Without it the first intake
+    /// turn: the routes' cue sets and the place cue and postcode regexes
+    /// (the concern patterns and the answer and place names are built at
+    /// load). Without it the first intake
     /// after a start or a recompile pays this once, tens of milliseconds
     /// on a few of its turns. The bot calls it on a blocking thread after
     /// READY and after each idle recompile; nothing depends on it.
     pub fn warm(&self) {
         crate::domain::recommend::warm(self);
+        self.places.warm();
     }
 
     /// Concern ids detected in `text`.

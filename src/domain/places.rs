@@ -147,6 +147,15 @@ impl Places {
         })
     }
 
+    /// Compiles the regexes that are otherwise compiled on first use (the
+    /// postcode and cue regexes); see [`crate::domain::knowledge::Knowledge::warm`].
+    pub fn warm(&self) {
+        let _ = (self.pc4_loose.get(), self.pc4_strict.get());
+        if let Some(c) = &self.cued {
+            let _ = c.get();
+        }
+    }
+
     /// The postcode in `text` and the municipalities its addresses lie in
     /// (two for a PC4 on a municipal border). `loose`: any four digits
     /// standing alone count, as in an answer to "where are you?"; else only
