@@ -140,7 +140,8 @@ pub const WORKER_THREADS: RangeInclusive<u32> = 1..=64;
 /// Each such thread also grows a matching cache in every regex it runs, so
 /// the bot's memory under load grows with this number: 4 held 200 users at
 /// once at the echo bot's throughput on 2 cores with about 40 MiB less
-/// than 16 (README, Performance).
+/// than 16 (measured 2026-12-02 morning); 2 saved another 11 MiB but cut
+/// the 200-user throughput to 0.8x (README, Performance).
 pub const BLOCKING_THREADS: usize = 4;
 
 fn default_cache_mib() -> u32 {
